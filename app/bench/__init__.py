@@ -1,0 +1,1 @@
+"""Benchmarking: prompts, specs, the Ray runner, the profiler and comparisons."""

@@ -1,0 +1,381 @@
+"""Runs benchmarks on Ray: one actor per model, results stored as they arrive.
+
+Flow for each benchmark:
+  1. the spec is checked against the catalog before anything is stored;
+  2. one ``BenchmarkWorker`` actor per model loads the pipeline once and warms up;
+  3. work items (prompt x seed) not yet stored are sent, a few in flight per actor;
+  4. each finished video is written to the database at once (idempotent per item),
+     and a progress event is emitted;
+  5. if an actor dies, Ray restarts it and its unfinished items are sent again;
+  6. at the end the aggregates (CIs, set-level metrics, performance) are computed
+     from what is stored and written in one transaction.
+Cancellation stops sending work, kills the actors and marks the benchmark
+cancelled; stored videos stay as they are.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from app.bench.profiler import summarize_performance
+from app.bench.provenance import package_versions
+from app.bench.spec import BenchmarkSpec
+from app.config import Settings, get_settings
+from app.errors import BenchmarkCancelledError, ModelLoadError, VidBenchError
+from app.storage.repository import TERMINAL, BenchmarkRepository
+
+ProgressCallback = Callable[[dict[str, Any]], None]
+IN_FLIGHT_PER_ACTOR = 2
+
+
+# ---------------------------------------------------------------- the worker (runs inside a Ray actor)
+class BenchmarkWorker:
+    """Holds one loaded model, its evaluator and profiler; generates and scores one video per call."""
+
+    def __init__(self, spec_json: dict[str, Any], settings_json: dict[str, Any]):
+        import torch
+
+        from app.bench.profiler import Profiler
+        from app.catalog.spec import get_catalog, resolve_params
+        from app.engines.optimization import resolve_device
+        from app.metrics.evaluator import VideoEvaluator
+
+        self.spec = BenchmarkSpec(**spec_json)
+        self.settings = Settings(**settings_json)
+        torch.set_num_threads(self.settings.torch_threads_per_actor)
+        model = get_catalog().get(self.spec.model_name)
+        if model.source.kind == "remote":
+            from app.engines.remote import RemoteVideoEngine
+
+            self.engine = RemoteVideoEngine(model, self.settings.remote_api_key, self.settings.remote_timeout_s)
+        else:
+            from app.engines.video import VideoEngine
+
+            self.engine = VideoEngine(model, self.spec.device, self.spec.optimization_level,
+                                      self.settings.resolved_models_dir)
+        self.params = resolve_params(model, self.spec.parameters)
+        self.load_s = self.engine.load()
+        eval_device = self.engine.device if self.engine.device != "remote" else resolve_device("auto")
+        self.evaluator = VideoEvaluator(self.spec.metric_names(), self.settings.resolved_weights_dir, eval_device)
+        self.profiler = Profiler(self.engine.device)
+        self.warmed_up = False
+
+    def info(self) -> dict[str, Any]:
+        from app.bench.provenance import device_info
+
+        self.profiler.energy_available()
+        return {"device": device_info(self.engine.device), "load_s": self.load_s,
+                "evaluators": self.evaluator.provenance, "unavailable_evaluators": self.evaluator.unavailable,
+                "energy_unavailable_reason": self.profiler.nvml_unavailable_reason,
+                "params": self.params.model_dump()}
+
+    def warm_up(self) -> int:
+        """Untimed generations so first-call costs (allocator, kernels, caches) stay out of the figures."""
+        runs = self.spec.warmup_runs if self.spec.warmup_runs is not None else self.settings.warmup_runs
+        if not self.warmed_up and self.engine.device != "remote":
+            for k in range(runs):
+                self.engine.generate(self.spec.prompts[0], self.params, seed=10_000 + k, image=self.spec.conditioning_image)
+        self.warmed_up = True
+        return runs
+
+    def run(self, benchmark_id: str, prompt_index: int, prompt: str, seed: int) -> dict[str, Any]:
+        import os
+
+        record: dict[str, Any] = {"prompt_index": prompt_index, "prompt": prompt, "seed": seed,
+                                  "worker": f"{os.uname().nodename}:{os.getpid()}"}
+        try:
+            result, measurement = self.profiler.measure(
+                lambda: self.engine.generate(prompt, self.params, seed=seed, image=self.spec.conditioning_image))
+        except VidBenchError as exc:
+            return {**record, "status": "failed", "error": f"{exc.code}: {exc.message}"}
+        scored = self.evaluator.evaluate(result.frames, prompt) if self.spec.metric_names() else \
+            {"metrics": {}, "reasons": {}, "features": {}}
+        video_path = None
+        if self.spec.save_videos:
+            from app.storage.videos import write_mp4
+
+            target = self.settings.videos_dir / benchmark_id / f"p{prompt_index:04d}_s{seed}.mp4"
+            video_path = str(write_mp4(result.frames, result.fps, target))
+        return {**record, "status": "ok", "num_frames": result.num_frames, "latency_s": measurement.latency_s,
+                "timings": result.timings.to_dict(), "measurement": measurement.to_dict(),
+                "metrics": scored["metrics"], "metric_reasons": scored["reasons"], "features": scored["features"],
+                "video_path": video_path}
+
+    def pid(self) -> int:
+        import os
+
+        return os.getpid()
+
+
+# ---------------------------------------------------------------- Ray setup
+def ensure_ray(settings: Settings | None = None) -> None:
+    """Connect to the configured cluster, or start a local Ray once per process."""
+    import ray
+
+    if ray.is_initialized():
+        return
+    settings = settings or get_settings()
+    kwargs: dict[str, Any] = {"include_dashboard": False, "logging_level": "WARNING", "log_to_driver": True}
+    if settings.ray_address:
+        kwargs["address"] = settings.ray_address
+    else:
+        kwargs["num_cpus"] = settings.ray_num_cpus
+        kwargs["object_store_memory"] = settings.ray_object_store_mb * 2**20
+    ray.init(**kwargs)
+
+
+def _cause(error: Exception) -> str:
+    """The message of the exception that killed an actor's constructor, if Ray kept it."""
+    cause = getattr(error, "cause", None) or getattr(error, "__cause__", None)
+    if isinstance(cause, VidBenchError):
+        return cause.message
+    text = str(error)
+    return text.strip().splitlines()[-1] if text.strip() else type(error).__name__
+
+
+@dataclass
+class _Job:
+    benchmark_id: str
+    spec: BenchmarkSpec
+    pending: list[tuple[int, str, int]]
+    actor: Any = None
+    in_flight: dict[Any, tuple[int, str, int]] | None = None
+    retries: int = 0
+    info: dict[str, Any] | None = None
+
+
+class BenchmarkRunner:
+    def __init__(self, repo: BenchmarkRepository | None = None, settings: Settings | None = None):
+        self.settings = settings or get_settings()
+        self.settings.ensure_dirs()
+        self.repo = repo or BenchmarkRepository(self.settings.resolved_database_url)
+        self._cancelled: set[str] = set()
+        self._lock = threading.Lock()
+
+    # -- submission -----------------------------------------------------------------------------
+    def submit(self, spec: BenchmarkSpec) -> str:
+        """Validate (raises before storing anything) and store a new benchmark; returns its id."""
+        spec.check()
+        row = self.repo.create_benchmark(spec.model_name, spec.model_dump(mode="json"), len(spec.work_items()))
+        return row.id
+
+    def cancel(self, benchmark_id: str) -> None:
+        row = self.repo.get(benchmark_id)
+        if row.status in TERMINAL:
+            return
+        with self._lock:
+            self._cancelled.add(benchmark_id)
+        self.repo.update(benchmark_id, current_task="cancelling")
+
+    def _is_cancelled(self, benchmark_id: str) -> bool:
+        with self._lock:
+            return benchmark_id in self._cancelled
+
+    # -- execution ------------------------------------------------------------------------------
+    def run(self, benchmark_ids: list[str], max_workers: int = 1, on_progress: ProgressCallback | None = None) -> None:
+        """Run (or resume) benchmarks, at most ``max_workers`` model actors at once. Blocks until done."""
+        import ray
+
+        ensure_ray(self.settings)
+        waiting = [self._job(bid) for bid in benchmark_ids]
+        active: list[_Job] = []
+        while waiting or active:
+            while waiting and len(active) < max(1, max_workers):
+                job = waiting.pop(0)
+                if self._start(job, on_progress):
+                    active.append(job)
+            refs = [ref for job in active for ref in job.in_flight]
+            if not refs:
+                for job in active:
+                    self._finish(job, on_progress)
+                active = []
+                continue
+            ready, _ = ray.wait(refs, num_returns=1, timeout=0.5)
+            for job in list(active):
+                if self._is_cancelled(job.benchmark_id):
+                    self._stop(job, "cancelled")
+                    active.remove(job)
+                    continue
+                for ref in [r for r in ready if r in job.in_flight]:
+                    if not self._collect(job, ref, on_progress):
+                        active.remove(job)
+                        break
+                else:
+                    self._feed(job)
+                    if not job.in_flight and not job.pending:
+                        self._finish(job, on_progress)
+                        active.remove(job)
+
+    def _job(self, benchmark_id: str) -> _Job:
+        row = self.repo.get(benchmark_id)
+        spec = BenchmarkSpec(**row.spec)
+        done = self.repo.done_keys(benchmark_id)
+        pending = [item for item in spec.work_items() if (item[0], item[2]) not in done]
+        return _Job(benchmark_id, spec, pending, in_flight={})
+
+    def _actor_options(self, spec: BenchmarkSpec) -> dict[str, Any]:
+        import ray
+
+        gpus = ray.cluster_resources().get("GPU", 0)
+        wants_gpu = spec.device.startswith("cuda") or (spec.device == "auto" and gpus > 0)
+        return {"num_cpus": self.settings.torch_threads_per_actor, "num_gpus": 1 if wants_gpu else 0,
+                "max_restarts": self.settings.actor_max_restarts, "max_task_retries": 0}
+
+    def _start(self, job: _Job, on_progress: ProgressCallback | None) -> bool:
+        import ray
+
+        if self._is_cancelled(job.benchmark_id):
+            self._stop(job, "cancelled")
+            return False
+        self.repo.update(job.benchmark_id, status="running", current_task="loading model")
+        actor_cls = ray.remote(BenchmarkWorker)
+        job.actor = actor_cls.options(**self._actor_options(job.spec)).remote(
+            job.spec.model_dump(mode="json"), self.settings.model_dump(mode="json"))
+        try:
+            job.info = ray.get(job.actor.info.remote())
+            if job.pending:
+                self.repo.update(job.benchmark_id, current_task="warming up")
+                ray.get(job.actor.warm_up.remote())
+        except ray.exceptions.RayError as exc:
+            self._stop(job, "failed", f"{ModelLoadError.code}: {_cause(exc)}")
+            self._emit(on_progress, job, "benchmark_error", error=_cause(exc))
+            return False
+        provenance = {"packages": package_versions(), "worker": job.info, "spec_hash": self.repo.get(job.benchmark_id).spec_hash,
+                      "seeds": job.spec.seeds(), "precision": job.spec.optimization_level,
+                      "optimization_level": job.spec.optimization_level}
+        self.repo.mark_running(job.benchmark_id, provenance)
+        self._feed(job)
+        self._emit(on_progress, job, "benchmark_progress")
+        return True
+
+    def _feed(self, job: _Job) -> None:
+        while job.pending and len(job.in_flight) < IN_FLIGHT_PER_ACTOR:
+            item = job.pending.pop(0)
+            job.in_flight[job.actor.run.remote(job.benchmark_id, *item)] = item
+
+    def _collect(self, job: _Job, ref: Any, on_progress: ProgressCallback | None) -> bool:
+        """Store one finished item. False when the job had to stop."""
+        import ray
+
+        item = job.in_flight.pop(ref)
+        try:
+            record = ray.get(ref)
+        except ray.exceptions.RayActorError as exc:
+            # The actor died (crash, OOM, node loss). Ray restarts it; send its unfinished items again.
+            job.retries += 1
+            lost = [item, *job.in_flight.values()]
+            job.in_flight.clear()
+            job.pending = sorted(set(lost) | set(job.pending), key=lambda it: (it[0], it[2]))
+            if job.retries > self.settings.actor_max_restarts or not self._await_restart(job):
+                self._stop(job, "failed", f"worker died {job.retries} times; last error: {_cause(exc)}")
+                self._emit(on_progress, job, "benchmark_error", error=_cause(exc))
+                return False
+            self._feed(job)
+            return True
+        except ray.exceptions.RayTaskError as exc:  # an unexpected error inside generation: keep it, move on
+            record = {"prompt_index": item[0], "prompt": item[1], "seed": item[2], "status": "failed",
+                      "error": _cause(exc)}
+        self.repo.record_video(job.benchmark_id, record)
+        row = self.repo.get(job.benchmark_id)
+        self.repo.update(job.benchmark_id,
+                         current_task=f"Generating video {row.completed_videos + row.failed_videos + 1}/{row.total_videos}"
+                         if job.pending or job.in_flight else "aggregating")
+        self._emit(on_progress, job, "benchmark_progress", current_prompt=item[1])
+        return True
+
+    def _await_restart(self, job: _Job, timeout_s: float = 600.0) -> bool:
+        """Block until Ray has restarted the actor (model reloaded, warmed up). False if it cannot come back.
+
+        Calls made while the actor restarts fail at once with ActorUnavailableError, so the lost
+        items are only sent again once the restarted actor answers.
+        """
+        import ray
+
+        self.repo.update(job.benchmark_id, current_task="worker restarting")
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            try:
+                ray.get(job.actor.warm_up.remote(), timeout=timeout_s)
+                return True
+            except ray.exceptions.ActorUnavailableError:
+                time.sleep(0.2)  # polling interval while Ray restarts the process; not a measurement
+            except ray.exceptions.RayError:
+                return False
+        return False
+
+    def _stop(self, job: _Job, status: str, error: str | None = None) -> None:
+        import ray
+
+        if job.actor is not None:
+            ray.kill(job.actor, no_restart=True)
+        job.in_flight = {}
+        job.pending = []
+        self.repo.finish(job.benchmark_id, status, error)
+
+    def _finish(self, job: _Job, on_progress: ProgressCallback | None) -> None:
+        import ray
+
+        self.write_aggregates(job.benchmark_id, job.spec, (job.info or {}).get("unavailable_evaluators", {}))
+        row = self.repo.get(job.benchmark_id)
+        status = "completed" if row.completed_videos > 0 else "failed"
+        error = None if status == "completed" else "every video failed; see the per-video errors"
+        self.repo.finish(job.benchmark_id, status, error)
+        if job.actor is not None:
+            ray.kill(job.actor, no_restart=True)
+        self._emit(on_progress, job, "benchmark_completed" if status == "completed" else "benchmark_error",
+                   error=error)
+
+    def write_aggregates(self, benchmark_id: str, spec: BenchmarkSpec, unavailable: dict[str, str]) -> None:
+        from app.metrics.evaluator import aggregate
+
+        videos = [v for v in self.repo.videos(benchmark_id) if v.status == "ok"]
+        records = [{"metrics": v.metrics or {}, "metric_reasons": v.metric_reasons or {}, "features": v.features or {}}
+                   for v in videos]
+        reference = None
+        if spec.metric_settings.fvd_reference_dir and "fvd" in spec.metric_names() and "i3d" not in unavailable:
+            reference = self._reference_features(Path(spec.metric_settings.fvd_reference_dir))
+        rows = aggregate(records, spec.metric_names(), unavailable, self.settings.bootstrap_resamples,
+                         self.settings.bootstrap_seed, reference) if spec.metric_names() else []
+        perf = summarize_performance([{"latency_s": v.latency_s, "num_frames": v.num_frames, **(v.measurement or {})}
+                                      for v in videos])
+        total = len(spec.work_items())
+        perf["success_rate"] = len(videos) / total if total else None
+        for name, value in perf.items():
+            rows.append({"kind": "performance", "name": name, "value": value, "ci_low": None, "ci_high": None,
+                         "n": len(videos), "reason": None if value is not None else "not measurable on this hardware",
+                         "details": None})
+        self.repo.write_aggregates(benchmark_id, rows)
+
+    def _reference_features(self, directory: Path) -> np.ndarray:
+        from app.metrics import fvd
+        from app.metrics.weights import verified_path
+
+        path, _ = verified_path("i3d", self.settings.resolved_weights_dir)
+        return fvd.reference_features(directory, fvd.I3DFeatures(path))
+
+    def _emit(self, on_progress: ProgressCallback | None, job: _Job, kind: str, **extra: Any) -> None:
+        if on_progress is None:
+            return
+        row = self.repo.get(job.benchmark_id)
+        done = row.completed_videos + row.failed_videos
+        on_progress({"type": kind, "benchmark_id": job.benchmark_id, "model_name": row.model_name,
+                     "completed": done, "failed": row.failed_videos, "total": row.total_videos,
+                     "percentage": 100.0 * done / row.total_videos if row.total_videos else 100.0,
+                     "status": row.status, **extra})
+
+
+def run_spec(spec: BenchmarkSpec, runner: BenchmarkRunner | None = None,
+             on_progress: ProgressCallback | None = None) -> str:
+    """Submit and run one benchmark; returns its id. Raises on a cancelled run."""
+    runner = runner or BenchmarkRunner()
+    benchmark_id = runner.submit(spec)
+    runner.run([benchmark_id], on_progress=on_progress)
+    if runner.repo.get(benchmark_id).status == "cancelled":
+        raise BenchmarkCancelledError(f"Benchmark {benchmark_id} was cancelled", {"benchmark_id": benchmark_id})
+    return benchmark_id

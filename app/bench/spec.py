@@ -1,0 +1,71 @@
+"""BenchmarkSpec: the one description of a benchmark that CLI, SDK, REST and jobs all build."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from app.catalog.spec import ModelSpec, get_catalog, resolve_params, validate_prompt
+from app.engines.optimization import get_profile
+from app.errors import ValidationError
+from app.metrics.evaluator import resolve_metric_names
+
+MAX_PROMPTS = 1000
+
+
+class MetricSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    compute_metrics: bool = True
+    metrics: list[str] | None = Field(default=None, description="Metric names; default every registered metric.")
+    fvd_reference_dir: str | None = Field(default=None, description="Directory of real videos for FVD.")
+
+
+class BenchmarkSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+
+    model_name: str
+    prompts: list[str] = Field(min_length=1, max_length=MAX_PROMPTS)
+    videos_per_prompt: int = Field(default=1, ge=1, le=100)
+    seed: int = Field(default=0, ge=0, description="Seed of the first video of each prompt; +1 for each next video.")
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    optimization_level: str = "baseline"
+    device: str = "auto"
+    metric_settings: MetricSettings = Field(default_factory=MetricSettings)
+    save_videos: bool = False
+    warmup_runs: int | None = Field(default=None, ge=0, le=10)
+    conditioning_image: str | None = Field(default=None, description="Image path for image-to-video models.")
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("prompts")
+    @classmethod
+    def _prompts(cls, prompts: list[str]) -> list[str]:
+        for prompt in prompts:
+            validate_prompt(prompt)
+        return prompts
+
+    def seeds(self) -> list[int]:
+        return [self.seed + k for k in range(self.videos_per_prompt)]
+
+    def work_items(self) -> list[tuple[int, str, int]]:
+        """(prompt index, prompt, seed) for every video, in a fixed order."""
+        return [(i, prompt, seed) for i, prompt in enumerate(self.prompts) for seed in self.seeds()]
+
+    def metric_names(self) -> list[str]:
+        return resolve_metric_names(self.metric_settings.metrics) if self.metric_settings.compute_metrics else []
+
+    def check(self) -> ModelSpec:
+        """Every check that needs no model weights: run before anything is stored or started."""
+        model = get_catalog().get(self.model_name)
+        if model.modality != "video":
+            raise ValidationError(f"'{self.model_name}' is a {model.modality} model; benchmarks need a video model",
+                                  {"model_name": self.model_name, "modality": model.modality})
+        resolve_params(model, self.parameters)
+        get_profile(self.optimization_level)
+        self.metric_names()
+        if model.source.kind == "remote" and not model.source.remote_url():
+            raise ValidationError(
+                f"'{self.model_name}' is a remote model and no endpoint is configured (set {model.source.url_env})",
+                {"model_name": self.model_name, "env": model.source.url_env})
+        return model

@@ -1,0 +1,90 @@
+"""BenchmarkSuite: the SDK's entry point, a thin layer over spec + runner + results."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from app.bench import compare as compare_mod
+from app.bench.results import BenchmarkResult, load_result
+from app.bench.runner import BenchmarkRunner, ProgressCallback
+from app.bench.spec import BenchmarkSpec, MetricSettings
+from app.config import Settings, get_settings
+from app.engines.optimization import OptimizationProfile, PROFILES
+from app.errors import BenchmarkCancelledError, ValidationError
+from app.storage.repository import BenchmarkRepository
+
+PARAMETER_NAMES = ("num_frames", "fps", "num_inference_steps", "guidance_scale", "resolution", "width", "height")
+
+
+class BenchmarkSuite:
+    def __init__(self, device: str = "auto", output_dir: str | Path | None = None,
+                 optimization_profile: OptimizationProfile | str | None = None, metrics: list[str] | None = None,
+                 settings: Settings | None = None, enable_monitoring: bool = False,
+                 on_progress: ProgressCallback | None = None):
+        self.device = device
+        self.settings = settings or get_settings()
+        self.output_dir = Path(output_dir) if output_dir else None
+        if isinstance(optimization_profile, OptimizationProfile) and optimization_profile not in PROFILES.values():
+            raise ValidationError("Custom OptimizationProfile objects are not supported yet; use a named level",
+                                  {"allowed": sorted(PROFILES)})
+        self.optimization_level = (optimization_profile.name if isinstance(optimization_profile, OptimizationProfile)
+                                   else optimization_profile or "baseline")
+        self.metrics = metrics
+        self.on_progress = on_progress
+        self.runner = BenchmarkRunner(BenchmarkRepository(self.settings.resolved_database_url), self.settings)
+
+    def build_spec(self, model_name: str, prompts: list[str], **kwargs: Any) -> BenchmarkSpec:
+        params = {k: kwargs.pop(k) for k in PARAMETER_NAMES if kwargs.get(k) is not None}
+        for k in PARAMETER_NAMES:
+            kwargs.pop(k, None)
+        metric_settings = MetricSettings(metrics=kwargs.pop("metrics", self.metrics),
+                                         fvd_reference_dir=kwargs.pop("fvd_reference_dir", None),
+                                         compute_metrics=kwargs.pop("compute_metrics", True))
+        return BenchmarkSpec(model_name=model_name, prompts=list(prompts), parameters=params, device=self.device,
+                             optimization_level=kwargs.pop("optimization_level", self.optimization_level),
+                             metric_settings=metric_settings, **kwargs)
+
+    def evaluate_model(self, model_name: str, prompts: list[str], **kwargs: Any) -> BenchmarkResult:
+        """Benchmark one model; blocks until done. kwargs: generation parameters and BenchmarkSpec fields."""
+        spec = self.build_spec(model_name, prompts, **kwargs)
+        benchmark_id = self.runner.submit(spec)
+        self.runner.run([benchmark_id], on_progress=self.on_progress)
+        return self._finish(benchmark_id)
+
+    def evaluate_multiple_models(self, model_names: list[str], prompts: list[str], max_workers: int = 1,
+                                 **kwargs: Any) -> dict[str, BenchmarkResult]:
+        """Benchmark several models, up to max_workers at once (one Ray actor each)."""
+        if len(set(model_names)) != len(model_names):
+            raise ValidationError("model_names has duplicates", {"model_names": model_names})
+        specs = [self.build_spec(name, prompts, **dict(kwargs)) for name in model_names]
+        for spec in specs:  # every spec is checked before any benchmark starts
+            spec.check()
+        ids = [self.runner.submit(spec) for spec in specs]
+        self.runner.run(ids, max_workers=max_workers, on_progress=self.on_progress)
+        return {name: self._finish(bid, raise_cancelled=False) for name, bid in zip(model_names, ids)}
+
+    def compare_models(self, results: dict[str, BenchmarkResult] | list[BenchmarkResult],
+                       objectives: dict[str, bool] | list[str] | None = None,
+                       rank_by: str = "overall_score") -> dict[str, Any]:
+        report = compare_mod.compare_models(results, objectives, rank_by)
+        if self.output_dir:
+            self.output_dir.mkdir(parents=True, exist_ok=True)
+            (self.output_dir / "comparison.json").write_text(json.dumps(report, indent=2))
+        return report
+
+    def get_result(self, benchmark_id: str) -> BenchmarkResult:
+        return load_result(self.runner.repo, benchmark_id)
+
+    def cancel(self, benchmark_id: str) -> None:
+        self.runner.cancel(benchmark_id)
+
+    def _finish(self, benchmark_id: str, raise_cancelled: bool = True) -> BenchmarkResult:
+        result = load_result(self.runner.repo, benchmark_id)
+        if result.status == "cancelled" and raise_cancelled:
+            raise BenchmarkCancelledError(f"Benchmark {benchmark_id} was cancelled", {"benchmark_id": benchmark_id})
+        if self.output_dir:
+            self.output_dir.mkdir(parents=True, exist_ok=True)
+            (self.output_dir / f"{benchmark_id}.json").write_text(json.dumps(result.to_dict(), indent=2))
+        return result

@@ -1,0 +1,202 @@
+"""Built-in tiny models: real diffusers pipelines from small configs.
+
+They exist so that the harness (loading, generation, timing, metrics, storage,
+Ray) runs end to end with no network. Each builder makes a pipeline with fixed
+seeds, and :func:`ensure_builtin` saves it once under the models directory with
+``save_pretrained``; from then on it is loaded with ``from_pretrained`` exactly
+like a downloaded checkpoint. The weights are random: these models measure the
+machinery, not visual quality.
+
+The tokenizer is a byte-level CLIP BPE tokenizer written locally (every byte is
+a token, no merges), so no vocabulary has to be downloaded.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+BUILDER_VERSION = "2"  # bump when a config below changes, so stale copies are rebuilt
+_MARKER = "vid_bench_builtin.json"
+
+
+def _byte_unicode_table() -> list[str]:
+    """The GPT-2/CLIP byte -> printable-unicode table (same as transformers' bytes_to_unicode)."""
+    printable = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    codes = printable[:]
+    extra = 0
+    for b in range(256):
+        if b not in printable:
+            printable.append(b)
+            codes.append(256 + extra)
+            extra += 1
+    return [chr(c) for _, c in sorted(zip(printable, codes))]
+
+
+def build_clip_tokenizer(workdir: Path):
+    from transformers import CLIPTokenizer
+
+    chars = _byte_unicode_table()
+    vocab: dict[str, int] = {}
+    for ch in chars:
+        vocab[ch] = len(vocab)
+    for ch in chars:
+        vocab[ch + "</w>"] = len(vocab)
+    vocab["<|startoftext|>"] = len(vocab)
+    vocab["<|endoftext|>"] = len(vocab)
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "vocab.json").write_text(json.dumps(vocab))
+    (workdir / "merges.txt").write_text("#version: 0.2\n")
+    return CLIPTokenizer(str(workdir / "vocab.json"), str(workdir / "merges.txt"), model_max_length=77)
+
+
+def _clip_text_encoder(tokenizer):
+    import torch
+    from transformers import CLIPTextConfig, CLIPTextModel
+
+    torch.manual_seed(0)
+    config = CLIPTextConfig(
+        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
+        hidden_size=32, intermediate_size=37, layer_norm_eps=1e-5, num_attention_heads=4, num_hidden_layers=2,
+        vocab_size=len(tokenizer), projection_dim=32, max_position_embeddings=77,
+    )
+    return CLIPTextModel(config)
+
+
+def _vae_2d():
+    import torch
+    from diffusers import AutoencoderKL
+
+    torch.manual_seed(0)
+    return AutoencoderKL(
+        block_out_channels=(8, 16), in_channels=3, out_channels=3,
+        down_block_types=("DownEncoderBlock2D", "DownEncoderBlock2D"),
+        up_block_types=("UpDecoderBlock2D", "UpDecoderBlock2D"),
+        latent_channels=4, sample_size=64, norm_num_groups=4,
+    )
+
+
+def _ddim():
+    from diffusers import DDIMScheduler
+
+    return DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
+                         clip_sample=False, set_alpha_to_one=False, steps_offset=1)
+
+
+def build_text_to_video_sd(workdir: Path):
+    """ModelScope family: UNet3DConditionModel + AutoencoderKL + CLIP text encoder."""
+    import torch
+    from diffusers import TextToVideoSDPipeline, UNet3DConditionModel
+
+    tokenizer = build_clip_tokenizer(workdir / "_tok")
+    torch.manual_seed(0)
+    unet = UNet3DConditionModel(
+        block_out_channels=(16, 32), layers_per_block=1, sample_size=32, in_channels=4, out_channels=4,
+        down_block_types=("CrossAttnDownBlock3D", "DownBlock3D"), up_block_types=("UpBlock3D", "CrossAttnUpBlock3D"),
+        cross_attention_dim=32, attention_head_dim=8, norm_num_groups=4,
+    )
+    return TextToVideoSDPipeline(vae=_vae_2d(), text_encoder=_clip_text_encoder(tokenizer), tokenizer=tokenizer,
+                                 unet=unet, scheduler=_ddim())
+
+
+def build_stable_diffusion(workdir: Path):
+    """Stable Diffusion family: UNet2DConditionModel + AutoencoderKL + CLIP text encoder."""
+    import torch
+    from diffusers import StableDiffusionPipeline, UNet2DConditionModel
+
+    tokenizer = build_clip_tokenizer(workdir / "_tok")
+    torch.manual_seed(0)
+    unet = UNet2DConditionModel(
+        block_out_channels=(16, 32), layers_per_block=1, sample_size=32, in_channels=4, out_channels=4,
+        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"), up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+        cross_attention_dim=32, attention_head_dim=8, norm_num_groups=4,
+    )
+    return StableDiffusionPipeline(vae=_vae_2d(), text_encoder=_clip_text_encoder(tokenizer), tokenizer=tokenizer,
+                                   unet=unet, scheduler=_ddim(), safety_checker=None, feature_extractor=None,
+                                   requires_safety_checker=False)
+
+
+def build_stable_video_diffusion(workdir: Path):
+    """SVD family: UNetSpatioTemporalConditionModel + temporal VAE + CLIP vision encoder.
+
+    The SVD blocks hard-code 32-group norms, hence channel counts of 32 and 64;
+    the pipeline resizes the conditioning image to 224, hence the vision encoder's size.
+    """
+    import torch
+    from diffusers import (AutoencoderKLTemporalDecoder, EulerDiscreteScheduler, StableVideoDiffusionPipeline,
+                           UNetSpatioTemporalConditionModel)
+    from transformers import CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModelWithProjection
+
+    torch.manual_seed(0)
+    unet = UNetSpatioTemporalConditionModel(
+        block_out_channels=(32, 64), layers_per_block=1, sample_size=32, in_channels=8, out_channels=4,
+        down_block_types=("CrossAttnDownBlockSpatioTemporal", "DownBlockSpatioTemporal"),
+        up_block_types=("UpBlockSpatioTemporal", "CrossAttnUpBlockSpatioTemporal"),
+        cross_attention_dim=32, num_attention_heads=(2, 4), projection_class_embeddings_input_dim=96,
+        addition_time_embed_dim=32,
+    )
+    scheduler = EulerDiscreteScheduler(
+        beta_schedule="scaled_linear", beta_start=0.00085, beta_end=0.012, interpolation_type="linear",
+        num_train_timesteps=1000, prediction_type="v_prediction", sigma_max=700.0, sigma_min=0.002, steps_offset=1,
+        timestep_spacing="leading", timestep_type="continuous", use_karras_sigmas=True,
+    )
+    torch.manual_seed(0)
+    vae = AutoencoderKLTemporalDecoder(block_out_channels=(32, 64), in_channels=3, out_channels=3,
+                                       down_block_types=("DownEncoderBlock2D", "DownEncoderBlock2D"), latent_channels=4)
+    torch.manual_seed(0)
+    image_encoder = CLIPVisionModelWithProjection(CLIPVisionConfig(
+        hidden_size=32, projection_dim=32, num_hidden_layers=2, num_attention_heads=4, image_size=224,
+        intermediate_size=37, patch_size=32,
+    ))
+    feature_extractor = CLIPImageProcessor(crop_size=32, size=32)
+    return StableVideoDiffusionPipeline(vae=vae, image_encoder=image_encoder, unet=unet, scheduler=scheduler,
+                                        feature_extractor=feature_extractor)
+
+
+BUILDERS: dict[str, Callable[[Path], object]] = {
+    "text_to_video_sd": build_text_to_video_sd,
+    "stable_diffusion": build_stable_diffusion,
+    "stable_video_diffusion": build_stable_video_diffusion,
+}
+
+
+def builtin_path(models_dir: Path, name: str) -> Path:
+    return models_dir / "builtin" / name
+
+
+def ensure_builtin(name: str, builder: str, models_dir: Path) -> Path:
+    """Build and save a tiny model once; return its directory (a normal diffusers checkpoint).
+
+    Built in a temporary directory and renamed into place, so concurrent actors
+    never see a half-written checkpoint.
+    """
+    if builder not in BUILDERS:
+        raise ValueError(f"unknown builtin builder '{builder}'; known: {sorted(BUILDERS)}")
+    target = builtin_path(models_dir, name)
+    marker = target / _MARKER
+    if marker.exists() and json.loads(marker.read_text()).get("version") == BUILDER_VERSION:
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=target.parent))
+    try:
+        pipe = BUILDERS[builder](tmp / "_work")
+        pipe.save_pretrained(tmp / "model")
+        (tmp / "model" / _MARKER).write_text(json.dumps({"builder": builder, "version": BUILDER_VERSION}))
+        if target.exists():
+            stale = target.with_name(f".stale-{name}-{tmp.name}")
+            try:
+                target.rename(stale)
+                shutil.rmtree(stale, ignore_errors=True)
+            except OSError:
+                pass
+        try:
+            (tmp / "model").rename(target)
+        except OSError:
+            if not marker.exists():  # lost a race to another process that finished first: fine
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target

@@ -1,0 +1,49 @@
+"""Image generation: a catalog text-to-image model, used on its own and to condition i2v models."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from app.catalog.spec import ModelSpec, validate_prompt
+from app.config import get_settings
+from app.engines.loading import load_pipeline
+from app.engines.optimization import OptimizationProfile, get_profile, resolve_device
+from app.errors import ValidationError
+
+
+class ImageEngine:
+    def __init__(self, spec: ModelSpec, device: str = "auto", profile: str | OptimizationProfile | None = None,
+                 models_dir: Path | None = None):
+        if spec.modality != "image":
+            raise ValidationError(f"'{spec.name}' is not an image model", {"model_name": spec.name})
+        self.spec = spec
+        self.device = resolve_device(device)
+        self.profile = get_profile(profile)
+        self.profile.check_device(self.device)
+        self.models_dir = models_dir or get_settings().resolved_models_dir
+        self.pipeline: Any = None
+        self.load_s: float | None = None
+
+    def load(self) -> float:
+        if self.pipeline is None:
+            pipeline, self.load_s = load_pipeline(self.spec, self.profile.torch_dtype(), self.models_dir)
+            self.pipeline = pipeline.to(self.device)
+        return self.load_s
+
+    def generate(self, prompt: str, seed: int = 0, width: int | None = None, height: int | None = None,
+                 num_inference_steps: int | None = None, guidance_scale: float | None = None):
+        """One PIL image for a prompt, deterministic for a given seed."""
+        import torch
+
+        validate_prompt(prompt)
+        self.load()
+        default_w, default_h = self.spec.default_resolution()
+        generator = torch.Generator(device="cpu").manual_seed(int(seed))
+        with torch.inference_mode():
+            output = self.pipeline(
+                prompt=prompt, width=width or default_w, height=height or default_h, generator=generator,
+                num_inference_steps=int(num_inference_steps or self.spec.default("num_inference_steps")),
+                guidance_scale=float(guidance_scale or self.spec.default("guidance_scale")), output_type="pil",
+            )
+        return output.images[0]

@@ -1,0 +1,85 @@
+"""Optimization profiles: how a pipeline is loaded (precision, compile, memory savers).
+
+A setting the hardware cannot honour is refused with a clear error rather than
+silently changed: fp16/bf16 on a CPU are refused for timing runs because CPU
+half-precision kernels are slow emulations that would misstate performance.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+from app.errors import ValidationError
+
+Precision = Literal["fp32", "fp16", "bf16"]
+
+
+@dataclass(frozen=True)
+class OptimizationProfile:
+    precision: Precision = "fp32"
+    compile_model: bool = False
+    memory_efficient: bool = False
+    channels_last: bool = False
+    tensorrt_optimization: bool = False
+    name: str = "custom"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def torch_dtype(self):
+        import torch
+
+        return {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}[self.precision]
+
+    def check_device(self, device: str) -> None:
+        if self.precision not in ("fp32", "fp16", "bf16"):
+            raise ValidationError(f"Unknown precision '{self.precision}'", {"allowed": ["fp32", "fp16", "bf16"]})
+        if device == "cpu" and self.precision != "fp32":
+            raise ValidationError(
+                f"precision {self.precision} is not supported on the CPU; use fp32 or a CUDA device",
+                {"precision": self.precision, "device": device},
+            )
+        if self.tensorrt_optimization:
+            raise ValidationError("TensorRT optimization is not supported by this build", {"setting": "tensorrt_optimization"})
+
+
+PROFILES: dict[str, OptimizationProfile] = {
+    "baseline": OptimizationProfile(precision="fp32", name="baseline"),
+    "balanced": OptimizationProfile(precision="fp16", memory_efficient=True, name="balanced"),
+    "performance": OptimizationProfile(precision="fp16", compile_model=True, channels_last=True, name="performance"),
+}
+
+
+def get_profile(name_or_profile: str | OptimizationProfile | None) -> OptimizationProfile:
+    if name_or_profile is None:
+        return PROFILES["baseline"]
+    if isinstance(name_or_profile, OptimizationProfile):
+        return name_or_profile
+    try:
+        return PROFILES[name_or_profile]
+    except KeyError:
+        raise ValidationError(
+            f"Unknown optimization level '{name_or_profile}'", {"allowed": sorted(PROFILES)}
+        ) from None
+
+
+def resolve_device(device: str) -> str:
+    """'auto' -> 'cuda' when a GPU is visible, else 'cpu'. Unavailable CUDA is an error, not a fallback."""
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValidationError(f"device '{device}' requested but no CUDA device is available", {"device": device})
+    if device != "cpu" and not device.startswith("cuda"):
+        raise ValidationError(f"Unknown device '{device}'", {"allowed": ["auto", "cpu", "cuda", "cuda:N"]})
+    return device
+
+
+def synchronize(device: str) -> None:
+    """Wait for queued GPU work so a clock read covers it; nothing to do on the CPU."""
+    if device.startswith("cuda"):
+        import torch
+
+        torch.cuda.synchronize(device)

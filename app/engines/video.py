@@ -1,0 +1,195 @@
+"""Video generation: load a catalog video model and turn a prompt into frames.
+
+Read top to bottom:
+  1. validate the prompt and parameters against the catalog (before any load);
+  2. load the pipeline once (device and dtype from the optimization profile);
+  3. for image-to-video models, obtain the conditioning image (given, or made
+     by the catalog's text-to-image model for this prompt and seed);
+  4. run the pipeline with a seeded generator, timing encode / denoise / decode
+     and reporting each finished step through ``on_step``;
+  5. return uint8 frames [T, H, W, 3] with the timings.
+Identical inputs (model, prompt, parameters, seed, device) give identical frames.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from app.catalog.spec import GenerationParams, ModelSpec, get_catalog, resolve_params, validate_prompt
+from app.config import get_settings
+from app.engines.loading import PhaseTimer, load_pipeline
+from app.engines.optimization import OptimizationProfile, get_profile, resolve_device, synchronize
+from app.errors import ModelLoadError, ValidationError
+
+StepCallback = Callable[[int, int], None]  # (steps done, total steps)
+
+
+@dataclass
+class PhaseTimings:
+    total_s: float
+    encode_s: float | None
+    denoise_s: float | None
+    decode_s: float | None
+    step_s: list[float] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"total_s": self.total_s, "encode_s": self.encode_s, "denoise_s": self.denoise_s,
+                "decode_s": self.decode_s, "step_s": self.step_s}
+
+
+@dataclass
+class VideoResult:
+    frames: np.ndarray  # uint8, [T, H, W, 3]
+    fps: int
+    seed: int
+    params: GenerationParams
+    timings: PhaseTimings
+
+    @property
+    def num_frames(self) -> int:
+        return int(self.frames.shape[0])
+
+
+def to_uint8_frames(frames: Any) -> np.ndarray:
+    """Pipeline output (numpy in [0,1], batch first) -> uint8 [T, H, W, 3]."""
+    array = np.asarray(frames)
+    if array.ndim == 5:  # [batch, T, H, W, C]
+        array = array[0]
+    if array.ndim != 4 or array.shape[-1] != 3:
+        raise ModelLoadError(f"Pipeline returned frames of unexpected shape {array.shape}", {"shape": list(array.shape)})
+    if array.dtype != np.uint8:
+        array = (np.clip(array, 0.0, 1.0) * 255.0).round().astype(np.uint8)
+    return np.ascontiguousarray(array)
+
+
+class VideoEngine:
+    """One loaded video pipeline. Not thread-safe: one generation at a time."""
+
+    def __init__(self, spec: ModelSpec, device: str = "auto", profile: str | OptimizationProfile | None = None,
+                 models_dir: Path | None = None):
+        if spec.modality != "video" or spec.source.kind == "remote":
+            raise ValidationError(f"'{spec.name}' is not a local video model", {"model_name": spec.name})
+        self.spec = spec
+        self.device = resolve_device(device)
+        self.profile = get_profile(profile)
+        self.profile.check_device(self.device)
+        self.models_dir = models_dir or get_settings().resolved_models_dir
+        self.pipeline: Any = None
+        self.load_s: float | None = None
+        self._conditioner: Any = None  # image engine for i2v models
+
+    # -- 2. load -------------------------------------------------------------------------------
+    def load(self) -> float:
+        if self.pipeline is not None:
+            return self.load_s
+        pipeline, seconds = load_pipeline(self.spec, self.profile.torch_dtype(), self.models_dir)
+        pipeline = pipeline.to(self.device)
+        if self.profile.memory_efficient and hasattr(pipeline, "enable_attention_slicing"):
+            pipeline.enable_attention_slicing()
+        if self.profile.channels_last:
+            import torch
+
+            denoiser = getattr(pipeline, "unet", None) or getattr(pipeline, "transformer", None)
+            denoiser.to(memory_format=torch.channels_last)
+        if self.profile.compile_model:
+            import torch
+
+            if getattr(pipeline, "unet", None) is not None:
+                pipeline.unet = torch.compile(pipeline.unet)
+            else:
+                pipeline.transformer = torch.compile(pipeline.transformer)
+        self.pipeline, self.load_s = pipeline, seconds
+        return seconds
+
+    def resolve(self, prompt: str, overrides: dict[str, Any] | None = None) -> GenerationParams:
+        """Step 1 on its own, for callers that validate a whole benchmark up front."""
+        validate_prompt(prompt)
+        return resolve_params(self.spec, overrides)
+
+    # -- 3. conditioning image -----------------------------------------------------------------
+    def conditioning_image(self, prompt: str, params: GenerationParams, seed: int, image: Any = None):
+        from PIL import Image
+
+        if image is not None:
+            picture = Image.open(image) if isinstance(image, (str, Path)) else image
+            return picture.convert("RGB").resize((params.width, params.height))
+        if not self.spec.conditioning_image_model:
+            raise ValidationError(f"'{self.spec.name}' needs a conditioning image and has no text-to-image model configured",
+                                  {"model_name": self.spec.name})
+        if self._conditioner is None:
+            from app.engines.image import ImageEngine
+
+            self._conditioner = ImageEngine(get_catalog().get(self.spec.conditioning_image_model), self.device,
+                                            self.profile, self.models_dir)
+        picture = self._conditioner.generate(prompt, seed=seed, width=params.width, height=params.height)
+        return picture
+
+    # -- 4. generate ---------------------------------------------------------------------------
+    def generate(self, prompt: str, params: GenerationParams | dict[str, Any] | None = None, seed: int = 0,
+                 image: Any = None, on_step: StepCallback | None = None) -> VideoResult:
+        if not isinstance(params, GenerationParams):
+            params = self.resolve(prompt, params)
+        else:
+            validate_prompt(prompt)
+        self.load()
+        import torch
+
+        kwargs: dict[str, Any] = {"height": params.height, "width": params.width, "num_frames": params.num_frames,
+                                  "num_inference_steps": params.num_inference_steps, "output_type": "np"}
+        if self.spec.task == "i2v":
+            kwargs["image"] = self.conditioning_image(prompt, params, seed, image)
+            kwargs["max_guidance_scale"] = params.guidance_scale
+            kwargs["fps"] = params.fps
+            kwargs["decode_chunk_size"] = params.num_frames
+        else:
+            kwargs["prompt"] = prompt
+            kwargs["guidance_scale"] = params.guidance_scale
+        if "frame_rate" in self._call_params():
+            kwargs["frame_rate"] = params.fps
+
+        timer = PhaseTimer(self.pipeline, lambda: synchronize(self.device))
+        total_steps = params.num_inference_steps
+        self._attach_step_callback(kwargs, timer, total_steps, on_step)
+        generator = torch.Generator(device="cpu").manual_seed(int(seed))
+        with timer, torch.inference_mode():
+            synchronize(self.device)
+            started = time.perf_counter()
+            output = self.pipeline(generator=generator, **kwargs)
+            synchronize(self.device)
+            finished = time.perf_counter()
+        # -- 5. frames + timings
+        frames = to_uint8_frames(output.frames)
+        timings = PhaseTimings(total_s=finished - started, encode_s=timer.encode_s if timer.encode_s else None,
+                               denoise_s=timer.denoise_s(finished), decode_s=timer.decode_s if timer.decode_s else None,
+                               step_s=timer.step_times())
+        return VideoResult(frames=frames, fps=params.fps, seed=int(seed), params=params, timings=timings)
+
+    def _call_params(self) -> list[str]:
+        return list(inspect.signature(self.pipeline.__call__).parameters)
+
+    def _attach_step_callback(self, kwargs: dict[str, Any], timer: PhaseTimer, total: int,
+                              on_step: StepCallback | None) -> None:
+        """Use whichever step-callback API this pipeline has (new or legacy)."""
+        done = {"n": 0}
+
+        def step_finished() -> None:
+            timer.mark_step()
+            done["n"] += 1
+            if on_step is not None:
+                on_step(done["n"], total)
+
+        names = self._call_params()
+        if "callback_on_step_end" in names:
+            def on_end(pipe, step, timestep, callback_kwargs):
+                step_finished()
+                return callback_kwargs
+            kwargs["callback_on_step_end"] = on_end
+        elif "callback" in names:
+            kwargs["callback"] = lambda step, timestep, latents: step_finished()
+            kwargs["callback_steps"] = 1

@@ -1,0 +1,125 @@
+"""Typed errors and the one error body every surface reports.
+
+Each error carries a stable code (from the API reference) and the HTTP status
+the gateway maps it to. The CLI prints ``message``; the SDK raises these same
+classes; the API renders :func:`error_body`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+
+class VidBenchError(Exception):
+    code = "INTERNAL_ERROR"
+    http_status = 500
+
+    def __init__(self, message: str, details: dict[str, Any] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.details = details or {}
+
+    def __reduce__(self):  # survive pickling across Ray workers with details intact
+        return (_rebuild_error, (type(self), self.message, self.details))
+
+
+def _rebuild_error(cls, message, details):
+    err = cls.__new__(cls)
+    VidBenchError.__init__(err, message, details)
+    for key, value in details.items():
+        if not hasattr(err, key):
+            setattr(err, key, value)
+    return err
+
+
+class ValidationError(VidBenchError):
+    code = "INVALID_PARAMETERS"
+    http_status = 400
+
+
+class InvalidPromptError(ValidationError):
+    code = "INVALID_PROMPT"
+    http_status = 422
+
+
+class ModelNotFoundError(VidBenchError):
+    code = "MODEL_NOT_FOUND"
+    http_status = 404
+
+    def __init__(self, model_name: str, available_models: list[str]):
+        super().__init__(
+            f"Model '{model_name}' not found. Available models: {', '.join(available_models)}",
+            {"model_name": model_name, "available_models": available_models},
+        )
+        self.model_name = model_name
+        self.available_models = available_models
+
+
+class ModelLoadError(VidBenchError):
+    code = "MODEL_LOAD_FAILED"
+    http_status = 500
+
+
+class InsufficientMemoryError(VidBenchError):
+    code = "INSUFFICIENT_MEMORY"
+    http_status = 422
+
+    def __init__(self, required_gb: float, available_gb: float | None, model_name: str):
+        super().__init__(
+            f"Model '{model_name}' needs {required_gb} GB of accelerator memory; "
+            f"{'none' if available_gb is None else f'{available_gb:.1f} GB'} available",
+            {"model_name": model_name, "required_gb": required_gb, "available_gb": available_gb},
+        )
+        self.required_gb = required_gb
+        self.available_gb = available_gb
+
+
+class GenerationTimeoutError(VidBenchError):
+    code = "GENERATION_TIMEOUT"
+    http_status = 408
+
+    def __init__(self, timeout_seconds: float, model_name: str):
+        super().__init__(
+            f"Generation with '{model_name}' timed out after {timeout_seconds}s",
+            {"model_name": model_name, "timeout_seconds": timeout_seconds},
+        )
+        self.timeout_seconds = timeout_seconds
+
+
+class RemoteGenerationError(VidBenchError):
+    code = "REMOTE_GENERATION_FAILED"
+    http_status = 502
+
+
+class BenchmarkNotFoundError(VidBenchError):
+    code = "BENCHMARK_NOT_FOUND"
+    http_status = 404
+
+    def __init__(self, benchmark_id: str):
+        super().__init__(f"Benchmark '{benchmark_id}' not found", {"benchmark_id": benchmark_id})
+        self.benchmark_id = benchmark_id
+
+
+class BenchmarkCancelledError(VidBenchError):
+    code = "BENCHMARK_CANCELLED"
+    http_status = 409
+
+
+class WeightsError(VidBenchError):
+    """An evaluator weight file is missing, unreadable or fails its checksum."""
+
+    code = "WEIGHTS_INVALID"
+    http_status = 422
+
+
+def error_body(error: VidBenchError, request_id: str | None = None) -> dict[str, Any]:
+    return {
+        "error": {
+            "code": error.code,
+            "message": error.message,
+            "details": error.details,
+            "request_id": request_id,
+            "timestamp": datetime.now(timezone.utc).isoformat(),
+        }
+    }

@@ -1,0 +1,115 @@
+"""Frechet Video Distance on I3D features.
+
+Protocol (as in the common FVD implementations): each video is resized so its
+shorter side is 224 (bilinear), centre-cropped to 224x224, scaled to [-1, 1],
+and passed through the I3D TorchScript detector with ``return_features=True``,
+giving 400-d pre-softmax logits. Videos need at least 10 frames. The distance
+is computed in float64 with a symmetric eigen-decomposition square root.
+FVD is biased by sample size: N is recorded with every value and a warning is
+attached when N is small; compare values only at equal N.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+MIN_FRAMES = 10
+SMALL_N = 256  # below this FVD is markedly biased upward; common reports use 256-2048 videos
+
+
+def preprocess(frames: np.ndarray):
+    """uint8 [T, H, W, 3] -> float tensor [1, 3, T, 224, 224] in [-1, 1]."""
+    import torch
+    import torch.nn.functional as F
+
+    video = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float()  # T, 3, H, W
+    h, w = video.shape[-2:]
+    scale = 224 / min(h, w)
+    video = F.interpolate(video, size=(max(224, round(h * scale)), max(224, round(w * scale))), mode="bilinear",
+                          align_corners=False)
+    h, w = video.shape[-2:]
+    top, left = (h - 224) // 2, (w - 224) // 2
+    video = video[..., top:top + 224, left:left + 224]
+    video = video / 127.5 - 1.0
+    return video.permute(1, 0, 2, 3).unsqueeze(0)  # 1, 3, T, 224, 224
+
+
+class I3DFeatures:
+    def __init__(self, path: Path, device: str = "cpu"):
+        import torch
+
+        self.device = device
+        self.model = torch.jit.load(str(path), map_location=device).eval()
+
+    def __call__(self, frames: np.ndarray) -> np.ndarray:
+        import torch
+
+        with torch.inference_mode():
+            feats = self.model(preprocess(frames).to(self.device), rescale=False, resize=False, return_features=True)
+        return feats.detach().cpu().double().numpy().reshape(-1)
+
+
+def _sqrt_psd(matrix: np.ndarray) -> np.ndarray:
+    values, vectors = np.linalg.eigh((matrix + matrix.T) / 2.0)
+    return (vectors * np.sqrt(np.clip(values, 0.0, None))) @ vectors.T
+
+
+def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray) -> float:
+    """||mu1-mu2||^2 + Tr(S1 + S2 - 2 (S1^1/2 S2 S1^1/2)^1/2), in float64.
+
+    Tr((S1 S2)^1/2) equals Tr((S1^1/2 S2 S1^1/2)^1/2), whose argument is symmetric
+    positive semi-definite, so its root comes from eigh without complex parts.
+    """
+    mu1, mu2 = np.asarray(mu1, np.float64), np.asarray(mu2, np.float64)
+    s1, s2 = np.asarray(sigma1, np.float64), np.asarray(sigma2, np.float64)
+    root1 = _sqrt_psd(s1)
+    middle = root1 @ s2 @ root1
+    eig = np.linalg.eigvalsh((middle + middle.T) / 2.0)
+    tr_covmean = float(np.sqrt(np.clip(eig, 0.0, None)).sum())
+    diff = mu1 - mu2
+    return float(diff @ diff + np.trace(s1) + np.trace(s2) - 2.0 * tr_covmean)
+
+
+def gaussian_stats(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    features = np.asarray(features, np.float64)
+    return features.mean(axis=0), np.cov(features, rowvar=False)
+
+
+def fvd(features_a: np.ndarray, features_b: np.ndarray) -> dict:
+    """FVD between two feature sets, with N, and a warning at small N."""
+    a, b = np.asarray(features_a, np.float64), np.asarray(features_b, np.float64)
+    n = min(len(a), len(b))
+    if n < 2:
+        return {"value": None, "reason": f"FVD needs at least 2 videos per set (have {len(a)} and {len(b)})",
+                "n_a": len(a), "n_b": len(b)}
+    value = frechet_distance(*gaussian_stats(a), *gaussian_stats(b))
+    out = {"value": value, "n_a": len(a), "n_b": len(b)}
+    if n < SMALL_N:
+        out["warning"] = (f"FVD from N={n} videos is biased upward and noisy (values are comparable only at equal N; "
+                          f"{SMALL_N}+ videos recommended)")
+    return out
+
+
+def load_video(path: Path) -> np.ndarray:
+    """Decode a video file to uint8 [T, H, W, 3] (imageio-ffmpeg)."""
+    import imageio.v3 as iio
+
+    return np.stack(list(iio.imiter(path, plugin="FFMPEG")))
+
+
+def reference_features(directory: Path, extractor: I3DFeatures) -> np.ndarray:
+    from app.errors import ValidationError
+
+    files = sorted(p for p in Path(directory).iterdir() if p.suffix.lower() in {".mp4", ".webm", ".avi", ".mov", ".gif"})
+    if not files:
+        raise ValidationError(f"No videos in FVD reference directory {directory}", {"path": str(directory)})
+    feats = []
+    for file in files:
+        frames = load_video(file)
+        if len(frames) >= MIN_FRAMES:
+            feats.append(extractor(frames))
+    if not feats:
+        raise ValidationError(f"No reference video in {directory} has {MIN_FRAMES}+ frames", {"path": str(directory)})
+    return np.stack(feats)

@@ -1,0 +1,159 @@
+"""Weight-free video metrics: flicker, warping error, consecutive SSIM / PSNR, motion.
+
+All take uint8 frames [T, H, W, 3]. Dense optical flow (OpenCV Farneback, on
+grayscale) is computed once per consecutive pair in both directions and shared
+by warping error, motion magnitude and dynamic degree.
+
+Definitions (also in docs/metrics.md):
+- temporal_flickering = (255 - mean |F_t+1 - F_t|) / 255, averaged over pairs
+  (VBench's definition, on the 0-255 scale). 1 means no change at all.
+- warping_error: F_t+1 is warped back onto F_t with the forward flow; pixels
+  failing the forward-backward consistency check (Sundaram et al. 2010) are
+  occluded and excluded; the MSE of the rest on the [0, 1] scale, averaged over
+  pairs. Classical Farneback flow is used instead of RAFT (no weights needed).
+- consecutive_ssim: SSIM (Gaussian 11x11, sigma 1.5, K1 0.01, K2 0.03, L 255)
+  of each consecutive pair of grayscale frames, averaged.
+- consecutive_psnr: 10 log10(255^2 / MSE) over all consecutive pairs' pixels;
+  null when all consecutive frames are identical (PSNR is unbounded).
+- motion_magnitude: mean forward-flow magnitude in pixels per frame.
+- dynamic_degree: VBench's rule applied to Farneback flow: a pair is "moving"
+  when the mean of its top 5% flow magnitudes exceeds 6 * min(H, W) / 256; the
+  video is dynamic (1.0) when at least round(4 * T / 16) pairs move, else 0.0.
+- temporal_consistency = mean(temporal_flickering, consecutive_ssim,
+  1 / (1 + 100 * warping_error)): three views of frame-to-frame stability,
+  each in [0, 1], higher is better.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.errors import ValidationError
+
+
+def check_video(frames: np.ndarray, min_frames: int = 2) -> np.ndarray:
+    frames = np.asarray(frames)
+    if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
+        raise ValidationError("video must be uint8 frames shaped [T, H, W, 3]",
+                              {"shape": list(frames.shape), "dtype": str(frames.dtype)})
+    if frames.shape[0] < min_frames:
+        raise ValidationError(f"video has {frames.shape[0]} frames; this metric needs at least {min_frames}",
+                              {"num_frames": int(frames.shape[0]), "min_frames": min_frames})
+    return frames
+
+
+def _gray(frames: np.ndarray) -> np.ndarray:
+    import cv2
+
+    return np.stack([cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames])
+
+
+@dataclass
+class FlowPair:
+    forward: np.ndarray   # [H, W, 2] flow from frame t to t+1
+    backward: np.ndarray  # [H, W, 2] flow from frame t+1 to t
+
+
+def farneback(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    import cv2
+
+    return cv2.calcOpticalFlowFarneback(a, b, None, pyr_scale=0.5, levels=3, winsize=15, iterations=3,
+                                        poly_n=5, poly_sigma=1.2, flags=0)
+
+
+def compute_flows(gray: np.ndarray) -> list[FlowPair]:
+    return [FlowPair(farneback(gray[t], gray[t + 1]), farneback(gray[t + 1], gray[t])) for t in range(len(gray) - 1)]
+
+
+def _sample(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
+    """image(x + flow(x)) with bilinear interpolation; points outside are marked NaN."""
+    import cv2
+
+    h, w = flow.shape[:2]
+    grid_x, grid_y = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    map_x, map_y = grid_x + flow[..., 0], grid_y + flow[..., 1]
+    out = cv2.remap(image.astype(np.float32), map_x, map_y, interpolation=cv2.INTER_LINEAR,
+                    borderMode=cv2.BORDER_CONSTANT, borderValue=np.nan)
+    return out
+
+
+def temporal_flickering(frames: np.ndarray) -> float:
+    f = frames.astype(np.float64)
+    diffs = np.abs(f[1:] - f[:-1]).reshape(len(f) - 1, -1).mean(axis=1)
+    return float(np.mean((255.0 - diffs) / 255.0))
+
+
+def warping_error(frames: np.ndarray, flows: list[FlowPair]) -> float | None:
+    errors = []
+    for t, pair in enumerate(flows):
+        warped = _sample(frames[t + 1], pair.forward)  # [H, W, 3], NaN outside the frame
+        back_at_target = _sample(pair.backward, pair.forward)  # backward flow looked up at x + f(x)
+        round_trip = pair.forward + back_at_target
+        mag = (pair.forward ** 2).sum(-1) + (back_at_target ** 2).sum(-1)
+        visible = ((round_trip ** 2).sum(-1) < 0.01 * mag + 0.5) & np.isfinite(warped).all(-1)
+        if not visible.any():
+            continue
+        diff = (warped[visible] - frames[t][visible].astype(np.float32)) / 255.0
+        errors.append(float(np.mean(diff.astype(np.float64) ** 2)))
+    return float(np.mean(errors)) if errors else None
+
+
+def ssim(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean SSIM of two grayscale images (Wang et al. 2004, Gaussian window)."""
+    import cv2
+
+    a, b = a.astype(np.float64), b.astype(np.float64)
+    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+
+    def blur(x):
+        return cv2.GaussianBlur(x, (11, 11), 1.5, borderType=cv2.BORDER_REFLECT)
+
+    mu_a, mu_b = blur(a), blur(b)
+    var_a = blur(a * a) - mu_a ** 2
+    var_b = blur(b * b) - mu_b ** 2
+    cov = blur(a * b) - mu_a * mu_b
+    num = (2 * mu_a * mu_b + c1) * (2 * cov + c2)
+    den = (mu_a ** 2 + mu_b ** 2 + c1) * (var_a + var_b + c2)
+    return float(np.mean(num / den))
+
+
+def psnr(mse: float) -> float | None:
+    return None if mse == 0 else float(10.0 * np.log10(255.0 ** 2 / mse))
+
+
+def motion_magnitude(flows: list[FlowPair]) -> float:
+    return float(np.mean([np.linalg.norm(p.forward, axis=-1).mean() for p in flows]))
+
+
+def dynamic_degree(flows: list[FlowPair], height: int, width: int, num_frames: int) -> float:
+    threshold = 6.0 * min(height, width) / 256.0
+    needed = max(1, round(4 * num_frames / 16))
+    moving = 0
+    for pair in flows:
+        mag = np.linalg.norm(pair.forward, axis=-1).ravel()
+        top = np.sort(mag)[-max(1, int(len(mag) * 0.05)):]
+        moving += int(top.mean() > threshold)
+    return 1.0 if moving >= needed else 0.0
+
+
+def temporal_metrics(frames: np.ndarray) -> dict[str, float | None]:
+    """Every weight-free metric of one video, flow computed once."""
+    frames = check_video(frames)
+    gray = _gray(frames)
+    flows = compute_flows(gray)
+    pair_mse = [float(np.mean((frames[t + 1].astype(np.float64) - frames[t]) ** 2)) for t in range(len(frames) - 1)]
+    flicker = temporal_flickering(frames)
+    warp = warping_error(frames, flows)
+    ssim_mean = float(np.mean([ssim(gray[t], gray[t + 1]) for t in range(len(gray) - 1)]))
+    consistency = None if warp is None else float(np.mean([flicker, ssim_mean, 1.0 / (1.0 + 100.0 * warp)]))
+    return {
+        "temporal_flickering": flicker,
+        "warping_error": warp,
+        "consecutive_ssim": ssim_mean,
+        "consecutive_psnr": psnr(float(np.mean(pair_mse))),
+        "motion_magnitude": motion_magnitude(flows),
+        "dynamic_degree": dynamic_degree(flows, frames.shape[1], frames.shape[2], len(frames)),
+        "temporal_consistency": consistency,
+    }

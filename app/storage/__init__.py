@@ -1,0 +1,1 @@
+"""Result storage: SQLAlchemy tables, the repository, Parquet export."""

@@ -1,0 +1,79 @@
+"""Database tables. SQLite by default (WAL), PostgreSQL via VDB_DATABASE_URL."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class BenchmarkRow(Base):
+    __tablename__ = "benchmarks"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model_name: Mapped[str] = mapped_column(String(200), index=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)  # submitted|running|completed|failed|cancelled
+    spec: Mapped[dict] = mapped_column(JSON)
+    spec_hash: Mapped[str] = mapped_column(String(64))
+    provenance: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    total_videos: Mapped[int] = mapped_column(Integer, default=0)
+    completed_videos: Mapped[int] = mapped_column(Integer, default=0)
+    failed_videos: Mapped[int] = mapped_column(Integer, default=0)
+    current_task: Mapped[str | None] = mapped_column(Text, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class VideoResultRow(Base):
+    """One generated video: its timings, measurements and per-video metric scores."""
+
+    __tablename__ = "video_results"
+    __table_args__ = (UniqueConstraint("benchmark_id", "prompt_index", "seed", name="uq_video_work_item"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    benchmark_id: Mapped[str] = mapped_column(ForeignKey("benchmarks.id", ondelete="CASCADE"), index=True)
+    prompt_index: Mapped[int] = mapped_column(Integer)
+    prompt: Mapped[str] = mapped_column(Text)
+    seed: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20))  # ok|failed
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    num_frames: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    latency_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    timings: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    measurement: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    metrics: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    metric_reasons: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    features: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # evaluator features for set-level metrics
+    video_path: Mapped[str | None] = mapped_column(Text, nullable=True)
+    worker: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AggregateRow(Base):
+    """One aggregate figure of a benchmark: a metric or a performance figure, with its CI."""
+
+    __tablename__ = "aggregates"
+    __table_args__ = (UniqueConstraint("benchmark_id", "name", name="uq_aggregate_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    benchmark_id: Mapped[str] = mapped_column(ForeignKey("benchmarks.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # metric|performance
+    name: Mapped[str] = mapped_column(String(100))
+    value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    ci_low: Mapped[float | None] = mapped_column(Float, nullable=True)
+    ci_high: Mapped[float | None] = mapped_column(Float, nullable=True)
+    n: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    details: Mapped[dict | None] = mapped_column(JSON, nullable=True)

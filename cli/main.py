@@ -1,0 +1,325 @@
+"""`vid-bench`: the command line. Thin: parse, call app, print.
+
+Errors of the app print as one line `error: CODE: message` and exit 2.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(help="Benchmark (and serve) video generation models on Ray.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+models_app = typer.Typer(help="The model catalog.", no_args_is_help=True)
+metrics_app = typer.Typer(help="Quality metrics and their evaluator weights.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+app.add_typer(metrics_app, name="metrics")
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _fail(error: Exception) -> None:
+    from app.errors import VidBenchError
+
+    if isinstance(error, VidBenchError):
+        err_console.print(f"[red]error:[/red] {error.code}: {error.message}", soft_wrap=True)
+        raise typer.Exit(2)
+    raise error
+
+
+def _fmt(value, digits: int = 4) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, float):
+        return f"{value:.{digits}g}"
+    return str(value)
+
+
+def _collect_prompts(prompts: list[str] | None, prompts_file: Path | None, prompt_set: str | None) -> list[str]:
+    from app.bench.prompts import StandardPrompts, read_prompt_file
+    from app.errors import ValidationError
+
+    collected = list(prompts or [])
+    if prompts_file:
+        collected += read_prompt_file(prompts_file)
+    if prompt_set:
+        try:
+            collected += getattr(StandardPrompts, prompt_set.upper())
+        except AttributeError:
+            raise ValidationError(f"Unknown prompt set '{prompt_set}'", {"available": StandardPrompts.available()}) from None
+    if not collected:
+        raise ValidationError("Give prompts with --prompts, --prompts-file or --prompt-set", {})
+    return collected
+
+
+def _progress_printer(label: str):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                        console=err_console, transient=False)
+    tasks: dict[str, int] = {}
+
+    def on_progress(event: dict) -> None:
+        key = event["benchmark_id"]
+        if key not in tasks:
+            tasks[key] = progress.add_task(f"{label} {event['model_name']}", total=event["total"])
+        progress.update(tasks[key], completed=event["completed"])
+        if event["type"] == "benchmark_error":
+            err_console.print(f"[red]{event['model_name']} failed:[/red] {event.get('error')}")
+    return progress, on_progress
+
+
+def _result_table(result) -> Table:
+    table = Table(title=f"{result.model_name} - {result.benchmark_id} ({result.status})")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    table.add_column("95% CI", justify="right")
+    table.add_column("n / note")
+    for name, detail in result.metric_details.items():
+        ci = detail.get("ci95")
+        if detail.get("value") is None:
+            note = detail.get("reason") or ""
+        elif detail.get("used"):
+            note = "from " + ", ".join(detail["used"])
+        else:
+            note = f"n={detail.get('n')}"
+        if detail.get("warning"):
+            note += f" ({detail['warning']})"
+        table.add_row(name, _fmt(detail["value"]), f"[{_fmt(ci[0])}, {_fmt(ci[1])}]" if ci else "", note)
+    for name, value in result.performance.items():
+        table.add_row(name, _fmt(value), "", "" if value is not None else "not measurable on this hardware")
+    table.add_row("success_rate", _fmt(result.success_rate), "", "")
+    return table
+
+
+@app.command()
+def benchmark(
+    model: Annotated[str, typer.Argument(help="Catalog model name (see `vid-bench models list`).")],
+    prompts: Annotated[Optional[list[str]], typer.Option("--prompts", "-p", help="A prompt; repeat for more.")] = None,
+    prompts_file: Annotated[Optional[Path], typer.Option(help="Text file, one prompt per line.")] = None,
+    prompt_set: Annotated[Optional[str], typer.Option(help="A standard set, e.g. DIVERSE_SET_V2.")] = None,
+    num_prompts: Annotated[Optional[int], typer.Option(help="Use only the first N prompts.", min=1)] = None,
+    num_frames: Annotated[Optional[int], typer.Option()] = None,
+    fps: Annotated[Optional[int], typer.Option()] = None,
+    num_inference_steps: Annotated[Optional[int], typer.Option()] = None,
+    guidance_scale: Annotated[Optional[float], typer.Option()] = None,
+    resolution: Annotated[Optional[str], typer.Option(help="WIDTHxHEIGHT")] = None,
+    seed: Annotated[int, typer.Option(min=0)] = 0,
+    videos_per_prompt: Annotated[int, typer.Option(min=1)] = 1,
+    metrics: Annotated[Optional[list[str]], typer.Option("--metrics", help="Metric names; default all.")] = None,
+    optimization_level: Annotated[str, typer.Option(help="baseline | balanced | performance")] = "baseline",
+    device: Annotated[str, typer.Option(help="auto | cpu | cuda | cuda:N")] = "auto",
+    save_videos: Annotated[bool, typer.Option("--save-videos")] = False,
+    output: Annotated[Optional[Path], typer.Option(help="Directory for results JSON and Parquet.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+):
+    """Benchmark one model: generate, time and score videos; store every result."""
+    try:
+        from app.bench.suite import BenchmarkSuite
+
+        chosen = _collect_prompts(prompts, prompts_file, prompt_set)[: num_prompts or None]
+        progress, on_progress = _progress_printer("benchmark")
+        suite = BenchmarkSuite(device=device, output_dir=output, on_progress=on_progress, metrics=metrics)
+        with progress:
+            result = suite.evaluate_model(model, chosen, num_frames=num_frames, fps=fps,
+                                          num_inference_steps=num_inference_steps, guidance_scale=guidance_scale,
+                                          resolution=resolution, seed=seed, videos_per_prompt=videos_per_prompt,
+                                          save_videos=save_videos, optimization_level=optimization_level)
+        if output:
+            from app.storage.export import export_parquet
+
+            export_parquet(suite.runner.repo, [result.benchmark_id], output / f"{result.benchmark_id}.parquet")
+    except Exception as exc:  # typed errors become one line; others propagate
+        _fail(exc)
+    if as_json:
+        print(json.dumps(result.to_dict(per_video=False), indent=2))
+        return
+    console.print(_result_table(result))
+    where = f" and {output}/" if output else ""
+    console.print(f"Stored in {suite.settings.resolved_database_url}{where} as {result.benchmark_id}")
+    if result.status != "completed":
+        raise typer.Exit(1)
+
+
+@app.command()
+def compare(
+    models: Annotated[list[str], typer.Argument(help="Two or more catalog model names.")],
+    prompts: Annotated[Optional[list[str]], typer.Option("--prompts", "-p")] = None,
+    prompts_file: Annotated[Optional[Path], typer.Option()] = None,
+    prompt_set: Annotated[Optional[str], typer.Option()] = None,
+    num_prompts: Annotated[Optional[int], typer.Option(min=1)] = None,
+    metrics: Annotated[Optional[list[str]], typer.Option("--metrics")] = None,
+    objectives: Annotated[Optional[list[str]], typer.Option("--objective",
+                          help="Pareto objective (metric or performance figure); repeat.")] = None,
+    max_workers: Annotated[int, typer.Option(min=1)] = 1,
+    seed: Annotated[int, typer.Option(min=0)] = 0,
+    device: Annotated[str, typer.Option()] = "auto",
+    output: Annotated[Optional[Path], typer.Option(help="Write the comparison report (JSON) here.")] = None,
+):
+    """Benchmark several models on the same prompts; rank them and print the Pareto frontier."""
+    try:
+        from app.bench.suite import BenchmarkSuite
+        from app.errors import ValidationError
+
+        if len(models) < 2:
+            raise ValidationError("compare needs at least two models", {"models": models})
+        chosen = _collect_prompts(prompts, prompts_file, prompt_set)[: num_prompts or None]
+        progress, on_progress = _progress_printer("compare")
+        suite = BenchmarkSuite(device=device, on_progress=on_progress, metrics=metrics)
+        with progress:
+            results = suite.evaluate_multiple_models(models, chosen, max_workers=max_workers, seed=seed)
+        report = suite.compare_models(results, objectives)
+    except Exception as exc:
+        _fail(exc)
+    if output:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(json.dumps(report, indent=2))
+    table = Table(title=f"Ranking by {report['rank_by']}")
+    for column in ["rank", "model", *report["pareto_objectives"], "pareto"]:
+        table.add_column(column)
+    for entry in report["ranking"]:
+        name = entry["model_name"]
+        values = [_fmt(report["models"][name].get(o)) for o in report["pareto_objectives"]]
+        table.add_row(_fmt(entry["rank"]), name, *values, "yes" if name in report["pareto_frontier"] else "")
+    console.print(table)
+    if report["skipped_objectives"]:
+        console.print(f"Objectives left out (null for some model): {', '.join(report['skipped_objectives'])}")
+    console.print(f"Pareto frontier: {', '.join(report['pareto_frontier'])}")
+
+
+@models_app.command("list")
+def models_list(modality: Annotated[Optional[str], typer.Option(help="video | image | text | speech")] = None,
+                as_json: Annotated[bool, typer.Option("--json")] = False):
+    """List catalog models."""
+    from app.catalog import get_catalog
+
+    specs = get_catalog().list(modality)
+    if as_json:
+        print(json.dumps([s.public_dict() for s in specs], indent=2))
+        return
+    table = Table(title="Models")
+    for column in ["name", "task", "source", "VRAM GB", "precision", "max frames", "resolutions"]:
+        table.add_column(column)
+    for s in specs:
+        table.add_row(s.name, s.task, s.source.kind, _fmt(s.requirements.vram_gb), s.requirements.precision,
+                      _fmt(s.max_frames), ", ".join(s.resolutions))
+    console.print(table)
+
+
+@models_app.command("info")
+def models_info(model: str):
+    """Everything the catalog knows about one model (JSON)."""
+    from app.catalog import get_catalog
+
+    try:
+        print(json.dumps(get_catalog().get(model).public_dict(), indent=2))
+    except Exception as exc:
+        _fail(exc)
+
+
+@models_app.command("health-check")
+def models_health_check(model: str, device: Annotated[str, typer.Option()] = "auto"):
+    """Load the model and time one generation with its smallest settings."""
+    import time
+
+    from app.catalog import get_catalog
+    from app.engines.video import VideoEngine
+
+    try:
+        spec = get_catalog().get(model)
+        engine = VideoEngine(spec, device)
+        load_s = engine.load()
+        params = {"num_frames": int(spec.parameters["num_frames"].min or spec.parameters["num_frames"].default),
+                  "num_inference_steps": 1}
+        started = time.perf_counter()
+        result = engine.generate("health check: a calm lake", params, seed=0)
+        generation_s = time.perf_counter() - started
+    except Exception as exc:
+        _fail(exc)
+    print(json.dumps({"model_name": model, "status": "healthy", "device": engine.device,
+                      "load_time_ms": load_s * 1000, "test_generation_ms": generation_s * 1000,
+                      "frames": result.num_frames}, indent=2))
+
+
+@metrics_app.command("list")
+def metrics_list(as_json: Annotated[bool, typer.Option("--json")] = False):
+    """Every metric with its direction and whether its evaluator weights are installed."""
+    from app.config import get_settings
+    from app.metrics.registry import METRICS
+    from app.metrics.weights import status
+
+    weights_dir = get_settings().resolved_weights_dir
+    rows = []
+    for spec in METRICS.values():
+        available, reason = (True, None) if spec.evaluator is None else status(spec.evaluator, weights_dir)
+        rows.append({**spec.to_dict(), "available": available, "missing": reason})
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return
+    table = Table(title=f"Metrics (weights directory: {weights_dir})")
+    for column in ["name", "better", "level", "evaluator", "status"]:
+        table.add_column(column)
+    for r in rows:
+        table.add_row(r["name"], "higher" if r["higher_is_better"] else "lower", r["level"], r["evaluator"] or "-",
+                      "available" if r["available"] else f"unavailable: {r['missing']}")
+    console.print(table)
+
+
+@metrics_app.command("fetch")
+def metrics_fetch(
+    evaluator: Annotated[str, typer.Argument(help="i3d | inception | clip")],
+    source: Annotated[Optional[Path], typer.Option("--from", help="Install from a local file or directory.")] = None,
+    sha256: Annotated[Optional[str], typer.Option(help="Expected sha256; refuse anything else.")] = None,
+):
+    """Install evaluator weights: download from the public source, or copy --from a local path."""
+    from app.config import get_settings
+    from app.errors import WeightsError
+    from app.metrics.weights import EVALUATORS, download, install
+
+    weights_dir = get_settings().resolved_weights_dir
+    try:
+        if evaluator not in EVALUATORS:
+            raise WeightsError(f"Unknown evaluator '{evaluator}'", {"known": sorted(EVALUATORS)})
+        if source:
+            entry = install(evaluator, source, weights_dir, sha256)
+        else:
+            try:
+                entry = download(evaluator, weights_dir, sha256)
+            except WeightsError:
+                raise
+            except Exception as exc:  # no network, HTTP error: say so and how to install offline
+                raise WeightsError(f"Download of {evaluator} failed ({type(exc).__name__}: {exc}); on a machine "
+                                   f"without network, copy the file here with --from PATH", {}) from exc
+    except Exception as exc:
+        _fail(exc)
+    console.print(f"installed {evaluator} in {weights_dir / EVALUATORS[evaluator].path} sha256={entry['sha256']}")
+
+
+@app.command()
+def export(benchmark_ids: list[str], output: Annotated[Path, typer.Option(help="Parquet file to write.")]):
+    """Export stored per-video results to Parquet."""
+    from app.config import get_settings
+    from app.storage.export import export_parquet
+    from app.storage.repository import BenchmarkRepository
+
+    try:
+        path = export_parquet(BenchmarkRepository(get_settings().resolved_database_url), benchmark_ids, output)
+    except Exception as exc:
+        _fail(exc)
+    console.print(f"wrote {path}")
+
+
+def main() -> None:
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    app()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,9 @@
+"""vid-diffusion-bench public SDK: thin re-exports of the app's classes."""
+
+from app import __version__
+from app.bench.prompts import StandardPrompts
+from app.bench.results import BenchmarkResult
+from app.bench.suite import BenchmarkSuite
+from app.engines.optimization import OptimizationProfile
+
+__all__ = ["BenchmarkResult", "BenchmarkSuite", "OptimizationProfile", "StandardPrompts", "__version__"]

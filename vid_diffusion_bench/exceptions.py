@@ -1,0 +1,9 @@
+"""The SDK's exceptions are the app's typed errors."""
+
+from app.errors import (BenchmarkCancelledError, BenchmarkNotFoundError, GenerationTimeoutError,
+                        InsufficientMemoryError, InvalidPromptError, ModelLoadError, ModelNotFoundError,
+                        RemoteGenerationError, ValidationError, VidBenchError, WeightsError)
+
+__all__ = ["BenchmarkCancelledError", "BenchmarkNotFoundError", "GenerationTimeoutError", "InsufficientMemoryError",
+           "InvalidPromptError", "ModelLoadError", "ModelNotFoundError", "RemoteGenerationError", "ValidationError",
+           "VidBenchError", "WeightsError"]
