@@ -1,0 +1,123 @@
+import json
+
+import numpy as np
+import pytest
+import scipy.linalg
+
+from app.errors import WeightsError
+from app.metrics.evaluator import VideoEvaluator, aggregate
+from app.metrics.fvd import frechet_distance, fvd, gaussian_stats, preprocess
+from app.metrics.inception import inception_score
+from app.metrics.weights import install, status, verified_path
+from tests.app.metrics.tiny_evaluators import TinyI3D, install_all, save_torchscript
+
+
+def _spd(rng, d):
+    a = rng.normal(size=(d, d))
+    return a @ a.T / d + 0.1 * np.eye(d)
+
+
+def test_frechet_distance_of_diagonal_gaussians_matches_closed_form():
+    mu1, mu2 = np.array([0.0, 1.0, 2.0]), np.array([1.0, 1.0, 0.0])
+    s1, s2 = np.array([1.0, 4.0, 9.0]), np.array([4.0, 1.0, 1.0])
+    closed = np.sum((mu1 - mu2) ** 2) + np.sum(s1 + s2 - 2 * np.sqrt(s1 * s2))
+    assert frechet_distance(mu1, np.diag(s1), mu2, np.diag(s2)) == pytest.approx(closed, rel=1e-12)
+
+
+@pytest.mark.parametrize("dim", [5, 400])
+def test_frechet_distance_matches_scipy_sqrtm(dim):
+    rng = np.random.default_rng(dim)
+    mu1, mu2 = rng.normal(size=dim), rng.normal(size=dim)
+    s1, s2 = _spd(rng, dim), _spd(rng, dim)
+    covmean = scipy.linalg.sqrtm(s1 @ s2).real
+    reference = np.sum((mu1 - mu2) ** 2) + np.trace(s1 + s2 - 2 * covmean)
+    assert frechet_distance(mu1, s1, mu2, s2) == pytest.approx(reference, rel=1e-7)
+    assert frechet_distance(mu1, s1, mu1, s1) == pytest.approx(0.0, abs=1e-7 * np.trace(s1))
+
+
+def test_fvd_records_n_and_warns_when_small():
+    rng = np.random.default_rng(0)
+    out = fvd(rng.normal(size=(20, 8)), rng.normal(1.0, 1.0, size=(30, 8)))
+    assert out["value"] > 0 and out["n_a"] == 20 and out["n_b"] == 30 and "biased" in out["warning"]
+    assert fvd(rng.normal(size=(1, 8)), rng.normal(size=(5, 8)))["value"] is None
+
+
+def test_fvd_preprocessing_protocol():
+    frames = np.full((10, 48, 64, 3), 255, np.uint8)
+    x = preprocess(frames)
+    assert tuple(x.shape) == (1, 3, 10, 224, 224)
+    assert float(x.max()) == pytest.approx(1.0) and float(x.min()) == pytest.approx(1.0)
+
+
+def test_inception_score_extremes():
+    uniform = np.full((100, 1008), 1 / 1008)
+    assert inception_score(uniform)["value"] == pytest.approx(1.0)
+    one_hot = np.eye(100)[np.arange(1000) % 100]  # each split holds every one of 100 classes once
+    result = inception_score(one_hot, splits=10)
+    assert result["value"] == pytest.approx(100.0, rel=1e-6) and result["std"] == pytest.approx(0.0, abs=1e-6)
+    assert inception_score(one_hot[:1])["value"] is None
+
+
+def test_weights_absent_means_null_with_reason(tmp_path):
+    evaluator = VideoEvaluator(None, tmp_path / "empty", "cpu")
+    frames = np.random.default_rng(0).integers(0, 256, (12, 32, 32, 3), dtype=np.uint8)
+    scored = evaluator.evaluate(frames, "a cat")
+    assert scored["metrics"]["clip_similarity"] is None and "missing" in scored["reasons"]["clip_similarity"]
+    assert scored["features"] == {}
+    rows = {r["name"]: r for r in aggregate([{**scored, "metric_reasons": scored["reasons"]}] * 3, evaluator.names,
+                                            evaluator.unavailable)}
+    for name in ("fvd", "inception_score", "clip_similarity"):
+        assert rows[name]["value"] is None and "missing" in rows[name]["reason"]
+    assert rows["temporal_consistency"]["value"] is not None
+    assert rows["overall_score"]["details"]["used"] == ["temporal_consistency"]
+
+
+def test_installed_tiny_evaluators_give_numbers_and_provenance(tmp_path):
+    weights = tmp_path / "weights"
+    install_all(weights, tmp_path / "scratch")
+    evaluator = VideoEvaluator(None, weights, "cpu")
+    assert evaluator.unavailable == {}
+    assert set(evaluator.provenance) == {"clip", "i3d", "inception"}
+    rng = np.random.default_rng(0)
+    records = []
+    for k in range(4):
+        scored = evaluator.evaluate(rng.integers(0, 256, (10, 32, 32, 3), dtype=np.uint8), f"prompt {k}")
+        assert len(scored["features"]["i3d"]) == 400 and len(scored["features"]["inception"]) == 10
+        assert -1.0 <= scored["metrics"]["clip_similarity"] <= 1.0
+        records.append({**scored, "metric_reasons": scored["reasons"]})
+    reference = np.stack([np.asarray(r["features"]["i3d"]) + 0.5 for r in records])
+    rows = {r["name"]: r for r in aggregate(records, evaluator.names, {}, reference_i3d=reference)}
+    for name in ("fvd", "inception_score", "clip_similarity", "overall_score"):
+        assert rows[name]["value"] is not None, name
+    assert rows["fvd"]["n"] == 4 and "biased" in rows["fvd"]["details"]["warning"]
+    assert set(rows["overall_score"]["details"]["used"]) == {"clip_similarity", "temporal_consistency", "fvd",
+                                                            "inception_score"}
+
+
+def test_clip_similarity_is_deterministic(tmp_path):
+    weights = tmp_path / "weights"
+    install_all(weights, tmp_path / "scratch")
+    evaluator = VideoEvaluator(["clip_similarity"], weights, "cpu")
+    frames = np.random.default_rng(5).integers(0, 256, (6, 40, 40, 3), dtype=np.uint8)
+    a = evaluator.evaluate(frames, "a cat")["metrics"]["clip_similarity"]
+    assert a == evaluator.evaluate(frames, "a cat")["metrics"]["clip_similarity"]
+    assert a != evaluator.evaluate(frames, "a completely different prompt")["metrics"]["clip_similarity"]
+
+
+def test_changed_weight_file_is_refused(tmp_path):
+    weights = tmp_path / "weights"
+    install("i3d", save_torchscript(TinyI3D(), tmp_path / "i3d.pt"), weights)
+    path, digest = verified_path("i3d", weights)
+    with path.open("ab") as handle:
+        handle.write(b"tampered")
+    with pytest.raises(WeightsError, match="sha256"):
+        VideoEvaluator(["fvd"], weights, "cpu")
+    with pytest.raises(WeightsError, match="expected"):
+        install("i3d", tmp_path / "i3d.pt", weights, expected_sha256="0" * 64)
+    manifest = json.loads((weights / "manifest.json").read_text())
+    assert manifest["i3d"]["sha256"] == digest  # the refused install changed nothing
+
+
+def test_status_names_the_missing_file(tmp_path):
+    available, reason = status("inception", tmp_path)
+    assert not available and str(tmp_path / "inception-2015-12-05.pt") in reason and "--from" in reason

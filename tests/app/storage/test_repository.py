@@ -1,0 +1,125 @@
+"""The repository against SQLite and PostgreSQL (when the server on localhost is up)."""
+
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pyarrow.parquet as pq
+import pytest
+from sqlalchemy import text
+
+from app.errors import BenchmarkNotFoundError, ValidationError
+from app.storage.export import SCHEMA, export_parquet
+from app.storage.repository import BenchmarkRepository
+from tests.conftest import BACKENDS_RAN, postgres_url
+
+
+def _backends():
+    yield pytest.param("sqlite", id="sqlite")
+    yield pytest.param("postgresql", id="postgresql")
+
+
+@pytest.fixture(params=list(_backends()))
+def repo(request, tmp_path):
+    if request.param == "sqlite":
+        BACKENDS_RAN["sqlite"] = "ran"
+        repository = BenchmarkRepository(f"sqlite:///{tmp_path / 'bench.sqlite3'}")
+        yield repository
+        repository.dispose()
+        return
+    url = postgres_url()
+    if url is None:
+        BACKENDS_RAN["postgresql"] = "SKIPPED: no server on localhost:5432"
+        pytest.skip("PostgreSQL is not running on localhost:5432")
+    BACKENDS_RAN["postgresql"] = f"ran against {url}"
+    schema = f"t_{uuid.uuid4().hex[:10]}"  # a private schema per test: no interference, dropped after
+    from sqlalchemy import create_engine
+
+    admin = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    repository = BenchmarkRepository(f"{url}?options=-csearch_path%3D{schema}")
+    yield repository
+    repository.dispose()
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+def _record(prompt_index=0, seed=0, status="ok", **extra):
+    base = {"prompt_index": prompt_index, "prompt": f"prompt {prompt_index}", "seed": seed, "status": status,
+            "num_frames": 8, "latency_s": 0.25, "timings": {"total_s": 0.25, "encode_s": 0.01},
+            "measurement": {"peak_rss_mb": 100.0, "peak_vram_allocated_gb": None, "energy_j": None},
+            "metrics": {"temporal_consistency": 0.5, "consecutive_psnr": None},
+            "metric_reasons": {"consecutive_psnr": "identical"}, "features": {}}
+    base.update(extra)
+    return base
+
+
+def test_benchmark_lifecycle_and_progress(repo):
+    row = repo.create_benchmark("tiny-t2v", {"model_name": "tiny-t2v", "prompts": ["a"]}, total_videos=2)
+    assert row.status == "submitted" and row.spec_hash
+    repo.mark_running(row.id, {"packages": {"torch": "x"}})
+    assert repo.record_video(row.id, _record(0, 0)) is True
+    assert repo.record_video(row.id, _record(0, 0)) is False  # same work item again: stored once
+    assert repo.record_video(row.id, _record(1, 0, status="failed", error="boom")) is True
+    got = repo.get(row.id)
+    assert (got.completed_videos, got.failed_videos, got.status) == (1, 1, "running")
+    assert got.provenance == {"packages": {"torch": "x"}}
+    assert repo.done_keys(row.id) == {(0, 0), (1, 0)}
+    repo.finish(row.id, "completed")
+    assert repo.get(row.id).completed_at is not None
+
+
+def test_nan_and_inf_are_stored_as_null(repo):
+    row = repo.create_benchmark("tiny-t2v", {"x": 1}, 1)
+    repo.record_video(row.id, _record(metrics={"consecutive_psnr": float("inf"), "warping_error": float("nan")}))
+    stored = repo.videos(row.id)[0]
+    assert stored.metrics == {"consecutive_psnr": None, "warping_error": None}
+
+
+def test_aggregates_are_replaced_atomically(repo):
+    row = repo.create_benchmark("tiny-t2v", {"x": 1}, 1)
+    repo.write_aggregates(row.id, [{"kind": "metric", "name": "fvd", "value": None, "reason": "missing"}])
+    repo.write_aggregates(row.id, [{"kind": "metric", "name": "fvd", "value": 12.5, "n": 4},
+                                   {"kind": "performance", "name": "avg_latency_ms", "value": 250.0}])
+    rows = {a.name: a for a in repo.aggregates(row.id)}
+    assert rows["fvd"].value == 12.5 and rows["fvd"].reason is None and len(rows) == 2
+    with pytest.raises(Exception):  # duplicate names in one write fail the whole write ...
+        repo.write_aggregates(row.id, [{"kind": "metric", "name": "x", "value": 1.0},
+                                       {"kind": "metric", "name": "x", "value": 2.0}])
+    assert {a.name for a in repo.aggregates(row.id)} == {"fvd", "avg_latency_ms"}  # ... and leave the old rows
+
+
+def test_list_filters_sort_and_pagination(repo):
+    ids = [repo.create_benchmark(m, {"i": i}, 1).id for i, m in enumerate(["a", "b", "a", "a"])]
+    repo.finish(ids[0], "completed")
+    rows, total = repo.list(model_name="a", limit=2, page=1, sort="created_at")
+    assert total == 3 and [r.id for r in rows] == [ids[0], ids[2]]
+    rows, total = repo.list(model_name="a", limit=2, page=2, sort="created_at")
+    assert [r.id for r in rows] == [ids[3]]
+    rows, total = repo.list(status="completed")
+    assert [r.id for r in rows] == [ids[0]]
+    future = datetime.now(timezone.utc) + timedelta(days=1)
+    assert repo.list(created_after=future)[1] == 0
+    assert [r.id for r in repo.list(sort="-created_at")[0]] == ids[::-1]
+    with pytest.raises(ValidationError):
+        repo.list(sort="nonsense")
+    with pytest.raises(ValidationError):
+        repo.list(limit=1000)
+
+
+def test_unknown_benchmark(repo):
+    with pytest.raises(BenchmarkNotFoundError):
+        repo.get("bench_missing")
+
+
+def test_parquet_export_keeps_nulls(repo, tmp_path):
+    row = repo.create_benchmark("tiny-t2v", {"x": 1}, 2)
+    repo.record_video(row.id, _record(0, 0))
+    repo.record_video(row.id, _record(0, 1, status="failed", error="boom", num_frames=None, latency_s=None))
+    table = pq.read_table(export_parquet(repo, [row.id], tmp_path / "out.parquet"))
+    assert table.schema.equals(SCHEMA, check_metadata=False)
+    data = table.to_pylist()
+    assert [d["status"] for d in data] == ["ok", "failed"]
+    assert data[0]["metric_temporal_consistency"] == 0.5 and data[0]["metric_consecutive_psnr"] is None
+    assert data[0]["peak_vram_allocated_gb"] is None and data[1]["latency_s"] is None
