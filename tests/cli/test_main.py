@@ -1,0 +1,68 @@
+"""The vid-bench CLI, invoked in-process with Typer's runner."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from cli.main import app
+
+runner = CliRunner()
+
+
+def test_models_list_and_info():
+    result = runner.invoke(app, ["models", "list", "--json"])
+    assert result.exit_code == 0
+    names = [m["name"] for m in json.loads(result.stdout)]
+    assert {"svd-xt", "cogvideox-2b", "tiny-t2v"} <= set(names)
+    info = runner.invoke(app, ["models", "info", "svd-xt"])
+    assert json.loads(info.stdout)["source"]["repo_id"] == "stabilityai/stable-video-diffusion-img2vid-xt-1-1"
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["models", "info", "nope"], "MODEL_NOT_FOUND"),
+    (["benchmark", "nope", "-p", "a cat"], "MODEL_NOT_FOUND"),
+    (["benchmark", "tiny-t2v", "-p", "a cat", "--num-frames", "99"], "num_frames=99"),
+    (["benchmark", "tiny-t2v", "-p", " "], "INVALID_PROMPT"),
+    (["benchmark", "tiny-t2v"], "Give prompts"),
+    (["benchmark", "tiny-t2v", "--prompts-file", "/does/not/exist.txt"], "does not exist"),
+    (["benchmark", "tiny-t2v", "--prompt-set", "NOPE"], "Unknown prompt set"),
+    (["compare", "tiny-t2v", "-p", "a"], "at least two models"),
+    (["metrics", "fetch", "nope"], "Unknown evaluator"),
+])
+def test_bad_input_is_one_line_and_exit_2(args, fragment):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert fragment in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_metrics_list_shows_missing_files():
+    result = runner.invoke(app, ["metrics", "list", "--json"])
+    rows = {r["name"]: r for r in json.loads(result.stdout)}
+    assert rows["temporal_consistency"]["available"] is True
+    assert rows["fvd"]["available"] is False and "i3d_torchscript.pt" in rows["fvd"]["missing"]
+
+
+def test_metrics_fetch_from_local_file(tmp_path, settings):
+    from tests.app.metrics.tiny_evaluators import TinyI3D, save_torchscript
+
+    source = save_torchscript(TinyI3D(), tmp_path / "i3d.pt")
+    result = runner.invoke(app, ["metrics", "fetch", "i3d", "--from", str(source), "--sha256", "0" * 64])
+    assert result.exit_code == 2 and "expected" in result.stderr
+    assert not (settings.resolved_weights_dir / "i3d_torchscript.pt").exists()
+
+
+def test_benchmark_json_and_export(ray_session, tmp_path):
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["benchmark", "tiny-t2v", "-p", "A cat", "-p", "Waves", "--num-frames", "4",
+                                 "--num-inference-steps", "2", "--output", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["status"] == "completed"
+    assert payload["results"]["metrics"]["temporal_consistency"] is not None
+    assert payload["results"]["metrics"]["fvd"] is None
+    bid = payload["benchmark_id"]
+    assert (out / f"{bid}.json").exists() and (out / f"{bid}.parquet").exists()
+    exported = runner.invoke(app, ["export", bid, "--output", str(tmp_path / "again.parquet")])
+    assert exported.exit_code == 0 and (tmp_path / "again.parquet").exists()

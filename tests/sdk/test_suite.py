@@ -1,0 +1,36 @@
+"""The public SDK surface the API reference documents."""
+
+import json
+
+import pytest
+
+from vid_diffusion_bench import BenchmarkSuite, StandardPrompts
+from vid_diffusion_bench.exceptions import ModelNotFoundError, ValidationError
+
+
+def test_standard_prompt_sets():
+    assert len(StandardPrompts.DIVERSE_SET_V2) >= 20 and len(StandardPrompts.CINEMATIC_SET) >= 20
+    assert len(set(StandardPrompts.DIVERSE_SET_V2)) == len(StandardPrompts.DIVERSE_SET_V2)
+    with pytest.raises(AttributeError):
+        StandardPrompts.NO_SUCH_SET
+
+
+def test_unknown_model_error_carries_the_catalog(settings):
+    suite = BenchmarkSuite(device="cpu")
+    with pytest.raises(ModelNotFoundError) as info:
+        suite.evaluate_model("invalid-model", prompts=["test prompt"])
+    assert "tiny-t2v" in info.value.available_models
+
+
+def test_evaluate_multiple_models_and_compare(ray_session, tmp_path):
+    suite = BenchmarkSuite(device="cpu", output_dir=tmp_path)
+    with pytest.raises(ValidationError):  # one bad model stops all before any runs
+        suite.evaluate_multiple_models(["tiny-t2v", "tiny-i2v"], ["A cat"], num_frames=12)
+    results = suite.evaluate_multiple_models(["tiny-t2v", "tiny-i2v"], StandardPrompts.CINEMATIC_SET[:2],
+                                             max_workers=2, num_frames=4, num_inference_steps=2)
+    assert set(results) == {"tiny-t2v", "tiny-i2v"}
+    assert all(r.status == "completed" for r in results.values())
+    report = suite.compare_models(results, objectives=["temporal_consistency", "avg_latency_ms"])
+    assert set(report["pareto_frontier"]) <= {"tiny-t2v", "tiny-i2v"} and report["pareto_frontier"]
+    assert json.loads((tmp_path / "comparison.json").read_text())["ranking"]
+    assert "4" in str(results["tiny-t2v"].per_video[0]["num_frames"])
