@@ -113,7 +113,7 @@ def benchmark(
     resolution: Annotated[Optional[str], typer.Option(help="WIDTHxHEIGHT")] = None,
     seed: Annotated[int, typer.Option(min=0)] = 0,
     videos_per_prompt: Annotated[int, typer.Option(min=1)] = 1,
-    metrics: Annotated[Optional[list[str]], typer.Option("--metrics", help="Metric names; default all.")] = None,
+    metrics: Annotated[Optional[list[str]], typer.Option("--metrics", help="Metric names (aliases: is, clip_score); default all.")] = None,
     optimization_level: Annotated[str, typer.Option(help="baseline | balanced | performance")] = "baseline",
     device: Annotated[str, typer.Option(help="auto | cpu | cuda | cuda:N")] = "auto",
     save_videos: Annotated[bool, typer.Option("--save-videos")] = False,
@@ -316,9 +316,27 @@ def export(benchmark_ids: list[str], output: Annotated[Path, typer.Option(help="
     console.print(f"wrote {path}")
 
 
-def main() -> None:
+MULTI_VALUE_OPTIONS = {"--prompts", "-p", "--metrics", "--objective"}
+
+
+def expand_multi_value_options(argv: list[str]) -> list[str]:
+    """Accept the reference's `--prompts "A" "B"` form: values up to the next option repeat the option."""
+    out: list[str] = []
+    current: str | None = None
+    for token in argv:
+        if token.startswith("-"):
+            current = token if token in MULTI_VALUE_OPTIONS else None
+            out.append(token)
+        elif current is not None and out[-1] != current:
+            out.extend([current, token])
+        else:
+            out.append(token)
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    app()
+    app(args=expand_multi_value_options(list(sys.argv[1:] if argv is None else argv)), prog_name="vid-bench")
 
 
 if __name__ == "__main__":

@@ -66,3 +66,23 @@ def test_benchmark_json_and_export(ray_session, tmp_path):
     assert (out / f"{bid}.json").exists() and (out / f"{bid}.parquet").exists()
     exported = runner.invoke(app, ["export", bid, "--output", str(tmp_path / "again.parquet")])
     assert exported.exit_code == 0 and (tmp_path / "again.parquet").exists()
+
+
+def test_reference_style_multi_value_options_are_expanded():
+    from cli.main import expand_multi_value_options
+
+    argv = ["compare", "a", "b", "--prompts-file", "p.txt", "--metrics", "fvd", "is", "clip_score", "--output", "r.json"]
+    assert expand_multi_value_options(argv) == ["compare", "a", "b", "--prompts-file", "p.txt", "--metrics", "fvd",
+                                                "--metrics", "is", "--metrics", "clip_score", "--output", "r.json"]
+    argv = ["benchmark", "m", "--prompts", "A cat playing piano", "Ocean waves", "--num-frames", "16"]
+    assert expand_multi_value_options(argv) == ["benchmark", "m", "--prompts", "A cat playing piano", "--prompts",
+                                                "Ocean waves", "--num-frames", "16"]
+
+
+def test_installed_command_parses_the_reference_form(tmp_path):
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "cli.main", "benchmark", "tiny-t2v", "--prompts", "A cat", "Waves",
+                             "--num-frames", "99"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "num_frames=99" in result.stderr  # both prompts parsed; range refused
