@@ -90,6 +90,11 @@ class ModelSpec(BaseModel):
     parameters: dict[str, ParamRange] = Field(default_factory=dict)
     paper_url: str | None = None
     huggingface_url: str | None = None
+    languages: list[str] = Field(default_factory=list)
+    voices: list[str] = Field(default_factory=list)
+    max_context_length: int | None = None
+    engine: Literal["diffusers", "transformers", "vllm", "auto"] = "diffusers"
+    license: str | None = None
 
     def default_resolution(self) -> tuple[int, int]:
         """(width, height) of the first listed resolution."""
@@ -167,6 +172,25 @@ def resolve_params(spec: ModelSpec, overrides: dict[str, Any] | None = None) -> 
         )
     values.update(width=width, height=height)
     return GenerationParams(**values)
+
+
+def check_ranges(spec: ModelSpec, values: dict[str, Any]) -> dict[str, Any]:
+    """Fill catalog defaults for the given names and refuse values outside the catalog ranges."""
+    out: dict[str, Any] = {}
+    for name, value in values.items():
+        param = spec.parameters.get(name)
+        if param is None:
+            out[name] = value
+            continue
+        if value is None:
+            value = param.default
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not param.contains(value):
+            raise ValidationError(
+                f"{name}={value!r} is outside the range {spec.name} supports: {param.allowed()}",
+                {"parameter": name, "value": value, "allowed": param.allowed(), "model_name": spec.name},
+            )
+        out[name] = value
+    return out
 
 
 def validate_prompt(prompt: Any) -> str:

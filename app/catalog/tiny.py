@@ -1,4 +1,4 @@
-"""Built-in tiny models: real diffusers pipelines from small configs.
+"""Built-in tiny models: real diffusers pipelines and transformers models from small configs.
 
 They exist so that the harness (loading, generation, timing, metrics, storage,
 Ray) runs end to end with no network. Each builder makes a pipeline with fixed
@@ -156,10 +156,60 @@ def build_stable_video_diffusion(workdir: Path):
                                         feature_extractor=feature_extractor)
 
 
+class _ModelAndTokenizer:
+    """A transformers model and its tokenizer, saved side by side like a hub checkpoint."""
+
+    def __init__(self, model, tokenizer):
+        self.model, self.tokenizer = model, tokenizer
+
+    def save_pretrained(self, path: Path) -> None:
+        self.model.save_pretrained(path)
+        self.tokenizer.save_pretrained(path)
+
+
+def build_causal_lm(workdir: Path):
+    """GPT-2 family causal LM with a byte-level BPE tokenizer (every byte a token, no merges)."""
+    import torch
+    from transformers import GPT2Config, GPT2LMHeadModel, GPT2Tokenizer
+
+    vocab = {ch: i for i, ch in enumerate(_byte_unicode_table())}
+    vocab["<|endoftext|>"] = len(vocab)
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "vocab.json").write_text(json.dumps(vocab))
+    (workdir / "merges.txt").write_text("#version: 0.2\n")
+    tokenizer = GPT2Tokenizer(str(workdir / "vocab.json"), str(workdir / "merges.txt"))
+    torch.manual_seed(0)
+    model = GPT2LMHeadModel(GPT2Config(vocab_size=len(vocab), n_positions=512, n_embd=32, n_layer=2, n_head=4,
+                                       bos_token_id=tokenizer.eos_token_id, eos_token_id=tokenizer.eos_token_id))
+    return _ModelAndTokenizer(model, tokenizer)
+
+
+def build_vits(workdir: Path):
+    """MMS-TTS family: a VITS text-to-speech model with a character vocabulary."""
+    import torch
+    from transformers import VitsConfig, VitsModel, VitsTokenizer
+
+    characters = list("abcdefghijklmnopqrstuvwxyz '.,!?-")
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "vocab.json").write_text(json.dumps({ch: i for i, ch in enumerate(characters)}))
+    tokenizer = VitsTokenizer(str(workdir / "vocab.json"), add_blank=True, phonemize=False, normalize=True)
+    torch.manual_seed(0)
+    config = VitsConfig(
+        vocab_size=len(characters), hidden_size=16, num_hidden_layers=2, num_attention_heads=2, ffn_dim=16,
+        flow_size=16, spectrogram_bins=33, upsample_initial_channel=16, upsample_rates=[8, 8],
+        upsample_kernel_sizes=[16, 16], resblock_kernel_sizes=[3, 7], resblock_dilation_sizes=[[1, 3, 5], [1, 3, 5]],
+        prior_encoder_num_flows=2, prior_encoder_num_wavenet_layers=2, posterior_encoder_num_wavenet_layers=2,
+        duration_predictor_num_flows=2, duration_predictor_filter_channels=16, sampling_rate=16000,
+    )
+    return _ModelAndTokenizer(VitsModel(config), tokenizer)
+
+
 BUILDERS: dict[str, Callable[[Path], object]] = {
     "text_to_video_sd": build_text_to_video_sd,
     "stable_diffusion": build_stable_diffusion,
     "stable_video_diffusion": build_stable_video_diffusion,
+    "causal_lm": build_causal_lm,
+    "vits": build_vits,
 }
 
 

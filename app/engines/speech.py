@@ -1,0 +1,109 @@
+"""Text-to-speech with transformers: VITS (MMS-TTS) and Bark, returning a WAV file.
+
+  1. validate text, voice, language, speed, pitch against the catalog;
+  2. load model + tokenizer/processor once;
+  3. synthesize with a seeded generator state (VITS' duration predictor samples);
+  4. encode 16-bit PCM WAV.
+Pitch shifting is not something these models do; only pitch 1.0 is accepted.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from app.catalog.spec import ModelSpec, check_ranges, validate_prompt
+from app.config import get_settings
+from app.engines.loading import checkpoint_location
+from app.engines.optimization import OptimizationProfile, get_profile, resolve_device
+from app.errors import ModelLoadError, ValidationError
+
+
+@dataclass
+class SpeechResult:
+    wav: bytes
+    sample_rate: int
+    duration_s: float
+    seconds: float
+
+
+class SpeechEngine:
+    def __init__(self, spec: ModelSpec, device: str = "auto", profile: str | OptimizationProfile | None = None,
+                 models_dir: Path | None = None):
+        if spec.modality != "speech":
+            raise ValidationError(f"'{spec.name}' is not a speech model", {"model_name": spec.name})
+        self.spec = spec
+        self.device = resolve_device(device)
+        self.profile = get_profile(profile)
+        self.profile.check_device(self.device)
+        self.models_dir = models_dir or get_settings().resolved_models_dir
+        self.model: Any = None
+        self.processor: Any = None
+        self.load_s: float | None = None
+
+    def check(self, text: str, voice: str | None, language: str | None, speed: float | None,
+              pitch: float | None) -> dict[str, Any]:
+        validate_prompt(text)
+        values = check_ranges(self.spec, {"speed": speed, "pitch": pitch})
+        voice = voice or self.spec.voices[0]
+        language = language or self.spec.languages[0]
+        if voice not in self.spec.voices:
+            raise ValidationError(f"voice '{voice}' is not offered by {self.spec.name}", {"allowed": self.spec.voices})
+        if language not in self.spec.languages:
+            raise ValidationError(f"language '{language}' is not offered by {self.spec.name}",
+                                  {"allowed": self.spec.languages})
+        return {"voice": voice, "language": language, **values}
+
+    def load(self) -> float:
+        if self.model is None:
+            import transformers
+
+            location = checkpoint_location(self.spec, self.models_dir)
+            started = time.perf_counter()
+            try:
+                model_cls = getattr(transformers, self.spec.pipeline_class)
+                processor_cls = transformers.AutoProcessor if self.spec.pipeline_class == "BarkModel" \
+                    else transformers.AutoTokenizer
+                cache = str(self.models_dir / "hub")
+                self.processor = processor_cls.from_pretrained(location, cache_dir=cache)
+                self.model = model_cls.from_pretrained(location, cache_dir=cache).to(self.device).eval()
+            except Exception as exc:  # any loader failure is one typed, explained error
+                raise ModelLoadError(f"Could not load '{self.spec.name}' from '{location}': {type(exc).__name__}: {exc}",
+                                     {"model_name": self.spec.name, "location": location}) from exc
+            self.load_s = time.perf_counter() - started
+        return self.load_s
+
+    def synthesize(self, text: str, voice: str | None = None, language: str | None = None, speed: float | None = None,
+                   pitch: float | None = None, seed: int = 0) -> SpeechResult:
+        import torch
+
+        options = self.check(text, voice, language, speed, pitch)
+        self.load()
+        started = time.perf_counter()
+        torch.manual_seed(seed)
+        with torch.inference_mode():
+            if self.spec.pipeline_class == "BarkModel":
+                inputs = self.processor(text, voice_preset=options["voice"]).to(self.device)
+                audio = self.model.generate(**inputs).cpu().numpy().squeeze()
+                rate = int(self.model.generation_config.sample_rate)
+            else:
+                inputs = self.processor(text, return_tensors="pt").to(self.device)
+                self.model.speaking_rate = float(options["speed"])
+                audio = self.model(**inputs).waveform.cpu().numpy().squeeze()
+                rate = int(self.model.config.sampling_rate)
+        seconds = time.perf_counter() - started
+        return SpeechResult(wav=to_wav(audio, rate), sample_rate=rate, duration_s=len(audio) / rate, seconds=seconds)
+
+
+def to_wav(audio: np.ndarray, rate: int) -> bytes:
+    from scipy.io import wavfile
+
+    pcm = (np.clip(np.asarray(audio, np.float64), -1.0, 1.0) * 32767).astype(np.int16)
+    buffer = io.BytesIO()
+    wavfile.write(buffer, rate, pcm)
+    return buffer.getvalue()

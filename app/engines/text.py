@@ -1,0 +1,206 @@
+"""Text generation with a transformers causal LM, streamed token by token.
+
+  1. validate prompt and sampling parameters against the catalog (before loading);
+  2. load tokenizer + model once (``from_pretrained``; built-in models are saved first);
+  3. generate in a background thread, reading decoded text pieces from a
+     ``TextIteratorStreamer`` as they are produced;
+  4. stop at EOS, at ``max_tokens``, or when a stop sequence appears (the stop
+     sequence itself is not returned); say which in ``finish_reason``.
+temperature 0 means greedy decoding; a seed makes sampling reproducible.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from app.catalog.spec import ModelSpec, check_ranges, validate_prompt
+from app.config import get_settings
+from app.engines.loading import checkpoint_location
+from app.engines.optimization import OptimizationProfile, get_profile, resolve_device
+from app.errors import ModelLoadError, ValidationError
+
+
+@dataclass
+class TextRequest:
+    prompt: str
+    max_tokens: int
+    temperature: float
+    top_p: float
+    top_k: int
+    stop: list[str] = field(default_factory=list)
+    seed: int | None = None
+
+
+@dataclass
+class TextResult:
+    text: str
+    tokens_generated: int
+    finish_reason: str  # "stop" (stop sequence or EOS) | "length"
+    prompt_tokens: int
+    seconds: float
+
+
+class TextEngine:
+    def __init__(self, spec: ModelSpec, device: str = "auto", profile: str | OptimizationProfile | None = None,
+                 models_dir: Path | None = None):
+        if spec.modality != "text":
+            raise ValidationError(f"'{spec.name}' is not a text model", {"model_name": spec.name})
+        self.spec = spec
+        self.device = resolve_device(device)
+        self.profile = get_profile(profile)
+        self.profile.check_device(self.device)
+        self.models_dir = models_dir or get_settings().resolved_models_dir
+        self.model: Any = None
+        self.tokenizer: Any = None
+        self.load_s: float | None = None
+
+    def request(self, prompt: str, max_tokens: int | None = None, temperature: float | None = None,
+                top_p: float | None = None, top_k: int | None = None, stop: list[str] | None = None,
+                seed: int | None = None) -> TextRequest:
+        """Step 1: a validated request with catalog defaults filled in."""
+        validate_prompt(prompt)
+        values = check_ranges(self.spec, {"max_tokens": max_tokens, "temperature": temperature, "top_p": top_p,
+                                          "top_k": top_k})
+        if stop is not None and (len(stop) > 4 or any(not isinstance(s, str) or not s for s in stop)):
+            raise ValidationError("stop takes up to 4 non-empty strings", {"stop": stop})
+        return TextRequest(prompt=prompt, max_tokens=int(values["max_tokens"]), temperature=float(values["temperature"]),
+                           top_p=float(values["top_p"]), top_k=int(values["top_k"]), stop=list(stop or []), seed=seed)
+
+    def load(self) -> float:
+        if self.model is None:
+            from transformers import AutoModelForCausalLM, AutoTokenizer
+
+            location = checkpoint_location(self.spec, self.models_dir)
+            started = time.perf_counter()
+            try:
+                self.tokenizer = AutoTokenizer.from_pretrained(location, cache_dir=str(self.models_dir / "hub"))
+                self.model = AutoModelForCausalLM.from_pretrained(
+                    location, dtype=self.profile.torch_dtype(), cache_dir=str(self.models_dir / "hub")).to(self.device)
+            except Exception as exc:  # any loader failure is one typed, explained error
+                raise ModelLoadError(f"Could not load '{self.spec.name}' from '{location}': {type(exc).__name__}: {exc}",
+                                     {"model_name": self.spec.name, "location": location}) from exc
+            self.model.eval()
+            self.load_s = time.perf_counter() - started
+        return self.load_s
+
+    def stream(self, req: TextRequest) -> Iterator[str]:
+        """Yield text pieces as they are generated; the final TextResult is the generator's return value."""
+        import torch
+        from transformers import StoppingCriteria, StoppingCriteriaList
+
+        self.load()
+        inputs = self.tokenizer(req.prompt, return_tensors="pt").to(self.device)
+        prompt_tokens = int(inputs["input_ids"].shape[1])
+        streamer = _TokenStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
+        stop_flag = threading.Event()
+
+        class _StopWhenAsked(StoppingCriteria):
+            def __call__(self, input_ids, scores, **kwargs):
+                return stop_flag.is_set()
+
+        kwargs: dict[str, Any] = {**inputs, "max_new_tokens": req.max_tokens, "streamer": streamer,
+                                  "stopping_criteria": StoppingCriteriaList([_StopWhenAsked()]),
+                                  "pad_token_id": self.tokenizer.eos_token_id}
+        if req.temperature > 0:
+            kwargs.update(do_sample=True, temperature=req.temperature, top_p=req.top_p, top_k=req.top_k)
+        else:
+            kwargs.update(do_sample=False)
+        generated: dict[str, Any] = {}
+        errors: list[BaseException] = []
+
+        def worker():
+            try:
+                if req.seed is not None:
+                    torch.manual_seed(req.seed)
+                with torch.inference_mode():
+                    generated["ids"] = self.model.generate(**kwargs)
+            except BaseException as exc:  # surfaced in the caller's thread below
+                errors.append(exc)
+                streamer.end()
+
+        started = time.perf_counter()
+        thread = threading.Thread(target=worker, daemon=True)
+        thread.start()
+        text, emitted, finish = "", 0, None
+        for piece in streamer:
+            text += piece
+            cut = _first_stop(text, req.stop)
+            if cut is not None:
+                stop_flag.set()
+                if cut > emitted:
+                    yield text[emitted:cut]
+                text, emitted, finish = text[:cut], cut, "stop"
+                break
+            # hold back a tail that could be the start of a stop sequence
+            safe = len(text) - _partial_stop_len(text, req.stop)
+            if safe > emitted:
+                yield text[emitted:safe]
+                emitted = safe
+        if finish == "stop":  # stopped early: drain so the generate thread can finish
+            for _ in streamer:
+                pass
+        thread.join()
+        if errors:
+            raise errors[0]
+        if finish is None and len(text) > emitted:
+            yield text[emitted:]
+        new_tokens = int(generated["ids"].shape[1] - prompt_tokens) if "ids" in generated else 0
+        if finish is None:
+            finish = "length" if new_tokens >= req.max_tokens else "stop"
+        return TextResult(text=text, tokens_generated=new_tokens, finish_reason=finish, prompt_tokens=prompt_tokens,
+                          seconds=time.perf_counter() - started)
+
+    def generate(self, req: TextRequest) -> TextResult:
+        iterator = self.stream(req)
+        while True:
+            try:
+                next(iterator)
+            except StopIteration as done:
+                return done.value
+
+
+def _token_streamer_class():
+    from transformers import TextIteratorStreamer
+
+    class TokenStreamer(TextIteratorStreamer):
+        """Emits the text of every token as soon as it decodes completely (the base class waits for a space)."""
+
+        def put(self, value):
+            if len(value.shape) > 1:
+                value = value[0]
+            if self.skip_prompt and self.next_tokens_are_prompt:
+                self.next_tokens_are_prompt = False
+                return
+            self.token_cache.extend(value.tolist())
+            text = self.tokenizer.decode(self.token_cache, **self.decode_kwargs)
+            if text.endswith("\ufffd"):  # an incomplete multi-byte character: wait for its next byte
+                return
+            printable, self.print_len = text[self.print_len:], len(text)
+            if printable:
+                self.on_finalized_text(printable)
+
+    return TokenStreamer
+
+
+def _TokenStreamer(*args, **kwargs):
+    return _token_streamer_class()(*args, **kwargs)
+
+
+def _first_stop(text: str, stops: list[str]) -> int | None:
+    positions = [text.find(s) for s in stops if s in text]
+    return min(positions) if positions else None
+
+
+def _partial_stop_len(text: str, stops: list[str]) -> int:
+    """Length of the longest suffix of text that is a proper prefix of a stop sequence."""
+    best = 0
+    for stop in stops:
+        for k in range(min(len(stop) - 1, len(text)), 0, -1):
+            if text.endswith(stop[:k]):
+                best = max(best, k)
+                break
+    return best
