@@ -106,6 +106,44 @@ class BenchmarkCancelledError(VidBenchError):
     http_status = 409
 
 
+class TaskNotFoundError(VidBenchError):
+    code = "TASK_NOT_FOUND"
+    http_status = 404
+
+    def __init__(self, task_id: str):
+        super().__init__(f"Task '{task_id}' not found", {"task_id": task_id})
+
+
+class TaskConflictError(VidBenchError):
+    code = "TASK_ALREADY_FINISHED"
+    http_status = 409
+
+
+class TaskCancelledError(VidBenchError):
+    """Raised inside a generation when its task was cancelled; stops the work at the next step."""
+
+    code = "TASK_CANCELLED"
+    http_status = 409
+
+
+class ArtifactNotFoundError(VidBenchError):
+    code = "ARTIFACT_NOT_FOUND"
+    http_status = 404
+
+    def __init__(self, artifact_id: str):
+        super().__init__(f"Artifact '{artifact_id}' not found", {"artifact_id": artifact_id})
+
+
+class ServerOverloadedError(VidBenchError):
+    code = "SERVER_OVERLOADED"
+    http_status = 503
+
+    def __init__(self, model_name: str, retry_after_s: int = 5):
+        super().__init__(f"Model '{model_name}' is at capacity; retry in {retry_after_s}s",
+                         {"model_name": model_name, "retry_after": retry_after_s})
+        self.retry_after_s = retry_after_s
+
+
 class WeightsError(VidBenchError):
     """An evaluator weight file is missing, unreadable or fails its checksum."""
 

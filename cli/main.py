@@ -303,6 +303,45 @@ def metrics_fetch(
 
 
 @app.command()
+def serve(
+    config: Annotated[Path, typer.Option(help="Serve config file (applications with deployments.app:build_app).")] =
+        Path(__file__).resolve().parents[1] / "deployments" / "serve.yaml",
+    host: Annotated[Optional[str], typer.Option(help="Override the config's HTTP host.")] = None,
+    port: Annotated[Optional[int], typer.Option(help="Override the config's HTTP port.")] = None,
+):
+    """Start Ray and Ray Serve with the gateway (default: tiny models on CPU at 127.0.0.1:8080)."""
+    import threading
+
+    import yaml
+
+    try:
+        from app.errors import ValidationError
+
+        if not config.is_file():
+            raise ValidationError(f"Serve config {config} does not exist", {"path": str(config)})
+        data = yaml.safe_load(config.read_text())
+        http = {**data.get("http_options", {}), **({"host": host} if host else {}), **({"port": port} if port else {})}
+        from ray import serve as ray_serve
+
+        from app.bench.runner import ensure_ray
+        from deployments.app import build_app
+
+        ensure_ray()
+        ray_serve.start(http_options=http)
+        for application in data["applications"]:
+            ray_serve.run(build_app(application.get("args", {})), name=application["name"],
+                          route_prefix=application.get("route_prefix", "/"))
+    except Exception as exc:
+        _fail(exc)
+    url = f"http://{http.get('host', '127.0.0.1')}:{http.get('port', 8000)}"
+    console.print(f"vid-bench gateway at {url}  (API {url}/api/v1, docs {url}/docs); Ctrl-C stops it")
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        ray_serve.shutdown()
+
+
+@app.command()
 def export(benchmark_ids: list[str], output: Annotated[Path, typer.Option(help="Parquet file to write.")]):
     """Export stored per-video results to Parquet."""
     from app.config import get_settings

@@ -16,7 +16,6 @@ cancelled; stored videos stay as they are.
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -148,6 +147,8 @@ class _Job:
     in_flight: dict[Any, tuple[int, str, int]] | None = None
     retries: int = 0
     info: dict[str, Any] | None = None
+    info_ref: Any = None
+    ready_ref: Any = None  # set while the actor starts or restarts; no work is sent meanwhile
 
 
 class BenchmarkRunner:
@@ -179,7 +180,12 @@ class BenchmarkRunner:
 
     # -- execution ------------------------------------------------------------------------------
     def run(self, benchmark_ids: list[str], max_workers: int = 1, on_progress: ProgressCallback | None = None) -> None:
-        """Run (or resume) benchmarks, at most ``max_workers`` model actors at once. Blocks until done."""
+        """Run (or resume) benchmarks, at most ``max_workers`` model actors at once. Blocks until done.
+
+        The loop never blocks on one actor: an actor's start (load + warm-up) and its restart
+        after a crash are refs watched by the same ray.wait as the work items, so a model that
+        waits for cluster resources does not hold up the others.
+        """
         import ray
 
         ensure_ray(self.settings)
@@ -188,24 +194,19 @@ class BenchmarkRunner:
         while waiting or active:
             while waiting and len(active) < max(1, max_workers):
                 job = waiting.pop(0)
-                if self._start(job, on_progress):
+                if self._launch(job, on_progress):
                     active.append(job)
-            refs = [ref for job in active for ref in job.in_flight]
-            if not refs:
-                for job in active:
-                    self._finish(job, on_progress)
-                active = []
-                continue
-            ready, _ = ray.wait(refs, num_returns=1, timeout=0.5)
+            refs = [ref for job in active for ref in ([job.ready_ref] if job.ready_ref else job.in_flight)]
+            ready = set(ray.wait(refs, num_returns=1, timeout=0.5)[0]) if refs else set()
             for job in list(active):
                 if self._is_cancelled(job.benchmark_id):
                     self._stop(job, "cancelled")
                     active.remove(job)
-                    continue
-                for ref in [r for r in ready if r in job.in_flight]:
-                    if not self._collect(job, ref, on_progress):
+                elif job.ready_ref is not None:
+                    if job.ready_ref in ready and not self._on_ready(job, on_progress):
                         active.remove(job)
-                        break
+                elif not all(self._collect(job, ref, on_progress) for ref in [r for r in ready if r in job.in_flight]):
+                    active.remove(job)
                 else:
                     self._feed(job)
                     if not job.in_flight and not job.pending:
@@ -227,35 +228,50 @@ class BenchmarkRunner:
         return {"num_cpus": self.settings.torch_threads_per_actor, "num_gpus": 1 if wants_gpu else 0,
                 "max_restarts": self.settings.actor_max_restarts, "max_task_retries": 0}
 
-    def _start(self, job: _Job, on_progress: ProgressCallback | None) -> bool:
+    def _launch(self, job: _Job, on_progress: ProgressCallback | None) -> bool:
+        """Create the job's actor and ask it to get ready; does not wait for it."""
         import ray
 
         if self._is_cancelled(job.benchmark_id):
             self._stop(job, "cancelled")
             return False
+        if not job.pending:  # everything already stored (a resumed run): only the aggregates are left
+            self._finish(job, on_progress)
+            return False
         self.repo.update(job.benchmark_id, status="running", current_task="loading model")
-        actor_cls = ray.remote(BenchmarkWorker)
-        job.actor = actor_cls.options(**self._actor_options(job.spec)).remote(
+        job.actor = ray.remote(BenchmarkWorker).options(**self._actor_options(job.spec)).remote(
             job.spec.model_dump(mode="json"), self.settings.model_dump(mode="json"))
+        job.info_ref = job.actor.info.remote()
+        job.ready_ref = job.actor.warm_up.remote()  # actor calls run in order: info, then warm-up
+        return True
+
+    def _on_ready(self, job: _Job, on_progress: ProgressCallback | None) -> bool:
+        """The actor answered its readiness call: start sending work, or fail the job. False when it stops."""
+        import ray
+
+        ready_ref, job.ready_ref = job.ready_ref, None
         try:
-            job.info = ray.get(job.actor.info.remote())
-            if job.pending:
-                self.repo.update(job.benchmark_id, current_task="warming up")
-                ray.get(job.actor.warm_up.remote())
+            ray.get(ready_ref)
+            if job.info is None:
+                job.info = ray.get(job.info_ref)
+        except ray.exceptions.ActorUnavailableError:
+            job.ready_ref = job.actor.warm_up.remote()  # still restarting: ask again on the next turn
+            return True
         except ray.exceptions.RayError as exc:
             self._stop(job, "failed", f"{ModelLoadError.code}: {_cause(exc)}")
             self._emit(on_progress, job, "benchmark_error", error=_cause(exc))
             return False
-        provenance = {"packages": package_versions(), "worker": job.info, "spec_hash": self.repo.get(job.benchmark_id).spec_hash,
-                      "seeds": job.spec.seeds(), "precision": job.spec.optimization_level,
-                      "optimization_level": job.spec.optimization_level}
-        self.repo.mark_running(job.benchmark_id, provenance)
+        if job.retries == 0:
+            provenance = {"packages": package_versions(), "worker": job.info,
+                          "spec_hash": self.repo.get(job.benchmark_id).spec_hash, "seeds": job.spec.seeds(),
+                          "precision": job.spec.optimization_level, "optimization_level": job.spec.optimization_level}
+            self.repo.mark_running(job.benchmark_id, provenance)
+            self._emit(on_progress, job, "benchmark_progress")
         self._feed(job)
-        self._emit(on_progress, job, "benchmark_progress")
         return True
 
     def _feed(self, job: _Job) -> None:
-        while job.pending and len(job.in_flight) < IN_FLIGHT_PER_ACTOR:
+        while job.ready_ref is None and job.pending and len(job.in_flight) < IN_FLIGHT_PER_ACTOR:
             item = job.pending.pop(0)
             job.in_flight[job.actor.run.remote(job.benchmark_id, *item)] = item
 
@@ -263,20 +279,24 @@ class BenchmarkRunner:
         """Store one finished item. False when the job had to stop."""
         import ray
 
+        if ref not in job.in_flight:  # dropped when the actor died earlier in this turn
+            return True
         item = job.in_flight.pop(ref)
         try:
             record = ray.get(ref)
         except ray.exceptions.RayActorError as exc:
-            # The actor died (crash, OOM, node loss). Ray restarts it; send its unfinished items again.
+            # The actor died (crash, OOM, node loss). Ray restarts it; its unfinished items are sent
+            # again once it answers (Ray fails calls made while it restarts).
             job.retries += 1
             lost = [item, *job.in_flight.values()]
             job.in_flight.clear()
             job.pending = sorted(set(lost) | set(job.pending), key=lambda it: (it[0], it[2]))
-            if job.retries > self.settings.actor_max_restarts or not self._await_restart(job):
+            if job.retries > self.settings.actor_max_restarts:
                 self._stop(job, "failed", f"worker died {job.retries} times; last error: {_cause(exc)}")
                 self._emit(on_progress, job, "benchmark_error", error=_cause(exc))
                 return False
-            self._feed(job)
+            self.repo.update(job.benchmark_id, current_task="worker restarting")
+            job.ready_ref = job.actor.warm_up.remote()
             return True
         except ray.exceptions.RayTaskError as exc:  # an unexpected error inside generation: keep it, move on
             record = {"prompt_index": item[0], "prompt": item[1], "seed": item[2], "status": "failed",
@@ -288,26 +308,6 @@ class BenchmarkRunner:
                          if job.pending or job.in_flight else "aggregating")
         self._emit(on_progress, job, "benchmark_progress", current_prompt=item[1])
         return True
-
-    def _await_restart(self, job: _Job, timeout_s: float = 600.0) -> bool:
-        """Block until Ray has restarted the actor (model reloaded, warmed up). False if it cannot come back.
-
-        Calls made while the actor restarts fail at once with ActorUnavailableError, so the lost
-        items are only sent again once the restarted actor answers.
-        """
-        import ray
-
-        self.repo.update(job.benchmark_id, current_task="worker restarting")
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            try:
-                ray.get(job.actor.warm_up.remote(), timeout=timeout_s)
-                return True
-            except ray.exceptions.ActorUnavailableError:
-                time.sleep(0.2)  # polling interval while Ray restarts the process; not a measurement
-            except ray.exceptions.RayError:
-                return False
-        return False
 
     def _stop(self, job: _Job, status: str, error: str | None = None) -> None:
         import ray

@@ -34,16 +34,31 @@ class ImageEngine:
     def generate(self, prompt: str, seed: int = 0, width: int | None = None, height: int | None = None,
                  num_inference_steps: int | None = None, guidance_scale: float | None = None):
         """One PIL image for a prompt, deterministic for a given seed."""
+        return self.generate_many(prompt, seed=seed, width=width, height=height,
+                                  num_inference_steps=num_inference_steps, guidance_scale=guidance_scale)[0]
+
+    def generate_many(self, prompt: str, seed: int = 0, width: int | None = None, height: int | None = None,
+                      num_inference_steps: int | None = None, guidance_scale: float | None = None,
+                      negative_prompt: str | None = None, num_images: int = 1, on_step=None) -> list:
+        """num_images PIL images in one batched call; image k uses seed + k."""
         import torch
 
         validate_prompt(prompt)
         self.load()
         default_w, default_h = self.spec.default_resolution()
-        generator = torch.Generator(device="cpu").manual_seed(int(seed))
+        generators = [torch.Generator(device="cpu").manual_seed(int(seed) + k) for k in range(num_images)]
+        steps = int(num_inference_steps or self.spec.default("num_inference_steps"))
+        kwargs = {}
+        if on_step is not None:
+            def on_end(pipe, step, timestep, callback_kwargs):
+                on_step(step + 1, steps)
+                return callback_kwargs
+            kwargs["callback_on_step_end"] = on_end
         with torch.inference_mode():
             output = self.pipeline(
-                prompt=prompt, width=width or default_w, height=height or default_h, generator=generator,
-                num_inference_steps=int(num_inference_steps or self.spec.default("num_inference_steps")),
+                prompt=[prompt] * num_images, negative_prompt=[negative_prompt] * num_images if negative_prompt else None,
+                width=width or default_w, height=height or default_h, generator=generators, num_inference_steps=steps,
                 guidance_scale=float(guidance_scale or self.spec.default("guidance_scale")), output_type="pil",
+                **kwargs,
             )
-        return output.images[0]
+        return list(output.images)

@@ -54,7 +54,7 @@ def test_killed_actor_is_restarted_and_every_result_stored_once(runner, ray_sess
     spec = _spec(prompts=PROMPTS, videos_per_prompt=2)
     bid = runner.submit(spec)
     actors, killed = {}, []
-    original_start = runner._start
+    original_start = runner._launch
 
     def tracking_start(job, callback):
         started = original_start(job, callback)
@@ -66,11 +66,11 @@ def test_killed_actor_is_restarted_and_every_result_stored_once(runner, ray_sess
             killed.append(ray.get(actors["worker"].pid.remote()))
             ray.kill(actors["worker"], no_restart=False)
 
-    runner._start = tracking_start
+    runner._launch = tracking_start
     try:
         runner.run([bid], on_progress=on_progress)
     finally:
-        runner._start = original_start
+        runner._launch = original_start
     assert killed
     videos = runner.repo.videos(bid)
     keys = [(v.prompt_index, v.seed) for v in videos]

@@ -1,0 +1,51 @@
+"""The one error body, for every error the API can produce."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.errors import ServerOverloadedError, ValidationError, VidBenchError, error_body
+
+HTTP_CODES = {400: "INVALID_PARAMETERS", 401: "AUTHENTICATION_FAILED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
+              405: "METHOD_NOT_ALLOWED", 409: "CONFLICT", 413: "PAYLOAD_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE",
+              422: "INVALID_PARAMETERS", 429: "RATE_LIMIT_EXCEEDED", 503: "SERVER_OVERLOADED"}
+
+
+def request_id(request: Request) -> str | None:
+    """Serve's x-request-id (also set on the response), or the client's."""
+    return request.headers.get("x-request-id") or getattr(request.state, "request_id", None)
+
+
+def _respond(request: Request, error: VidBenchError) -> JSONResponse:
+    headers = {}
+    if isinstance(error, ServerOverloadedError):
+        headers["Retry-After"] = str(error.retry_after_s)
+    return JSONResponse(error_body(error, request_id(request)), status_code=error.http_status, headers=headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(VidBenchError)
+    async def _typed(request: Request, exc: VidBenchError):
+        return _respond(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError):
+        errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()]
+        error = ValidationError("Request body or parameters are invalid", {"errors": errors})
+        error.http_status = 422
+        return _respond(request, error)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        error = VidBenchError(str(exc.detail), {})
+        error.code = HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
+        error.http_status = exc.status_code
+        return _respond(request, error)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):
+        error = VidBenchError(f"Internal error: {type(exc).__name__}", {})
+        return _respond(request, error)

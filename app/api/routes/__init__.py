@@ -1,0 +1,1 @@
+"""HTTP routes: translate requests to app calls and results to responses, nothing more."""

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import asyncio
+import math
+from datetime import datetime
+from typing import Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+
+from app.api.deps import State
+from app.api.schemas.benchmarks import (BenchmarkCreate, BenchmarkList, BenchmarkStatus, BenchmarkSubmitted,
+                                        BenchmarkSummary, Pagination, Progress)
+from app.bench.results import load_result
+from app.bench.spec import BenchmarkSpec, MetricSettings
+from app.storage.tables import BenchmarkRow
+
+router = APIRouter(prefix="/benchmarks", tags=["benchmarks"])
+
+
+def status_view(row: BenchmarkRow) -> BenchmarkStatus:
+    done = row.completed_videos + row.failed_videos
+    return BenchmarkStatus(
+        benchmark_id=row.id, model_name=row.model_name, status=row.status,
+        progress=Progress(completed_prompts=done, failed=row.failed_videos, total_prompts=row.total_videos,
+                          percentage=round(100.0 * done / row.total_videos, 1) if row.total_videos else 100.0),
+        current_task=row.current_task, error=row.error, created_at=row.created_at, started_at=row.started_at,
+        updated_at=row.updated_at, completed_at=row.completed_at)
+
+
+@router.post("", status_code=202, response_model=BenchmarkSubmitted)
+async def start_benchmark(body: BenchmarkCreate, state: State):
+    settings = body.evaluation_settings
+    spec = BenchmarkSpec(model_name=body.model_name, prompts=body.prompts, parameters=body.parameters,
+                         videos_per_prompt=body.videos_per_prompt, seed=body.seed, device=state.settings.device,
+                         optimization_level=settings.optimization_level, save_videos=settings.save_videos,
+                         metric_settings=MetricSettings(compute_metrics=settings.compute_metrics, metrics=settings.metrics,
+                                                        fvd_reference_dir=settings.fvd_reference_dir),
+                         metadata=body.metadata)
+    runner = state.get_runner()
+    benchmark_id = runner.submit(spec)  # validates before storing anything
+    state.spawn(asyncio.to_thread(runner.run, [benchmark_id]))
+    row = state.repo.get(benchmark_id)
+    return BenchmarkSubmitted(benchmark_id=row.id, status=row.status, created_at=row.created_at,
+                              message="Benchmark submitted")
+
+
+@router.get("", response_model=BenchmarkList)
+def list_benchmarks(state: State, page: int = Query(1, ge=1), limit: int = Query(20, ge=1, le=100),
+                    status: Literal["submitted", "running", "completed", "failed", "cancelled"] | None = None,
+                    model_name: str | None = None, created_after: datetime | None = None,
+                    sort: Literal["created_at", "-created_at", "status", "-status"] = "-created_at") -> BenchmarkList:
+    rows, total = state.repo.list(status=status, model_name=model_name, created_after=created_after, sort=sort,
+                                  page=page, limit=limit)
+    summaries = []
+    for row in rows:
+        aggregates = {a.name: a.value for a in state.repo.aggregates(row.id)}
+        summaries.append(BenchmarkSummary(
+            benchmark_id=row.id, model_name=row.model_name, status=row.status, created_at=row.created_at,
+            metrics_summary={"overall_score": aggregates.get("overall_score"),
+                             "avg_latency_ms": aggregates.get("avg_latency_ms")}))
+    return BenchmarkList(benchmarks=summaries, pagination=Pagination(page=page, limit=limit, total=total,
+                                                                     pages=math.ceil(total / limit) if total else 0))
+
+
+@router.get("/{benchmark_id}", response_model=BenchmarkStatus)
+def get_benchmark(benchmark_id: str, state: State) -> BenchmarkStatus:
+    return status_view(state.repo.get(benchmark_id))
+
+
+@router.get("/{benchmark_id}/results")
+def get_results(benchmark_id: str, state: State, per_video: bool = False) -> dict:
+    return load_result(state.repo, benchmark_id).to_dict(per_video=per_video)
+
+
+@router.delete("/{benchmark_id}")
+def cancel_benchmark(benchmark_id: str, state: State):
+    row = state.repo.get(benchmark_id)
+    if row.status in ("completed", "failed", "cancelled"):
+        return JSONResponse({"benchmark_id": row.id, "status": row.status,
+                             "message": f"Benchmark already {row.status}"}, status_code=409)
+    state.get_runner().cancel(benchmark_id)
+    if row.status == "submitted":  # not started by a runner yet: nothing to stop
+        state.repo.finish(benchmark_id, "cancelled")
+    return {"benchmark_id": row.id, "status": "cancelled", "message": "Benchmark cancelled"}

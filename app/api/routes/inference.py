@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from app.api.deps import State
+from app.api.dispatch import run_task
+from app.api.routes.tasks import task_response
+from app.api.schemas.inference import (ImageGenerationRequest, TaskResponse, TextGenerationRequest,
+                                       TextToSpeechRequest, VideoGenerationRequest)
+from app.errors import VidBenchError
+from app.inference import TASK_TYPES, prepare
+
+router = APIRouter(prefix="/inference", tags=["inference"])
+
+
+async def _submit(request: Request, state, modality: str, body: Any):
+    data = body.model_dump(by_alias=False)
+    spec, payload = prepare(modality, data)
+    task = state.tasks.create(TASK_TYPES[modality], spec.name, data)
+    base_url = str(request.base_url)
+    if body.run_async:
+        state.spawn(_quiet(run_task(state, task.id, modality, spec.name, payload, base_url)))
+        return JSONResponse(task_response(state.tasks.get(task.id)).model_dump(mode="json"), status_code=202)
+    await run_task(state, task.id, modality, spec.name, payload, base_url)
+    return task_response(state.tasks.get(task.id))
+
+
+async def _quiet(coro):
+    try:
+        await coro
+    except VidBenchError:
+        pass  # recorded on the task by run_task
+
+
+@router.post("/text-generation", response_model=TaskResponse, responses={202: {"model": TaskResponse}})
+async def text_generation(body: TextGenerationRequest, request: Request, state: State):
+    if not body.stream:
+        return await _submit(request, state, "text", body)
+    data = body.model_dump()
+    spec, payload = prepare("text", data)
+    task = state.tasks.create(TASK_TYPES["text"], spec.name, data)
+    return StreamingResponse(_sse_tokens(state, task.id, spec.name, payload), media_type="text/event-stream",
+                             headers={"X-Task-Id": task.id, "Cache-Control": "no-cache"})
+
+
+async def _sse_tokens(state, task_id: str, model: str, payload: dict):
+    text = ""
+    try:
+        async for event in state.backend.stream(model, "stream", task_id, payload):
+            if "token" in event:
+                text += event["token"]
+                yield f"data: {json.dumps({'token': event['token'], 'partial_text': text})}\n\n"
+            else:
+                result = {"generated_text": text, "tokens_generated": event["tokens_generated"],
+                          "finish_reason": event["finish_reason"], "model_used": model}
+                state.tasks.complete(task_id, result)
+                yield f"data: {json.dumps({'done': True, 'final_text': text, 'task_id': task_id, **result})}\n\n"
+    except VidBenchError as error:
+        state.tasks.fail(task_id, error)
+        yield f"data: {json.dumps({'error': {'code': error.code, 'message': error.message}})}\n\n"
+
+
+@router.post("/image-generation", response_model=TaskResponse, responses={202: {"model": TaskResponse}})
+async def image_generation(body: ImageGenerationRequest, request: Request, state: State):
+    return await _submit(request, state, "image", body)
+
+
+@router.post("/text-to-speech", response_model=TaskResponse, responses={202: {"model": TaskResponse}})
+async def text_to_speech(body: TextToSpeechRequest, request: Request, state: State):
+    return await _submit(request, state, "speech", body)
+
+
+@router.post("/video-generation", response_model=TaskResponse, responses={202: {"model": TaskResponse}})
+async def video_generation(body: VideoGenerationRequest, request: Request, state: State):
+    return await _submit(request, state, "video", body)

@@ -1,0 +1,172 @@
+"""OpenAI-compatible routes, so the official `openai` client works against the gateway."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.api.deps import State
+from app.api.dispatch import run_task
+from app.catalog import get_catalog
+from app.catalog.spec import MAX_PROMPT_CHARS
+from app.errors import ValidationError, VidBenchError
+from app.inference import TASK_TYPES, prepare
+
+router = APIRouter(prefix="/v1", tags=["openai"])
+
+
+class ChatMessage(BaseModel):
+    role: Literal["system", "user", "assistant"]
+    content: str = Field(max_length=MAX_PROMPT_CHARS)
+
+
+class _Sampling(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    model: str
+    max_tokens: int | None = Field(default=None, ge=1, le=32768)
+    temperature: float | None = Field(default=None, ge=0.0, le=2.0)
+    top_p: float | None = Field(default=None, ge=0.0, le=1.0)
+    stop: str | list[str] | None = None
+    stream: bool = False
+    seed: int | None = Field(default=None, ge=0)
+
+    def body(self, prompt: str) -> dict[str, Any]:
+        stop = [self.stop] if isinstance(self.stop, str) else self.stop
+        return {"model": self.model, "prompt": prompt, "max_tokens": self.max_tokens, "temperature": self.temperature,
+                "top_p": self.top_p, "top_k": None, "stop_sequences": stop, "seed": self.seed}
+
+
+class CompletionRequest(_Sampling):
+    prompt: str = Field(min_length=1, max_length=MAX_PROMPT_CHARS)
+
+
+class ChatCompletionRequest(_Sampling):
+    messages: list[ChatMessage] = Field(min_length=1, max_length=100)
+
+
+class ImageRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    model: str
+    prompt: str = Field(min_length=1, max_length=MAX_PROMPT_CHARS)
+    n: int = Field(default=1, ge=1, le=4)
+    size: str | None = None
+    response_format: Literal["url", "b64_json"] = "url"
+
+
+class SpeechRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    model: str
+    input: str = Field(min_length=1, max_length=MAX_PROMPT_CHARS)
+    voice: str | None = None
+    response_format: Literal["wav"] = "wav"
+    speed: float | None = Field(default=None, gt=0.0, le=4.0)
+
+
+def render_chat(messages: list[ChatMessage]) -> str:
+    """A plain transcript ending with the assistant's turn (models without a chat template)."""
+    lines = [f"{m.role}: {m.content}" for m in messages]
+    return "\n".join(lines) + "\nassistant:"
+
+
+@router.get("/models")
+def list_models(state: State) -> dict:
+    return {"object": "list", "data": [{"id": name, "object": "model", "created": 0, "owned_by": "vid-bench",
+                                        "modality": get_catalog().get(name).modality}
+                                       for name in sorted(state.backend.models())]}
+
+
+async def _text(state: State, request: _Sampling, prompt: str, chat: bool):
+    spec, payload = prepare("text", request.body(prompt))
+    task = state.tasks.create(TASK_TYPES["text"], spec.name, request.model_dump())
+    created, ident = int(time.time()), f"{'chatcmpl' if chat else 'cmpl'}-{uuid.uuid4().hex[:24]}"
+    if request.stream:
+        return StreamingResponse(_stream(state, task.id, spec.name, payload, ident, created, chat),
+                                 media_type="text/event-stream")
+    await run_task(state, task.id, "text", spec.name, payload, "")
+    result = state.tasks.get(task.id).result
+    usage = {"prompt_tokens": result["prompt_tokens"], "completion_tokens": result["tokens_generated"],
+             "total_tokens": result["prompt_tokens"] + result["tokens_generated"]}
+    if chat:
+        choice = {"index": 0, "message": {"role": "assistant", "content": result["generated_text"]},
+                  "finish_reason": result["finish_reason"]}
+    else:
+        choice = {"index": 0, "text": result["generated_text"], "logprobs": None,
+                  "finish_reason": result["finish_reason"]}
+    return {"id": ident, "object": "chat.completion" if chat else "text_completion", "created": created,
+            "model": spec.name, "choices": [choice], "usage": usage}
+
+
+async def _stream(state, task_id, model, payload, ident, created, chat):
+    kind = "chat.completion.chunk" if chat else "text_completion"
+    text = ""
+    try:
+        if chat:
+            first = {"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}
+            yield f"data: {json.dumps({'id': ident, 'object': kind, 'created': created, 'model': model, 'choices': [first]})}\n\n"
+        async for event in state.backend.stream(model, "stream", task_id, payload):
+            if "token" in event:
+                text += event["token"]
+                choice = {"index": 0, "delta": {"content": event["token"]}, "finish_reason": None} if chat else \
+                    {"index": 0, "text": event["token"], "logprobs": None, "finish_reason": None}
+            else:
+                state.tasks.complete(task_id, {"generated_text": text, "finish_reason": event["finish_reason"],
+                                               "tokens_generated": event["tokens_generated"], "model_used": model})
+                choice = {"index": 0, "delta": {}, "finish_reason": event["finish_reason"]} if chat else \
+                    {"index": 0, "text": "", "logprobs": None, "finish_reason": event["finish_reason"]}
+            yield f"data: {json.dumps({'id': ident, 'object': kind, 'created': created, 'model': model, 'choices': [choice]})}\n\n"
+        yield "data: [DONE]\n\n"
+    except VidBenchError as error:
+        state.tasks.fail(task_id, error)
+        yield f"data: {json.dumps({'error': {'message': error.message, 'code': error.code}})}\n\n"
+
+
+@router.post("/completions")
+async def completions(body: CompletionRequest, state: State):
+    return await _text(state, body, body.prompt, chat=False)
+
+
+@router.post("/chat/completions")
+async def chat_completions(body: ChatCompletionRequest, state: State):
+    return await _text(state, body, render_chat(body.messages), chat=True)
+
+
+@router.post("/images/generations")
+async def images(body: ImageRequest, request: Request, state: State) -> dict:
+    width = height = None
+    if body.size:
+        try:
+            width, height = (int(x) for x in body.size.lower().split("x"))
+        except ValueError:
+            raise ValidationError("size must look like WIDTHxHEIGHT", {"size": body.size}) from None
+    spec, payload = prepare("image", {"model": body.model, "prompt": body.prompt, "width": width, "height": height,
+                                      "num_images": body.n, "seed": None})
+    task = state.tasks.create(TASK_TYPES["image"], spec.name, body.model_dump())
+    await run_task(state, task.id, "image", spec.name, payload, str(request.base_url))
+    images = state.tasks.get(task.id).result["images"]
+    if body.response_format == "b64_json":
+        data = [{"b64_json": base64.b64encode(Path(state.tasks.artifact(i["artifact_id"]).path).read_bytes()).decode()}
+                for i in images]
+    else:
+        data = [{"url": i["url"]} for i in images]
+    return {"created": int(time.time()), "data": data}
+
+
+@router.post("/audio/speech")
+async def speech(body: SpeechRequest, state: State) -> Response:
+    spec, payload = prepare("speech", {"model": body.model, "text": body.input, "voice": body.voice,
+                                       "speed": body.speed, "seed": None})
+    task = state.tasks.create(TASK_TYPES["speech"], spec.name, body.model_dump())
+    await run_task(state, task.id, "speech", spec.name, payload, "")
+    artifact_id = state.tasks.get(task.id).result["audio_url"].rsplit("/", 1)[-1]
+    return Response(Path(state.tasks.artifact(artifact_id).path).read_bytes(), media_type="audio/wav")

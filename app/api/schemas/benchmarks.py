@@ -1,0 +1,88 @@
+"""Benchmark bodies (benchmark-suite reference)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.bench.spec import MAX_PROMPTS
+from app.catalog.spec import MAX_PROMPT_CHARS
+
+
+class EvaluationSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    compute_metrics: bool = True
+    metrics: list[str] | None = None
+    save_videos: bool = False
+    optimization_level: Literal["baseline", "balanced", "performance"] = "baseline"
+    fvd_reference_dir: str | None = None
+
+
+class BenchmarkCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+
+    model_name: str = Field(min_length=1, max_length=200)
+    prompts: list[str] = Field(min_length=1, max_length=MAX_PROMPTS)
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    evaluation_settings: EvaluationSettings = Field(default_factory=EvaluationSettings)
+    videos_per_prompt: int = Field(default=1, ge=1, le=100)
+    seed: int = Field(default=0, ge=0)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    def prompts_ok(self) -> None:
+        from app.catalog.spec import validate_prompt
+
+        for prompt in self.prompts:
+            validate_prompt(prompt)
+            if len(prompt) > MAX_PROMPT_CHARS:
+                raise ValueError("prompt too long")
+
+
+class BenchmarkSubmitted(BaseModel):
+    benchmark_id: str
+    status: str
+    created_at: datetime
+    message: str
+
+
+class Progress(BaseModel):
+    completed_prompts: int
+    failed: int
+    total_prompts: int
+    percentage: float
+
+
+class BenchmarkStatus(BaseModel):
+    benchmark_id: str
+    model_name: str
+    status: str
+    progress: Progress
+    current_task: str | None
+    error: str | None
+    created_at: datetime
+    started_at: datetime | None
+    updated_at: datetime
+    completed_at: datetime | None
+
+
+class Pagination(BaseModel):
+    page: int
+    limit: int
+    total: int
+    pages: int
+
+
+class BenchmarkSummary(BaseModel):
+    benchmark_id: str
+    model_name: str
+    status: str
+    created_at: datetime
+    metrics_summary: dict[str, float | None]
+
+
+class BenchmarkList(BaseModel):
+    benchmarks: list[BenchmarkSummary]
+    pagination: Pagination

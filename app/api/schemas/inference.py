@@ -1,0 +1,86 @@
+"""Inference request bodies (gateway reference) and the task response."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.catalog.spec import MAX_PROMPT_CHARS
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, protected_namespaces=())
+
+    model: str = Field(min_length=1, max_length=200)
+    seed: int | None = Field(default=None, ge=0, le=2**32 - 1)
+    run_async: bool = Field(default=False, alias="async",
+                            description="Answer 202 with the task id at once; follow it at /tasks/{id}.")
+
+
+class TextGenerationRequest(_Request):
+    prompt: str = Field(min_length=1, max_length=MAX_PROMPT_CHARS)
+    max_tokens: int | None = Field(default=None, ge=1, le=32768)
+    temperature: float | None = Field(default=None, ge=0.0, le=2.0)
+    top_p: float | None = Field(default=None, ge=0.0, le=1.0)
+    top_k: int | None = Field(default=None, ge=0, le=1000)
+    stop_sequences: list[str] | None = Field(default=None, max_length=4)
+    stream: bool = False
+
+
+class ImageGenerationRequest(_Request):
+    prompt: str = Field(min_length=1, max_length=MAX_PROMPT_CHARS)
+    negative_prompt: str | None = Field(default=None, max_length=MAX_PROMPT_CHARS)
+    width: int | None = Field(default=None, ge=8, le=4096)
+    height: int | None = Field(default=None, ge=8, le=4096)
+    steps: int | None = Field(default=None, ge=1, le=500)
+    guidance_scale: float | None = Field(default=None, ge=0.0, le=50.0)
+    num_images: int = Field(default=1, ge=1, le=4)
+
+
+class TextToSpeechRequest(_Request):
+    text: str = Field(min_length=1, max_length=MAX_PROMPT_CHARS)
+    voice: str | None = Field(default=None, max_length=100)
+    language: str | None = Field(default=None, max_length=20)
+    speed: float | None = Field(default=None, gt=0.0, le=4.0)
+    pitch: float | None = Field(default=None, gt=0.0, le=4.0)
+
+
+class VideoGenerationRequest(_Request):
+    prompt: str = Field(min_length=1, max_length=MAX_PROMPT_CHARS)
+    num_frames: int | None = Field(default=None, ge=1, le=1024)
+    fps: int | None = Field(default=None, ge=1, le=120)
+    num_inference_steps: int | None = Field(default=None, ge=1, le=500)
+    guidance_scale: float | None = Field(default=None, ge=0.0, le=50.0)
+    width: int | None = Field(default=None, ge=8, le=4096)
+    height: int | None = Field(default=None, ge=8, le=4096)
+
+
+class TaskError(BaseModel):
+    code: str
+    message: str
+
+
+class TaskResponse(BaseModel):
+    task_id: str
+    status: str
+    type: str
+    model: str
+    progress: float = Field(description="0-100")
+    result: dict[str, Any] | None = None
+    error: TaskError | None = None
+    worker_id: str | None = None
+    queue_time: float | None = None
+    processing_time: float | None = None
+    total_time: float | None = None
+    created_at: datetime
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+
+
+class TaskCancelled(BaseModel):
+    task_id: str
+    status: str
+    message: str
+    cancelled_at: datetime | None

@@ -1,0 +1,60 @@
+"""Per-process state of the API: settings, repositories, the model backend, the runner."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.api.backend import ModelBackend
+from app.config import Settings
+from app.storage.repository import BenchmarkRepository
+from app.storage.tasks import TaskRepository
+
+
+@dataclass
+class ApiState:
+    settings: Settings
+    repo: BenchmarkRepository
+    tasks: TaskRepository
+    backend: ModelBackend
+    runner: Any = None  # BenchmarkRunner, created on the first benchmark
+    background: set[asyncio.Task] = field(default_factory=set)
+
+    @classmethod
+    def create(cls, settings: Settings, backend: ModelBackend) -> "ApiState":
+        settings.ensure_dirs()
+        repo = BenchmarkRepository(settings.resolved_database_url)
+        return cls(settings=settings, repo=repo, tasks=TaskRepository(repo, settings.data_dir / "artifacts"),
+                   backend=backend)
+
+    def spawn(self, coro) -> asyncio.Task:
+        """Run a coroutine in the background, keeping a reference until it ends."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+        return task
+
+    def get_runner(self):
+        if self.runner is None:
+            from app.bench.runner import BenchmarkRunner
+
+            self.runner = BenchmarkRunner(self.repo, self.settings)
+        return self.runner
+
+
+_current: ApiState | None = None
+
+
+def install_state(state: ApiState) -> None:
+    """Make ``state`` the API state of this process (one gateway per replica process)."""
+    global _current
+    _current = state
+
+
+def current_state() -> ApiState:
+    if _current is None:
+        from app.errors import VidBenchError
+
+        raise VidBenchError("The API is not initialised in this process", {})
+    return _current

@@ -1,0 +1,69 @@
+"""Gateway requests, checked against the catalog before any task exists.
+
+``prepare`` turns a request body into the normalized payload a model
+deployment runs, or raises a typed error that names the allowed values. The
+same checks run again in the engines; here they keep bad requests from ever
+queueing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.catalog.spec import ModelSpec, check_ranges, get_catalog, resolve_params, validate_prompt
+from app.errors import ValidationError
+
+TASK_TYPES = {"text": "text-generation", "image": "image-generation", "speech": "text-to-speech",
+              "video": "video-generation"}
+MAX_IMAGES = 4
+
+
+def model_for(modality: str, model_name: str) -> ModelSpec:
+    spec = get_catalog().get(model_name)
+    if spec.modality != modality:
+        raise ValidationError(f"'{model_name}' is a {spec.modality} model, not a {modality} model",
+                              {"model_name": model_name, "modality": spec.modality})
+    return spec
+
+
+def prepare(modality: str, body: dict[str, Any]) -> tuple[ModelSpec, dict[str, Any]]:
+    spec = model_for(modality, body["model"])
+    seed = body.get("seed")
+    if modality == "text":
+        validate_prompt(body["prompt"])
+        values = check_ranges(spec, {k: body.get(k) for k in ("max_tokens", "temperature", "top_p", "top_k")})
+        stop = body.get("stop_sequences") or []
+        if any(not s for s in stop):
+            raise ValidationError("stop_sequences cannot contain empty strings", {"stop_sequences": stop})
+        return spec, {"prompt": body["prompt"], **values, "stop": stop, "seed": seed}
+    if modality == "image":
+        validate_prompt(body["prompt"])
+        width, height = spec.default_resolution()
+        width, height = body.get("width") or width, body.get("height") or height
+        if f"{width}x{height}" not in spec.resolutions:
+            raise ValidationError(f"size {width}x{height} is not supported by {spec.name}: {spec.resolutions}",
+                                  {"allowed": spec.resolutions})
+        values = check_ranges(spec, {"num_inference_steps": body.get("steps"),
+                                     "guidance_scale": body.get("guidance_scale")})
+        num_images = int(body.get("num_images") or 1)
+        if not 1 <= num_images <= MAX_IMAGES:
+            raise ValidationError(f"num_images must be between 1 and {MAX_IMAGES}", {"num_images": num_images})
+        return spec, {"prompt": body["prompt"], "negative_prompt": body.get("negative_prompt"), "width": width,
+                      "height": height, **values, "num_images": num_images, "seed": seed or 0}
+    if modality == "speech":
+        validate_prompt(body["text"])
+        values = check_ranges(spec, {"speed": body.get("speed"), "pitch": body.get("pitch")})
+        voice = body.get("voice") or spec.voices[0]
+        language = body.get("language") or spec.languages[0]
+        if voice not in spec.voices:
+            raise ValidationError(f"voice '{voice}' is not offered by {spec.name}", {"allowed": spec.voices})
+        if language not in spec.languages:
+            raise ValidationError(f"language '{language}' is not offered by {spec.name}", {"allowed": spec.languages})
+        return spec, {"text": body["text"], "voice": voice, "language": language, **values, "seed": seed or 0}
+    if modality == "video":
+        validate_prompt(body["prompt"])
+        overrides = {k: body.get(k) for k in ("num_frames", "fps", "num_inference_steps", "guidance_scale", "width",
+                                              "height")}
+        params = resolve_params(spec, overrides)
+        return spec, {"prompt": body["prompt"], "params": params.model_dump(), "seed": seed or 0}
+    raise ValidationError(f"Unknown modality '{modality}'", {"modality": modality})

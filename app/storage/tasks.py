@@ -1,0 +1,107 @@
+"""Tasks and artifacts of the gateway.
+
+A task's terminal state is written once: a task marked cancelled never gets a
+result afterwards, and a completed one cannot be cancelled. Artifacts are
+written to disk atomically before their row exists, and only for tasks that
+are still live, so a cancelled task leaves no result behind.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from app.errors import ArtifactNotFoundError, TaskConflictError, TaskNotFoundError, VidBenchError
+from app.storage.repository import BenchmarkRepository, _clean
+from app.storage.tables import ArtifactRow, TaskRow, utcnow
+
+TASK_TERMINAL = {"completed", "failed", "cancelled"}
+EXTENSIONS = {"image/png": "png", "audio/wav": "wav", "video/mp4": "mp4"}
+
+
+class TaskRepository:
+    def __init__(self, repo: BenchmarkRepository, artifacts_dir: Path):
+        self.repo = repo
+        self.artifacts_dir = Path(artifacts_dir)
+
+    def create(self, task_type: str, model: str, request: dict[str, Any], task_id: str | None = None) -> TaskRow:
+        row = TaskRow(id=task_id or f"task-{uuid.uuid4().hex[:16]}", type=task_type, model=model, status="queued",
+                      request=_clean(request), progress=0.0)
+        with self.repo.session() as s, s.begin():
+            s.add(row)
+        return row
+
+    def get(self, task_id: str) -> TaskRow:
+        with self.repo.session() as s:
+            row = s.get(TaskRow, task_id)
+        if row is None:
+            raise TaskNotFoundError(task_id)
+        return row
+
+    def _update_live(self, task_id: str, **fields: Any) -> bool:
+        """Update a task that has not reached a terminal state; False if it has."""
+        with self.repo.session() as s, s.begin():
+            result = s.execute(update(TaskRow).where(TaskRow.id == task_id, TaskRow.status.not_in(TASK_TERMINAL))
+                               .values(**{k: _clean(v) for k, v in fields.items()}))
+            return result.rowcount == 1
+
+    def start(self, task_id: str, worker_id: str | None) -> bool:
+        return self._update_live(task_id, status="running", started_at=utcnow(), worker_id=worker_id)
+
+    def progress(self, task_id: str, fraction: float) -> bool:
+        return self._update_live(task_id, progress=max(0.0, min(1.0, fraction)))
+
+    def complete(self, task_id: str, result: dict[str, Any]) -> bool:
+        return self._update_live(task_id, status="completed", result=result, progress=1.0, completed_at=utcnow())
+
+    def fail(self, task_id: str, error: VidBenchError) -> bool:
+        return self._update_live(task_id, status="failed", error={"code": error.code, "message": error.message},
+                                 completed_at=utcnow())
+
+    def cancel(self, task_id: str) -> TaskRow:
+        row = self.get(task_id)
+        if row.status in TASK_TERMINAL:
+            raise TaskConflictError(f"Task '{task_id}' is already {row.status}", {"task_id": task_id,
+                                                                                  "status": row.status})
+        self._update_live(task_id, status="cancelled", cancel_requested=1, completed_at=utcnow())
+        return self.get(task_id)
+
+    def is_cancelled(self, task_id: str) -> bool:
+        with self.repo.session() as s:
+            return bool(s.scalar(select(TaskRow.cancel_requested).where(TaskRow.id == task_id)))
+
+    def counts(self) -> dict[str, int]:
+        with self.repo.session() as s:
+            rows = s.execute(select(TaskRow.status, func.count()).group_by(TaskRow.status)).all()
+        return {status: int(n) for status, n in rows}
+
+    # -- artifacts ------------------------------------------------------------------------------
+    def add_artifact(self, task_id: str, data: bytes, media_type: str) -> ArtifactRow | None:
+        """Store a file for a live task; None (and nothing kept) when the task was cancelled meanwhile."""
+        artifact_id = f"art-{uuid.uuid4().hex[:16]}"
+        self.artifacts_dir.mkdir(parents=True, exist_ok=True)
+        path = self.artifacts_dir / f"{artifact_id}.{EXTENSIONS.get(media_type, 'bin')}"
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+        with self.repo.session() as s, s.begin():
+            task = s.get(TaskRow, task_id, with_for_update=True)
+            if task is None or task.status in TASK_TERMINAL:
+                path.unlink(missing_ok=True)
+                return None
+            row = ArtifactRow(id=artifact_id, task_id=task_id, media_type=media_type, path=str(path),
+                              size_bytes=len(data))
+            s.add(row)
+        return row
+
+    def artifact(self, artifact_id: str) -> ArtifactRow:
+        with self.repo.session() as s:
+            row = s.get(ArtifactRow, artifact_id)
+        if row is None or not Path(row.path).exists():
+            raise ArtifactNotFoundError(artifact_id)
+        return row
+

@@ -1,0 +1,41 @@
+"""build_app(args): the whole gateway application from a config dict.
+
+Works from Python and from `serve run deployments/serve.yaml` (import_path
+deployments.app:build_app). Per model: num_gpus / num_cpus, autoscaling,
+max_ongoing_requests and max_queued_requests come from the config.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.catalog import get_catalog
+from app.config import Settings, get_settings
+from deployments.ingress import Gateway
+from deployments.models import DEPLOYMENTS
+
+DEFAULT_MODELS = [{"name": name} for name in ("tiny-t2v", "tiny-t2i", "tiny-text", "tiny-tts")]
+DEFAULT_OPTIONS = {"num_gpus": 0, "num_cpus": 0.25, "max_ongoing_requests": 4, "max_queued_requests": 16,
+                   "autoscaling_config": {"min_replicas": 1, "max_replicas": 1, "target_ongoing_requests": 2}}
+
+
+def deployment_for(model: dict[str, Any], settings_json: dict[str, Any]):
+    spec = get_catalog().get(model["name"])
+    options = {**DEFAULT_OPTIONS, **{k: v for k, v in model.items() if k != "name"}}
+    cls = DEPLOYMENTS[spec.modality]
+    return cls.options(
+        name=f"{spec.modality}-{spec.name}",
+        ray_actor_options={"num_gpus": options["num_gpus"], "num_cpus": options["num_cpus"]},
+        autoscaling_config=options["autoscaling_config"],
+        max_ongoing_requests=options["max_ongoing_requests"],
+        max_queued_requests=options["max_queued_requests"],
+    ).bind(spec.name, settings_json)
+
+
+def build_app(args: dict[str, Any] | None = None):
+    args = args or {}
+    settings = Settings(**{**get_settings().model_dump(), **args.get("settings", {})})
+    settings_json = settings.model_dump(mode="json")
+    handles = {m["name"]: deployment_for(m, settings_json) for m in args.get("models", DEFAULT_MODELS)}
+    return Gateway.options(ray_actor_options={"num_cpus": args.get("ingress_num_cpus", 0.25)}).bind(handles,
+                                                                                                   settings_json)

@@ -1,0 +1,87 @@
+"""The ingress: the FastAPI app of app.api inside Ray Serve, over the model deployments' handles."""
+
+from __future__ import annotations
+
+from typing import Any, AsyncIterator
+
+from ray import serve
+from ray.serve.exceptions import BackPressureError, RequestCancelledError
+from ray.serve.handle import DeploymentHandle
+
+from app.api import make_app
+from app.api.state import ApiState, install_state
+from app.config import Settings
+from app.errors import (ServerOverloadedError, TaskCancelledError, ValidationError, VidBenchError)
+
+api = make_app()
+
+
+def _typed(error: BaseException, model: str, task_id: str) -> VidBenchError:
+    """Serve / Ray exceptions -> the API's typed errors."""
+    if isinstance(error, VidBenchError):
+        return error
+    if isinstance(error, BackPressureError):
+        return ServerOverloadedError(model)
+    if isinstance(error, RequestCancelledError):
+        return TaskCancelledError(f"Task {task_id} was cancelled", {"task_id": task_id})
+    cause = getattr(error, "cause", None)
+    if isinstance(cause, VidBenchError):
+        return cause
+    return VidBenchError(f"Model '{model}' failed: {type(error).__name__}: {str(error).splitlines()[-1][:300]}",
+                         {"model_name": model})
+
+
+class ServeBackend:
+    def __init__(self, handles: dict[str, DeploymentHandle]):
+        self.handles = handles
+        self.inflight: dict[str, Any] = {}
+
+    def models(self) -> list[str]:
+        return list(self.handles)
+
+    def _handle(self, model: str) -> DeploymentHandle:
+        if model not in self.handles:
+            raise ValidationError(f"Model '{model}' is in the catalog but not deployed on this gateway",
+                                  {"model_name": model, "deployed": sorted(self.handles)})
+        return self.handles[model]
+
+    async def call(self, model: str, method: str, task_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        response = getattr(self._handle(model), method).remote(task_id, payload)
+        self.inflight[task_id] = response
+        try:
+            return await response
+        except BaseException as error:  # noqa: BLE001 - everything is translated to a typed error
+            raise _typed(error, model, task_id) from error
+        finally:
+            self.inflight.pop(task_id, None)
+
+    async def stream(self, model: str, method: str, task_id: str, payload: dict[str, Any]) -> AsyncIterator[Any]:
+        generator = getattr(self._handle(model).options(stream=True), method).remote(task_id, payload)
+        self.inflight[task_id] = generator
+        try:
+            async for item in generator:
+                yield item
+        except BaseException as error:  # noqa: BLE001
+            raise _typed(error, model, task_id) from error
+        finally:
+            self.inflight.pop(task_id, None)
+
+    def cancel(self, task_id: str) -> bool:
+        response = self.inflight.get(task_id)
+        if response is None:
+            return False
+        response.cancel()
+        return True
+
+    def cluster_state(self) -> dict[str, Any]:
+        from deployments.cluster import cluster_state
+
+        return cluster_state()
+
+
+@serve.deployment(max_ongoing_requests=200)
+@serve.ingress(api)
+class Gateway:
+    def __init__(self, handles: dict[str, DeploymentHandle], settings_json: dict[str, Any]):
+        settings = Settings(**settings_json)
+        install_state(ApiState.create(settings, ServeBackend(handles)))

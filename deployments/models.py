@@ -1,0 +1,216 @@
+"""One Ray Serve deployment class per modality, each over an app.engines engine.
+
+A replica loads its model once. Each call gets the task id: the replica marks
+the task running, reports step progress into the task row, and stops at the
+next step when the task was cancelled (TaskCancelledError). Results go back
+to the ingress as bytes, which stores them as artifacts.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import time
+from typing import Any
+
+from ray import serve
+
+from app.config import Settings
+from app.errors import TaskCancelledError
+
+
+class _Replica:
+    modality = ""
+
+    def __init__(self, model_name: str, settings_json: dict[str, Any]):
+        from app.catalog import get_catalog
+        from app.storage.repository import BenchmarkRepository
+        from app.storage.tasks import TaskRepository
+
+        self.settings = Settings(**settings_json)
+        self.settings.ensure_dirs()
+        import torch
+
+        torch.set_num_threads(self.settings.torch_threads_per_actor)
+        self.spec = get_catalog().get(model_name)
+        self.tasks = TaskRepository(BenchmarkRepository(self.settings.resolved_database_url),
+                                    self.settings.data_dir / "artifacts")
+        self.engine = self.make_engine()
+        self.load_s = self.engine.load()
+        self.loaded_at = time.time()
+
+    def worker_id(self) -> str:
+        try:
+            return str(serve.get_replica_context().replica_id)
+        except Exception:  # outside a replica (direct use in scripts)
+            return f"{os.uname().nodename}:{os.getpid()}"
+
+    def begin(self, task_id: str) -> None:
+        if not self.tasks.start(task_id, self.worker_id()):
+            raise TaskCancelledError(f"Task {task_id} was cancelled before it started", {"task_id": task_id})
+
+    def step_reporter(self, task_id: str):
+        def on_step(done: int, total: int) -> None:
+            if not self.tasks.progress(task_id, done / total):
+                raise TaskCancelledError(f"Task {task_id} was cancelled", {"task_id": task_id})
+        return on_step
+
+    def health(self, task_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Loaded state, load time, memory, and the time of one small real generation."""
+        import psutil
+        import torch
+
+        started = time.perf_counter()
+        self.smoke_test()
+        test_ms = (time.perf_counter() - started) * 1000
+        device = getattr(self.engine, "device", "cpu")
+        gpu_gb = torch.cuda.memory_allocated(device) / 2**30 if str(device).startswith("cuda") else None
+        return {"status": "healthy", "load_time_ms": self.load_s * 1000, "test_generation_ms": test_ms,
+                "memory_usage_gb": gpu_gb, "process_rss_gb": psutil.Process().memory_info().rss / 2**30,
+                "details": {"model_loaded": True, "device": str(device), "gpu_available": torch.cuda.is_available(),
+                            "replica": self.worker_id()}}
+
+
+@serve.deployment
+class VideoDeployment(_Replica):
+    modality = "video"
+
+    def make_engine(self):
+        from app.engines.video import VideoEngine
+
+        return VideoEngine(self.spec, self.settings.device, None, self.settings.resolved_models_dir)
+
+    def generate(self, task_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        from app.catalog.spec import GenerationParams
+        from app.storage.videos import write_mp4
+
+        self.begin(task_id)
+        params = GenerationParams(**payload["params"])
+        result = self.engine.generate(payload["prompt"], params, seed=payload["seed"],
+                                      on_step=self.step_reporter(task_id))
+        import tempfile
+        from pathlib import Path
+
+        with tempfile.TemporaryDirectory() as tmp:
+            data = write_mp4(result.frames, result.fps, Path(tmp) / "video.mp4").read_bytes()
+        meta = {"num_frames": result.num_frames, "fps": result.fps, "width": params.width, "height": params.height,
+                "seed": result.seed}
+        return {"worker_id": self.worker_id(), "outputs": [{"data": data, "media_type": "video/mp4", "meta": meta}],
+                "result": {"generation_time": result.timings.total_s, "timings": result.timings.to_dict(),
+                           "steps_completed": params.num_inference_steps}}
+
+    def smoke_test(self) -> None:
+        self.engine.generate("health check", {"num_frames": int(self.spec.parameters["num_frames"].min),
+                                              "num_inference_steps": 1}, seed=0)
+
+
+@serve.deployment
+class ImageDeployment(_Replica):
+    modality = "image"
+
+    def make_engine(self):
+        from app.engines.image import ImageEngine
+
+        return ImageEngine(self.spec, self.settings.device, None, self.settings.resolved_models_dir)
+
+    def generate(self, task_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        self.begin(task_id)
+        images = self.engine.generate_many(
+            payload["prompt"], seed=payload["seed"], width=payload["width"], height=payload["height"],
+            num_inference_steps=payload["num_inference_steps"], guidance_scale=payload["guidance_scale"],
+            negative_prompt=payload.get("negative_prompt"), num_images=payload["num_images"],
+            on_step=self.step_reporter(task_id))
+        outputs = []
+        for k, image in enumerate(images):
+            buffer = io.BytesIO()
+            image.save(buffer, format="PNG")
+            outputs.append({"data": buffer.getvalue(), "media_type": "image/png",
+                            "meta": {"width": image.width, "height": image.height, "seed": payload["seed"] + k}})
+        return {"worker_id": self.worker_id(), "outputs": outputs,
+                "result": {"steps_completed": payload["num_inference_steps"]}}
+
+    def smoke_test(self) -> None:
+        self.engine.generate("health check", seed=0, num_inference_steps=1)
+
+
+@serve.deployment
+class TextDeployment(_Replica):
+    modality = "text"
+
+    def make_engine(self):
+        from app.engines.text import TextEngine
+
+        return TextEngine(self.spec, self.settings.device, None, self.settings.resolved_models_dir)
+
+    def _request(self, payload: dict[str, Any]):
+        return self.engine.request(payload["prompt"], payload["max_tokens"], payload["temperature"], payload["top_p"],
+                                   payload["top_k"], payload.get("stop"), payload.get("seed"))
+
+    def generate(self, task_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        self.begin(task_id)
+        result = self._drain(task_id, self._request(payload))
+        return {"worker_id": self.worker_id(), "outputs": [],
+                "result": {"generated_text": result.text, "tokens_generated": result.tokens_generated,
+                           "finish_reason": result.finish_reason, "prompt_tokens": result.prompt_tokens}}
+
+    def _drain(self, task_id: str, request):
+        iterator = self.engine.stream(request)
+        produced = 0
+        while True:
+            try:
+                next(iterator)
+            except StopIteration as done:
+                return done.value
+            produced += 1
+            if not self.tasks.progress(task_id, min(produced / request.max_tokens, 0.99)):
+                iterator.close()
+                raise TaskCancelledError(f"Task {task_id} was cancelled", {"task_id": task_id})
+
+    def stream(self, task_id: str, payload: dict[str, Any]):
+        """Yields {"token": text} per token, then {"finish_reason", "tokens_generated", ...}."""
+        self.begin(task_id)
+        request = self._request(payload)
+        iterator = self.engine.stream(request)
+        while True:
+            try:
+                piece = next(iterator)
+            except StopIteration as done:
+                result = done.value
+                yield {"finish_reason": result.finish_reason, "tokens_generated": result.tokens_generated,
+                       "prompt_tokens": result.prompt_tokens, "worker_id": self.worker_id()}
+                return
+            if self.tasks.is_cancelled(task_id):
+                iterator.close()
+                raise TaskCancelledError(f"Task {task_id} was cancelled", {"task_id": task_id})
+            yield {"token": piece}
+
+    def smoke_test(self) -> None:
+        self.engine.generate(self.engine.request("health check", max_tokens=1, temperature=0.0))
+
+
+@serve.deployment
+class SpeechDeployment(_Replica):
+    modality = "speech"
+
+    def make_engine(self):
+        from app.engines.speech import SpeechEngine
+
+        return SpeechEngine(self.spec, self.settings.device, None, self.settings.resolved_models_dir)
+
+    def generate(self, task_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        self.begin(task_id)
+        result = self.engine.synthesize(payload["text"], payload["voice"], payload["language"], payload["speed"],
+                                        payload["pitch"], seed=payload["seed"])
+        if self.tasks.is_cancelled(task_id):
+            raise TaskCancelledError(f"Task {task_id} was cancelled", {"task_id": task_id})
+        return {"worker_id": self.worker_id(),
+                "outputs": [{"data": result.wav, "media_type": "audio/wav",
+                             "meta": {"duration": result.duration_s, "sample_rate": result.sample_rate}}],
+                "result": {"duration": result.duration_s, "sample_rate": result.sample_rate,
+                           "generation_time": result.seconds}}
+
+    def smoke_test(self) -> None:
+        self.engine.synthesize("health check", seed=0)
+
+
+DEPLOYMENTS = {"video": VideoDeployment, "image": ImageDeployment, "text": TextDeployment, "speech": SpeechDeployment}
