@@ -1,0 +1,238 @@
+"""The gateway on a real Ray Serve: every endpoint group, errors, streaming, cancel, overload."""
+
+import json
+import threading
+import time
+
+import httpx
+import pytest
+
+
+def test_health_docs_and_openapi(client):
+    assert client.get("/health").json()["status"] == "ok"
+    schema = client.get("/openapi.json").json()
+    assert "/api/v1/inference/text-generation" in schema["paths"] and "/v1/chat/completions" in schema["paths"]
+
+
+@pytest.mark.parametrize("path, body, fragment", [
+    ("/api/v1/inference/video-generation", {"model": "tiny-t2v"}, "prompt"),
+    ("/api/v1/inference/video-generation", {"model": "tiny-t2v", "prompt": "x", "num_frames": 400}, "num_frames"),
+    ("/api/v1/inference/text-generation", {"model": "tiny-text", "prompt": "x", "temperature": 9}, "temperature"),
+    ("/api/v1/inference/image-generation", {"model": "tiny-t2i", "prompt": "x", "num_images": 50}, "num_images"),
+    ("/api/v1/inference/text-to-speech", {"model": "tiny-tts", "text": "hi", "voice": "nobody"}, "voice"),
+    ("/api/v1/inference/text-generation", {"model": "tiny-t2v", "prompt": "x"}, "not a text model"),
+])
+def test_bad_bodies_get_the_uniform_error(client, path, body, fragment):
+    response = client.post(path, json=body)
+    assert response.status_code in (400, 422)
+    error = response.json()["error"]
+    assert set(error) == {"code", "message", "details", "request_id", "timestamp"}
+    assert error["code"] == "INVALID_PARAMETERS" and error["request_id"]
+    assert fragment in json.dumps(error)
+
+
+def test_unknown_model_and_task_are_404(client):
+    response = client.post("/api/v1/inference/text-generation", json={"model": "nope", "prompt": "x"})
+    assert response.status_code == 404 and response.json()["error"]["code"] == "MODEL_NOT_FOUND"
+    assert "tiny-text" in response.json()["error"]["details"]["available_models"]
+    assert client.get("/api/v1/tasks/task-missing").json()["error"]["code"] == "TASK_NOT_FOUND"
+    assert client.get("/api/v1/artifacts/art-missing").status_code == 404
+
+
+def test_text_generation_records_a_task(client):
+    body = client.post("/api/v1/inference/text-generation",
+                       json={"model": "tiny-text", "prompt": "Hello", "max_tokens": 6, "temperature": 0}).json()
+    assert body["status"] == "completed" and body["result"]["tokens_generated"] == 6
+    assert body["result"]["finish_reason"] == "length" and "text-tiny-text" in body["worker_id"]
+    assert body["processing_time"] > 0 and body["queue_time"] >= 0
+    again = client.get(f"/api/v1/tasks/{body['task_id']}").json()
+    assert again["result"] == body["result"]
+
+
+def test_text_streaming_is_server_sent_events(client):
+    events = []
+    with client.stream("POST", "/api/v1/inference/text-generation",
+                       json={"model": "tiny-text", "prompt": "Hi", "max_tokens": 6, "temperature": 0,
+                             "stream": True}) as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        for line in response.iter_lines():
+            if line.startswith("data: "):
+                events.append(json.loads(line[6:]))
+    tokens = [e for e in events if "token" in e]
+    assert len(tokens) >= 2 and events[-1]["done"] is True
+    assert events[-1]["final_text"] == "".join(e["token"] for e in tokens) == tokens[-1]["partial_text"]
+
+
+def test_image_speech_video_artifacts(client):
+    image = client.post("/api/v1/inference/image-generation",
+                        json={"model": "tiny-t2i", "prompt": "A cat", "steps": 2, "num_images": 2, "seed": 5}).json()
+    files = image["result"]["images"]
+    assert [f["seed"] for f in files] == [5, 6]
+    png = client.get(files[0]["url"])
+    assert png.headers["content-type"] == "image/png" and png.content[:4] == b"\x89PNG"
+    speech = client.post("/api/v1/inference/text-to-speech", json={"model": "tiny-tts", "text": "hello there"}).json()
+    wav = client.get(speech["result"]["audio_url"])
+    assert wav.content[:4] == b"RIFF" and speech["result"]["sample_rate"] == 16000
+    video = client.post("/api/v1/inference/video-generation",
+                        json={"model": "tiny-t2v", "prompt": "waves", "num_frames": 4, "num_inference_steps": 2}).json()
+    mp4 = client.get(video["result"]["video_url"])
+    assert mp4.headers["content-type"] == "video/mp4" and b"ftyp" in mp4.content[:32]
+
+
+def test_async_request_returns_202_and_completes(client):
+    response = client.post("/api/v1/inference/text-to-speech", json={"model": "tiny-tts", "text": "later", "async": True})
+    assert response.status_code == 202
+    task_id = response.json()["task_id"]
+    deadline = time.time() + 60
+    while client.get(f"/api/v1/tasks/{task_id}").json()["status"] not in ("completed", "failed"):
+        assert time.time() < deadline
+        time.sleep(0.2)
+    assert client.get(f"/api/v1/tasks/{task_id}").json()["status"] == "completed"
+
+
+SLOW_VIDEO = {"model": "tiny-t2v", "prompt": "a long one", "num_frames": 16, "num_inference_steps": 50,
+              "width": 64, "height": 64}
+
+
+def _wait_for(client, task_id, predicate, timeout=120):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        task = client.get(f"/api/v1/tasks/{task_id}").json()
+        if predicate(task):
+            return task
+        time.sleep(0.1)
+    raise AssertionError(f"task {task_id} never reached the expected state: {task}")
+
+
+def test_cancel_a_running_task_leaves_no_result(client):
+    task_id = client.post("/api/v1/inference/video-generation", json={**SLOW_VIDEO, "async": True}).json()["task_id"]
+    _wait_for(client, task_id, lambda t: t["status"] == "running" and t["progress"] > 0)
+    cancelled = client.delete(f"/api/v1/tasks/{task_id}")
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    time.sleep(3)  # let the replica reach its next step and stop
+    task = client.get(f"/api/v1/tasks/{task_id}").json()
+    assert task["status"] == "cancelled" and task["result"] is None and task["progress"] < 100
+    assert client.delete(f"/api/v1/tasks/{task_id}").status_code == 409  # already finished
+    # the replica is free again: a new request completes
+    done = client.post("/api/v1/inference/video-generation",
+                       json={"model": "tiny-t2v", "prompt": "next", "num_frames": 2, "num_inference_steps": 1}).json()
+    assert done["status"] == "completed"
+
+
+def test_websocket_task_progress(gateway, client):
+    from websockets.sync.client import connect
+
+    task_id = client.post("/api/v1/inference/video-generation",
+                          json={**SLOW_VIDEO, "num_inference_steps": 6, "async": True}).json()["task_id"]
+    messages = []
+    with connect(gateway.replace("http", "ws") + f"/api/v1/ws/tasks/{task_id}", open_timeout=30) as ws:
+        while True:
+            message = json.loads(ws.recv(timeout=120))
+            messages.append(message)
+            if message["type"] != "progress":
+                break
+    assert messages[-1]["type"] == "completed" and messages[-1]["result"]["video_url"]
+    progress = [m["progress"] for m in messages if m["type"] == "progress"]
+    assert progress == sorted(progress) and any(0 < p < 100 for p in progress)
+
+
+def test_full_queue_is_503_and_held_requests_complete(gateway):
+    """tiny-t2v takes one request at a time with a queue of one: a third concurrent request is refused."""
+    results = {}
+
+    def send(name):
+        with httpx.Client(base_url=gateway, timeout=300) as c:
+            results[name] = c.post("/api/v1/inference/video-generation", json={**SLOW_VIDEO, "num_inference_steps": 8})
+
+    first = threading.Thread(target=send, args=("first",))
+    first.start()
+    time.sleep(1.5)
+    second = threading.Thread(target=send, args=("second",))
+    second.start()
+    time.sleep(1.5)
+    send("third")
+    first.join()
+    second.join()
+    third = results["third"]
+    assert third.status_code == 503, third.text
+    assert third.json()["error"]["code"] == "SERVER_OVERLOADED" and int(third.headers["Retry-After"]) > 0
+    assert results["first"].status_code == 200 and results["second"].status_code == 200
+    assert results["first"].json()["status"] == results["second"].json()["status"] == "completed"
+
+
+def test_models_list_details_and_health(client):
+    listed = client.get("/api/v1/models", params={"type": "audio", "status": "available"}).json()
+    assert [m["id"] for m in listed["models"]] == ["tiny-tts"] and listed["total"] == 1
+    page = client.get("/api/v1/models", params={"limit": 2, "offset": 1}).json()
+    assert len(page["models"]) == 2 and page["offset"] == 1
+    detail = client.get("/api/v1/models/svd-xt").json()
+    assert detail["status"] == "not_deployed" and detail["max_frames"] == 25 and detail["requirements"]["vram_gb"] > 0
+    health = client.get("/api/v1/models/tiny-text/health").json()
+    assert health["status"] == "healthy" and health["details"]["model_loaded"] is True
+    assert health["load_time_ms"] > 0 and health["test_generation_ms"] > 0
+
+
+def test_cluster_and_workers_from_ray(client):
+    status = client.get("/api/v1/cluster/status").json()
+    assert status["workers"]["online"] >= 1 and status["resources"]["total"]["CPU"] >= 1
+    names = {d["deployment"] for d in status["deployments"]}
+    assert {"video-tiny-t2v", "text-tiny-text", "Gateway"} <= names
+    workers = client.get("/api/v1/workers").json()
+    node = workers["workers"][0]
+    assert node["status"] == "online" and node["gpus"] == [] and "NVML" in node["gpu_reason"]
+
+
+def test_benchmarks_api_and_websocket(gateway, client):
+    from websockets.sync.client import connect
+
+    bad = client.post("/api/v1/benchmarks", json={"model_name": "tiny-t2v", "prompts": ["x"],
+                                                 "parameters": {"num_frames": 99}})
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "INVALID_PARAMETERS"
+    submitted = client.post("/api/v1/benchmarks", json={"model_name": "tiny-t2v", "prompts": ["A cat", "Waves"],
+                                                       "parameters": {"num_frames": 4, "num_inference_steps": 2}})
+    assert submitted.status_code == 202
+    benchmark_id = submitted.json()["benchmark_id"]
+    kinds = []
+    with connect(gateway.replace("http", "ws") + "/api/v1/ws", open_timeout=30) as ws:
+        ws.send(json.dumps({"type": "subscribe", "channel": "benchmark_updates", "benchmark_id": benchmark_id}))
+        while True:
+            message = json.loads(ws.recv(timeout=300))
+            kinds.append(message["type"])
+            if message["type"] in ("benchmark_completed", "benchmark_error"):
+                break
+    assert kinds[0] == "subscribed" and kinds[-1] == "benchmark_completed", kinds
+    status = client.get(f"/api/v1/benchmarks/{benchmark_id}").json()
+    assert status["status"] == "completed" and status["progress"]["percentage"] == 100.0
+    results = client.get(f"/api/v1/benchmarks/{benchmark_id}/results").json()
+    assert results["results"]["metrics"]["temporal_consistency"] is not None
+    assert results["results"]["metrics"]["fvd"] is None
+    listed = client.get("/api/v1/benchmarks", params={"model_name": "tiny-t2v", "status": "completed",
+                                                      "limit": 1}).json()
+    assert listed["pagination"]["limit"] == 1 and listed["benchmarks"][0]["model_name"] == "tiny-t2v"
+    assert client.delete(f"/api/v1/benchmarks/{benchmark_id}").status_code == 409
+    assert client.get("/api/v1/benchmarks/bench_missing").json()["error"]["code"] == "BENCHMARK_NOT_FOUND"
+
+
+def test_official_openai_client(gateway):
+    import base64
+
+    from openai import OpenAI
+
+    client = OpenAI(base_url=gateway + "/v1", api_key="unused-until-auth")
+    assert "tiny-text" in [m.id for m in client.models.list()]
+    chat = client.chat.completions.create(model="tiny-text", messages=[{"role": "user", "content": "Hi"}],
+                                          max_tokens=5, temperature=0)
+    assert chat.choices[0].message.role == "assistant" and chat.usage.completion_tokens == 5
+    completion = client.completions.create(model="tiny-text", prompt="Once", max_tokens=4, temperature=0)
+    assert completion.choices[0].finish_reason == "length"
+    chunks = list(client.chat.completions.create(model="tiny-text", messages=[{"role": "user", "content": "Hi"}],
+                                                 max_tokens=5, temperature=0, stream=True))
+    streamed = "".join(c.choices[0].delta.content or "" for c in chunks)
+    assert streamed == chat.choices[0].message.content and chunks[-1].choices[0].finish_reason == "length"
+    image = client.images.generate(model="tiny-t2i", prompt="A cat", n=1, size="32x32", response_format="b64_json")
+    assert base64.b64decode(image.data[0].b64_json)[:4] == b"\x89PNG"
+    audio = client.audio.speech.create(model="tiny-tts", input="hello", voice="speaker_0", response_format="wav")
+    assert audio.content[:4] == b"RIFF"
+    with pytest.raises(Exception) as info:
+        client.chat.completions.create(model="nope", messages=[{"role": "user", "content": "Hi"}])
+    assert getattr(info.value, "status_code", None) == 404
