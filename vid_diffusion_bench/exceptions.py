@@ -2,8 +2,9 @@
 
 from app.errors import (BenchmarkCancelledError, BenchmarkNotFoundError, GenerationTimeoutError,
                         InsufficientMemoryError, InvalidPromptError, ModelLoadError, ModelNotFoundError,
-                        RemoteGenerationError, ValidationError, VidBenchError, WeightsError)
+                        RemoteGenerationError, ServerOverloadedError, TaskNotFoundError, ValidationError,
+                        VidBenchError, WeightsError)
 
 __all__ = ["BenchmarkCancelledError", "BenchmarkNotFoundError", "GenerationTimeoutError", "InsufficientMemoryError",
-           "InvalidPromptError", "ModelLoadError", "ModelNotFoundError", "RemoteGenerationError", "ValidationError",
+           "InvalidPromptError", "ModelLoadError", "ModelNotFoundError", "RemoteGenerationError", "ServerOverloadedError", "TaskNotFoundError", "ValidationError",
            "VidBenchError", "WeightsError"]

@@ -24,12 +24,15 @@ def test_real_video_models_have_correct_sources():
     assert catalog.get("pika-lumiere").source.kind == "remote"
 
 
-def test_pipeline_classes_exist_in_diffusers():
+def test_pipeline_classes_exist_in_the_loading_library():
     import diffusers
+    import transformers
 
     for spec in get_catalog().list():
-        if spec.source.kind != "remote":
-            assert hasattr(diffusers, spec.pipeline_class), spec.name
+        if spec.source.kind == "remote":
+            continue
+        library = diffusers if spec.modality in ("video", "image") else transformers
+        assert hasattr(library, spec.pipeline_class), spec.name
 
 
 def test_unknown_model_lists_available():

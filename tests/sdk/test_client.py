@@ -1,0 +1,38 @@
+"""The SDK's HTTP client against the real gateway."""
+
+import pytest
+
+from vid_diffusion_bench.client import VidBenchClient
+from vid_diffusion_bench.exceptions import ModelNotFoundError, ServerOverloadedError, ValidationError
+
+
+def test_client_round_trip(gateway, tmp_path):
+    with VidBenchClient(gateway) as client:
+        text = client.generate_text("tiny-text", "Hello", max_tokens=4, temperature=0)
+        assert text["status"] == "completed"
+        tokens = list(client.stream_text("tiny-text", "Hello", max_tokens=4, temperature=0))
+        assert "".join(tokens) == text["result"]["generated_text"]
+        image = client.generate_image("tiny-t2i", "A cat", steps=1)
+        saved = client.download(image["result"]["images"][0]["url"], tmp_path / "cat.png")
+        assert saved.read_bytes()[:4] == b"\x89PNG"
+        task = client.text_to_speech("tiny-tts", "hello", **{"async": True})
+        assert client.wait_for_task(task["task_id"], timeout=120)["status"] == "completed"
+        assert client.list_models(type="text", status="available")["total"] == 1
+        assert client.cluster_status()["workers"]["online"] >= 1
+
+
+def test_client_waits_for_a_benchmark(gateway):
+    with VidBenchClient(gateway) as client:
+        started = client.start_benchmark("tiny-t2v", ["A cat"], {"num_frames": 4, "num_inference_steps": 2})
+        results = client.wait_for_benchmark(started["benchmark_id"], timeout=300)
+        assert results["status"] == "completed" and results["results"]["metrics"]["temporal_consistency"] is not None
+
+
+def test_client_raises_typed_errors(gateway):
+    with VidBenchClient(gateway) as client:
+        with pytest.raises(ModelNotFoundError) as info:
+            client.generate_text("nope", "x")
+        assert "tiny-text" in info.value.details["available_models"] and info.value.request_id
+        with pytest.raises(ValidationError):
+            client.generate_video("tiny-t2v", "x", num_frames=500)
+        assert ServerOverloadedError.code == "SERVER_OVERLOADED"

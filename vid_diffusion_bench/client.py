@@ -1,0 +1,169 @@
+"""HTTP client for the vid-bench gateway (sync, httpx).
+
+Errors come back as the same typed exceptions the in-process SDK raises
+(ModelNotFoundError, ValidationError, ...), rebuilt from the uniform error body.
+The API key is taken from the argument or VDB_API_KEY.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import httpx
+
+from app import errors as _errors
+
+_BY_CODE = {cls.code: cls for cls in [
+    _errors.ValidationError, _errors.InvalidPromptError, _errors.ModelNotFoundError, _errors.ModelLoadError,
+    _errors.InsufficientMemoryError, _errors.GenerationTimeoutError, _errors.BenchmarkNotFoundError,
+    _errors.TaskNotFoundError, _errors.TaskConflictError, _errors.ArtifactNotFoundError,
+    _errors.ServerOverloadedError, _errors.WeightsError]}
+
+
+class ApiError(_errors.VidBenchError):
+    """An error body whose code has no dedicated class."""
+
+
+def _raise_for(response: httpx.Response) -> None:
+    if response.is_success:
+        return
+    try:
+        body = response.json()["error"]
+    except (ValueError, KeyError, TypeError):
+        raise ApiError(f"HTTP {response.status_code}: {response.text[:300]}", {"status": response.status_code}) from None
+    cls = _BY_CODE.get(body.get("code"), ApiError)
+    error = _errors._rebuild_error(cls, body.get("message", ""), body.get("details") or {})
+    error.code, error.http_status, error.request_id = body.get("code"), response.status_code, body.get("request_id")
+    raise error
+
+
+class VidBenchClient:
+    def __init__(self, base_url: str = "http://127.0.0.1:8080", api_key: str | None = None, timeout: float = 600.0):
+        self.base_url = base_url.rstrip("/")
+        key = api_key or os.environ.get("VDB_API_KEY")
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        self.http = httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> "VidBenchClient":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _request(self, method: str, path: str, **kwargs) -> Any:
+        response = self.http.request(method, f"/api/v1{path}", **kwargs)
+        _raise_for(response)
+        return response.json()
+
+    # -- inference -------------------------------------------------------------------------------
+    def generate_text(self, model: str, prompt: str, **params: Any) -> dict:
+        return self._request("POST", "/inference/text-generation", json={"model": model, "prompt": prompt, **params})
+
+    def stream_text(self, model: str, prompt: str, **params: Any) -> Iterator[str]:
+        """Yield tokens as the server sends them (Server-Sent Events)."""
+        body = {"model": model, "prompt": prompt, **params, "stream": True}
+        with self.http.stream("POST", "/api/v1/inference/text-generation", json=body) as response:
+            if not response.is_success:
+                response.read()
+                _raise_for(response)
+            for line in response.iter_lines():
+                if not line.startswith("data: "):
+                    continue
+                event = json.loads(line[6:])
+                if "error" in event:
+                    error = _errors._rebuild_error(_BY_CODE.get(event["error"]["code"], ApiError),
+                                                   event["error"]["message"], {})
+                    raise error
+                if "token" in event:
+                    yield event["token"]
+
+    def generate_image(self, model: str, prompt: str, **params: Any) -> dict:
+        return self._request("POST", "/inference/image-generation", json={"model": model, "prompt": prompt, **params})
+
+    def text_to_speech(self, model: str, text: str, **params: Any) -> dict:
+        return self._request("POST", "/inference/text-to-speech", json={"model": model, "text": text, **params})
+
+    def generate_video(self, model: str, prompt: str, **params: Any) -> dict:
+        return self._request("POST", "/inference/video-generation", json={"model": model, "prompt": prompt, **params})
+
+    def download(self, url: str, path: str | Path) -> Path:
+        """Save an artifact URL from a result to a file."""
+        response = self.http.get(url)
+        _raise_for(response)
+        path = Path(path)
+        path.write_bytes(response.content)
+        return path
+
+    # -- tasks --------------------------------------------------------------------------------------
+    def get_task(self, task_id: str) -> dict:
+        return self._request("GET", f"/tasks/{task_id}")
+
+    def cancel_task(self, task_id: str) -> dict:
+        return self._request("DELETE", f"/tasks/{task_id}")
+
+    def wait_for_task(self, task_id: str, timeout: float = 3600.0, poll_s: float = 0.5) -> dict:
+        deadline = time.monotonic() + timeout
+        while True:
+            task = self.get_task(task_id)
+            if task["status"] in ("completed", "failed", "cancelled"):
+                return task
+            if time.monotonic() > deadline:
+                raise _errors.GenerationTimeoutError(timeout, task["model"])
+            time.sleep(poll_s)  # polling interval of a waiting client
+
+    # -- models -------------------------------------------------------------------------------------
+    def list_models(self, **filters: Any) -> dict:
+        return self._request("GET", "/models", params={k: v for k, v in filters.items() if v is not None})
+
+    def get_model(self, name: str) -> dict:
+        return self._request("GET", f"/models/{name}")
+
+    def model_health(self, name: str) -> dict:
+        return self._request("GET", f"/models/{name}/health")
+
+    # -- benchmarks -----------------------------------------------------------------------------------
+    def start_benchmark(self, model_name: str, prompts: list[str], parameters: dict | None = None,
+                        evaluation_settings: dict | None = None, **fields: Any) -> dict:
+        body = {"model_name": model_name, "prompts": prompts, "parameters": parameters or {},
+                "evaluation_settings": evaluation_settings or {}, **fields}
+        return self._request("POST", "/benchmarks", json=body)
+
+    def get_benchmark(self, benchmark_id: str) -> dict:
+        return self._request("GET", f"/benchmarks/{benchmark_id}")
+
+    def get_results(self, benchmark_id: str, per_video: bool = False) -> dict:
+        return self._request("GET", f"/benchmarks/{benchmark_id}/results", params={"per_video": per_video})
+
+    def list_benchmarks(self, **filters: Any) -> dict:
+        return self._request("GET", "/benchmarks", params={k: v for k, v in filters.items() if v is not None})
+
+    def cancel_benchmark(self, benchmark_id: str) -> dict:
+        return self._request("DELETE", f"/benchmarks/{benchmark_id}")
+
+    def wait_for_benchmark(self, benchmark_id: str, timeout: float = 3600.0, poll_s: float = 1.0) -> dict:
+        """Block until the benchmark ends; return its results, or raise if it failed or was cancelled."""
+        deadline = time.monotonic() + timeout
+        while True:
+            status = self.get_benchmark(benchmark_id)
+            if status["status"] == "completed":
+                return self.get_results(benchmark_id)
+            if status["status"] in ("failed", "cancelled"):
+                raise _errors.BenchmarkCancelledError(
+                    f"Benchmark {benchmark_id} {status['status']}: {status.get('error')}", {"status": status})
+            if time.monotonic() > deadline:
+                raise _errors.GenerationTimeoutError(timeout, status["model_name"])
+            time.sleep(poll_s)  # polling interval of a waiting client
+
+    # -- cluster --------------------------------------------------------------------------------------
+    def cluster_status(self) -> dict:
+        return self._request("GET", "/cluster/status")
+
+    def workers(self, **filters: Any) -> dict:
+        return self._request("GET", "/workers", params={k: v for k, v in filters.items() if v is not None})
