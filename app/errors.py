@@ -134,6 +134,11 @@ class ArtifactNotFoundError(VidBenchError):
         super().__init__(f"Artifact '{artifact_id}' not found", {"artifact_id": artifact_id})
 
 
+class DownloadNotFoundError(VidBenchError):
+    code = "DOWNLOAD_NOT_FOUND"
+    http_status = 404
+
+
 class ServerOverloadedError(VidBenchError):
     code = "SERVER_OVERLOADED"
     http_status = 503

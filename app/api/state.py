@@ -18,6 +18,7 @@ class ApiState:
     repo: BenchmarkRepository
     tasks: TaskRepository
     backend: ModelBackend
+    downloads: Any = None  # DownloadManager
     runner: Any = None  # BenchmarkRunner, created on the first benchmark
     background: set[asyncio.Task] = field(default_factory=set)
 
@@ -25,8 +26,10 @@ class ApiState:
     def create(cls, settings: Settings, backend: ModelBackend) -> "ApiState":
         settings.ensure_dirs()
         repo = BenchmarkRepository(settings.resolved_database_url)
+        from app.catalog.downloads import DownloadManager
+
         return cls(settings=settings, repo=repo, tasks=TaskRepository(repo, settings.data_dir / "artifacts"),
-                   backend=backend)
+                   backend=backend, downloads=DownloadManager(repo, settings.resolved_models_dir))
 
     def spawn(self, coro) -> asyncio.Task:
         """Run a coroutine in the background, keeping a reference until it ends."""

@@ -236,3 +236,23 @@ def test_official_openai_client(gateway):
     with pytest.raises(Exception) as info:
         client.chat.completions.create(model="nope", messages=[{"role": "user", "content": "Hi"}])
     assert getattr(info.value, "status_code", None) == 404
+
+
+def test_model_download_endpoints(client, tmp_path):
+    source = tmp_path / "checkpoint"
+    source.mkdir()
+    (source / "model_index.json").write_text("{}")
+    (source / "weights.bin").write_bytes(b"\0" * 4096)
+    started = client.post("/api/v1/models/download", json={"model_name": "my-ckpt", "source": "local",
+                                                           "location": str(source)})
+    assert started.status_code == 202 and started.json()["status"] == "downloading"
+    download_id = started.json()["download_id"]
+    deadline = time.time() + 60
+    while (status := client.get(f"/api/v1/models/download/{download_id}/status").json())["status"] == "downloading":
+        assert time.time() < deadline
+        time.sleep(0.1)
+    assert status["status"] == "completed" and status["progress"] == 100.0 and status["total_bytes"] == 4098
+    escape = client.post("/api/v1/models/download", json={"model_name": "../../etc", "source": "local",
+                                                          "location": str(source)})
+    assert escape.status_code == 400 and escape.json()["error"]["code"] == "INVALID_PARAMETERS"
+    assert client.get("/api/v1/models/download/dl-missing/status").status_code == 404

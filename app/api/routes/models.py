@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.deps import State
 from app.catalog import get_catalog
@@ -36,6 +37,41 @@ def list_models(state: State, type: Literal["video", "image", "text", "speech", 
     if status:
         views = [v for v in views if v["status"] == status]
     return {"models": views[offset:offset + limit], "total": len(views), "limit": limit, "offset": offset}
+
+
+class DownloadRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+
+    model_name: str = Field(min_length=1, max_length=100, description="Name of the directory the model lands in.")
+    source: Literal["huggingface", "local", "http"] = "huggingface"
+    location: str | None = Field(default=None, max_length=2000,
+                                 description="Repo id, local path or URL; default: model_name (a repo id).")
+    priority: Literal["low", "normal", "high"] = "normal"
+    auto_assign: bool = False
+
+
+def download_view(row) -> dict:
+    elapsed = ((row.completed_at or row.updated_at) - row.created_at).total_seconds()
+    speed = row.downloaded_bytes / elapsed if elapsed > 0 else None
+    progress = 100.0 * row.downloaded_bytes / row.total_bytes if row.total_bytes else None
+    remaining = ((row.total_bytes - row.downloaded_bytes) / speed if speed and row.total_bytes and
+                 row.status == "downloading" else None)
+    return {"download_id": row.id, "model_name": row.model_name, "source": row.source, "location": row.location,
+            "status": row.status, "progress": 100.0 if row.status == "completed" else progress,
+            "downloaded_bytes": row.downloaded_bytes, "total_bytes": row.total_bytes,
+            "download_speed_bytes_per_s": speed, "estimated_remaining_s": remaining, "target": row.target,
+            "error": row.error, "started_at": row.created_at, "updated_at": row.updated_at,
+            "completed_at": row.completed_at}
+
+
+@router.post("/download", status_code=202)
+def start_download(body: DownloadRequest, state: State) -> dict:
+    return download_view(state.downloads.start(body.model_name, body.source, body.location))
+
+
+@router.get("/download/{download_id}/status")
+def download_status(download_id: str, state: State) -> dict:
+    return download_view(state.downloads.get(download_id))
 
 
 @router.get("/{model_name}")

@@ -1,0 +1,145 @@
+"""Downloading models into the models directory, with real byte progress.
+
+Sources: a Hugging Face repo (``huggingface_hub.snapshot_download``), a local
+path (file or directory, copied), or an HTTP(S) URL (streamed). Everything is
+written under ``<models>/downloads/<name>``; a name that is not a plain
+identifier, or that would resolve outside that directory, is refused before
+anything happens. A download lands in a staging directory and is renamed into
+place when complete, so a failed one never leaves a half model under its name.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Literal
+
+from sqlalchemy import update
+
+from app.errors import DownloadNotFoundError, ValidationError
+from app.storage.repository import BenchmarkRepository
+from app.storage.tables import DownloadRow, utcnow
+
+Source = Literal["huggingface", "local", "http"]
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+def safe_target(models_dir: Path, name: str) -> Path:
+    """<models>/downloads/<name>, or ValidationError when the name could escape it."""
+    root = (Path(models_dir) / "downloads").resolve()
+    if not NAME.match(name or "") or name in (".", ".."):
+        raise ValidationError("model_name must be letters, digits, '.', '_' or '-' (at most 100), not a path",
+                              {"model_name": name})
+    target = (root / name).resolve()
+    if target.parent != root:
+        raise ValidationError("model_name resolves outside the models directory", {"model_name": name})
+    return target
+
+
+def _tree_size(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.exists() else 0
+
+
+class DownloadManager:
+    def __init__(self, repo: BenchmarkRepository, models_dir: Path):
+        self.repo = repo
+        self.models_dir = Path(models_dir)
+
+    def start(self, model_name: str, source: Source, location: str | None) -> DownloadRow:
+        target = safe_target(self.models_dir, model_name)
+        location = location or model_name
+        if source == "huggingface" and not REPO_ID.match(location):
+            raise ValidationError("a Hugging Face source needs a repo id like 'owner/name'", {"location": location})
+        if source == "local" and not Path(location).expanduser().exists():
+            raise ValidationError(f"local path {location} does not exist", {"location": location})
+        if source == "http" and not re.match(r"^https?://", location):
+            raise ValidationError("an http source needs an http:// or https:// URL", {"location": location})
+        if target.exists():
+            raise ValidationError(f"{target} already exists; choose another model_name", {"model_name": model_name})
+        row = DownloadRow(id=f"dl-{uuid.uuid4().hex[:16]}", model_name=model_name, source=source, location=location,
+                          target=str(target), status="downloading", downloaded_bytes=0)
+        with self.repo.session() as s, s.begin():
+            s.add(row)
+        threading.Thread(target=self._run, args=(row.id, source, location, target), daemon=True).start()
+        return row
+
+    def get(self, download_id: str) -> DownloadRow:
+        with self.repo.session() as s:
+            row = s.get(DownloadRow, download_id)
+        if row is None:
+            raise DownloadNotFoundError(f"Download '{download_id}' not found", {"download_id": download_id})
+        return row
+
+    def _set(self, download_id: str, **fields) -> None:
+        with self.repo.session() as s, s.begin():
+            s.execute(update(DownloadRow).where(DownloadRow.id == download_id).values(updated_at=utcnow(), **fields))
+
+    def _run(self, download_id: str, source: Source, location: str, target: Path) -> None:
+        staging = target.with_name(f".{target.name}.{download_id}")
+        staging.mkdir(parents=True, exist_ok=True)
+        try:
+            if source == "http":
+                self._http(download_id, location, staging)
+            elif source == "local":
+                self._local(download_id, Path(location).expanduser(), staging)
+            else:
+                self._huggingface(download_id, location, staging)
+            staging.rename(target)
+            self._set(download_id, status="completed", downloaded_bytes=_tree_size(target), completed_at=utcnow())
+        except Exception as exc:  # recorded on the row: the status endpoint reports it
+            shutil.rmtree(staging, ignore_errors=True)
+            self._set(download_id, status="failed", error=f"{type(exc).__name__}: {exc}", completed_at=utcnow())
+
+    def _http(self, download_id: str, url: str, staging: Path) -> None:
+        import httpx
+
+        name = Path(httpx.URL(url).path).name or "download.bin"
+        with httpx.stream("GET", url, follow_redirects=True, timeout=60) as response:
+            response.raise_for_status()
+            total = int(response.headers["Content-Length"]) if "Content-Length" in response.headers else None
+            self._set(download_id, total_bytes=total)
+            done, last = 0, 0.0
+            with (staging / name).open("wb") as out:
+                for chunk in response.iter_bytes(1 << 16):
+                    out.write(chunk)
+                    done += len(chunk)
+                    if time.monotonic() - last > 0.2:
+                        self._set(download_id, downloaded_bytes=done)
+                        last = time.monotonic()
+
+    def _local(self, download_id: str, source: Path, staging: Path) -> None:
+        files = [source] if source.is_file() else sorted(p for p in source.rglob("*") if p.is_file())
+        self._set(download_id, total_bytes=sum(f.stat().st_size for f in files))
+        done = 0
+        for file in files:
+            relative = file.name if source.is_file() else file.relative_to(source)
+            destination = staging / relative
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(file, destination)
+            done += file.stat().st_size
+            self._set(download_id, downloaded_bytes=done)
+
+    def _huggingface(self, download_id: str, repo_id: str, staging: Path) -> None:
+        from huggingface_hub import HfApi, snapshot_download
+
+        info = HfApi().model_info(repo_id, files_metadata=True)
+        self._set(download_id, total_bytes=sum(s.size or 0 for s in info.siblings or []))
+        finished = threading.Event()
+
+        def watch():  # progress = bytes on disk in the staging directory
+            while not finished.wait(0.5):
+                self._set(download_id, downloaded_bytes=_tree_size(staging))
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        try:
+            snapshot_download(repo_id, local_dir=staging)
+        finally:
+            finished.set()
