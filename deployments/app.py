@@ -21,15 +21,18 @@ DEFAULT_OPTIONS = {"num_gpus": 0, "num_cpus": 0.25, "max_ongoing_requests": 4, "
 
 def deployment_for(model: dict[str, Any], settings_json: dict[str, Any]):
     spec = get_catalog().get(model["name"])
-    options = {**DEFAULT_OPTIONS, **{k: v for k, v in model.items() if k != "name"}}
+    options = {**DEFAULT_OPTIONS, **{k: v for k, v in model.items() if k not in ("name", "batching")}}
     cls = DEPLOYMENTS[spec.modality]
+    extra = {}
+    if spec.modality == "image":  # batching of concurrent requests: {"max_batch_size": 4, "batch_wait_timeout_s": 0.05}
+        extra = model.get("batching", {})
     return cls.options(
         name=f"{spec.modality}-{spec.name}",
         ray_actor_options={"num_gpus": options["num_gpus"], "num_cpus": options["num_cpus"]},
         autoscaling_config=options["autoscaling_config"],
         max_ongoing_requests=options["max_ongoing_requests"],
         max_queued_requests=options["max_queued_requests"],
-    ).bind(spec.name, settings_json)
+    ).bind(spec.name, settings_json, **extra)
 
 
 def build_app(args: dict[str, Any] | None = None):

@@ -106,28 +106,69 @@ class VideoDeployment(_Replica):
 
 @serve.deployment
 class ImageDeployment(_Replica):
+    """Concurrent requests are batched (@serve.batch): requests with the same size, steps, guidance and
+    negative prompt share one pipeline call; each image keeps its own seed."""
+
     modality = "image"
+
+    def __init__(self, model_name: str, settings_json: dict[str, Any], max_batch_size: int = 4,
+                 batch_wait_timeout_s: float = 0.05):
+        super().__init__(model_name, settings_json)
+        self.generate_batch.set_max_batch_size(max_batch_size)
+        self.generate_batch.set_batch_wait_timeout_s(batch_wait_timeout_s)
 
     def make_engine(self):
         from app.engines.image import ImageEngine
 
         return ImageEngine(self.spec, self.settings.device, None, self.settings.resolved_models_dir)
 
-    def generate(self, task_id: str, payload: dict[str, Any]) -> dict[str, Any]:
-        self.begin(task_id)
-        images = self.engine.generate_many(
-            payload["prompt"], seed=payload["seed"], width=payload["width"], height=payload["height"],
-            num_inference_steps=payload["num_inference_steps"], guidance_scale=payload["guidance_scale"],
-            negative_prompt=payload.get("negative_prompt"), num_images=payload["num_images"],
-            on_step=self.step_reporter(task_id))
-        outputs = []
-        for k, image in enumerate(images):
-            buffer = io.BytesIO()
-            image.save(buffer, format="PNG")
-            outputs.append({"data": buffer.getvalue(), "media_type": "image/png",
-                            "meta": {"width": image.width, "height": image.height, "seed": payload["seed"] + k}})
-        return {"worker_id": self.worker_id(), "outputs": outputs,
-                "result": {"steps_completed": payload["num_inference_steps"]}}
+    async def generate(self, task_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        result = await self.generate_batch((task_id, payload))
+        if result is None:
+            raise TaskCancelledError(f"Task {task_id} was cancelled", {"task_id": task_id})
+        return result
+
+    @serve.batch(max_batch_size=4, batch_wait_timeout_s=0.05)
+    async def generate_batch(self, requests: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any] | None]:
+        import asyncio
+
+        return await asyncio.to_thread(self._run_batch, requests)
+
+    def _run_batch(self, requests: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any] | None]:
+        results: list[dict[str, Any] | None] = [None] * len(requests)
+        groups: dict[tuple, list[int]] = {}
+        for i, (task_id, payload) in enumerate(requests):
+            if self.tasks.start(task_id, self.worker_id()):  # cancelled before starting: stays None
+                key = (payload["width"], payload["height"], payload["num_inference_steps"], payload["guidance_scale"],
+                       payload.get("negative_prompt"))
+                groups.setdefault(key, []).append(i)
+        for (width, height, steps, guidance, negative), members in groups.items():
+            prompts, seeds, owners = [], [], []
+            for i in members:
+                payload = requests[i][1]
+                for k in range(payload["num_images"]):
+                    prompts.append(payload["prompt"])
+                    seeds.append(payload["seed"] + k)
+                    owners.append(i)
+
+            def on_step(done: int, total: int, members=members) -> None:
+                for i in members:
+                    self.tasks.progress(requests[i][0], done / total)
+
+            images = self.engine.generate_batch(prompts, seeds, width, height, steps, guidance, negative, on_step)
+            for i in members:
+                if self.tasks.is_cancelled(requests[i][0]):
+                    continue
+                outputs = []
+                for image, owner, seed in zip(images, owners, seeds):
+                    if owner == i:
+                        buffer = io.BytesIO()
+                        image.save(buffer, format="PNG")
+                        outputs.append({"data": buffer.getvalue(), "media_type": "image/png",
+                                        "meta": {"width": image.width, "height": image.height, "seed": seed}})
+                results[i] = {"worker_id": self.worker_id(), "outputs": outputs,
+                              "result": {"steps_completed": steps, "batch_size": len(prompts)}}
+        return results
 
     def smoke_test(self) -> None:
         self.engine.generate("health check", seed=0, num_inference_steps=1)

@@ -41,12 +41,20 @@ class ImageEngine:
                       num_inference_steps: int | None = None, guidance_scale: float | None = None,
                       negative_prompt: str | None = None, num_images: int = 1, on_step=None) -> list:
         """num_images PIL images in one batched call; image k uses seed + k."""
+        return self.generate_batch([prompt] * num_images, [int(seed) + k for k in range(num_images)], width, height,
+                                   num_inference_steps, guidance_scale, negative_prompt, on_step)
+
+    def generate_batch(self, prompts: list[str], seeds: list[int], width: int | None = None, height: int | None = None,
+                       num_inference_steps: int | None = None, guidance_scale: float | None = None,
+                       negative_prompt: str | None = None, on_step=None) -> list:
+        """One pipeline call for several prompts that share settings; image i uses seeds[i]."""
         import torch
 
-        validate_prompt(prompt)
+        for prompt in prompts:
+            validate_prompt(prompt)
         self.load()
         default_w, default_h = self.spec.default_resolution()
-        generators = [torch.Generator(device="cpu").manual_seed(int(seed) + k) for k in range(num_images)]
+        generators = [torch.Generator(device="cpu").manual_seed(int(seed)) for seed in seeds]
         steps = int(num_inference_steps or self.spec.default("num_inference_steps"))
         kwargs = {}
         if on_step is not None:
@@ -56,7 +64,7 @@ class ImageEngine:
             kwargs["callback_on_step_end"] = on_end
         with torch.inference_mode():
             output = self.pipeline(
-                prompt=[prompt] * num_images, negative_prompt=[negative_prompt] * num_images if negative_prompt else None,
+                prompt=list(prompts), negative_prompt=[negative_prompt] * len(prompts) if negative_prompt else None,
                 width=width or default_w, height=height or default_h, generator=generators, num_inference_steps=steps,
                 guidance_scale=float(guidance_scale or self.spec.default("guidance_scale")), output_type="pil",
                 **kwargs,

@@ -256,3 +256,18 @@ def test_model_download_endpoints(client, tmp_path):
                                                           "location": str(source)})
     assert escape.status_code == 400 and escape.json()["error"]["code"] == "INVALID_PARAMETERS"
     assert client.get("/api/v1/models/download/dl-missing/status").status_code == 404
+
+
+def test_concurrent_image_requests_are_batched_with_their_own_seeds(gateway):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def send(seed):
+        with httpx.Client(base_url=gateway, timeout=300) as c:
+            return c.post("/api/v1/inference/image-generation",
+                          json={"model": "tiny-t2i", "prompt": f"cat {seed}", "steps": 3, "seed": seed}).json()
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(send, [11, 12, 13, 14]))
+    assert all(r["status"] == "completed" for r in results)
+    assert [r["result"]["images"][0]["seed"] for r in results] == [11, 12, 13, 14]
+    assert max(r["result"]["batch_size"] for r in results) > 1  # some requests shared a pipeline call
