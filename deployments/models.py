@@ -68,6 +68,7 @@ class _Replica:
         return {"status": "healthy", "load_time_ms": self.load_s * 1000, "test_generation_ms": test_ms,
                 "memory_usage_gb": gpu_gb, "process_rss_gb": psutil.Process().memory_info().rss / 2**30,
                 "details": {"model_loaded": True, "device": str(device), "gpu_available": torch.cuda.is_available(),
+                            "engine": getattr(self.engine, "name", type(self.engine).__name__),
                             "replica": self.worker_id()}}
 
 
@@ -179,9 +180,9 @@ class TextDeployment(_Replica):
     modality = "text"
 
     def make_engine(self):
-        from app.engines.text import TextEngine
+        from app.engines.text import make_text_engine
 
-        return TextEngine(self.spec, self.settings.device, None, self.settings.resolved_models_dir)
+        return make_text_engine(self.spec, self.settings.device, None, self.settings.resolved_models_dir)
 
     def _request(self, payload: dict[str, Any]):
         return self.engine.request(payload["prompt"], payload["max_tokens"], payload["temperature"], payload["top_p"],

@@ -45,6 +45,8 @@ class TextResult:
 
 
 class TextEngine:
+    name = "transformers"
+
     def __init__(self, spec: ModelSpec, device: str = "auto", profile: str | OptimizationProfile | None = None,
                  models_dir: Path | None = None):
         if spec.modality != "text":
@@ -204,3 +206,80 @@ def _partial_stop_len(text: str, stops: list[str]) -> int:
                 best = max(best, k)
                 break
     return best
+
+
+def vllm_available(device: str) -> tuple[bool, str | None]:
+    """vLLM serves a text model only when it is installed and the device is a CUDA GPU."""
+    if not device.startswith("cuda"):
+        return False, "vLLM needs a CUDA GPU"
+    try:
+        import vllm  # noqa: F401
+    except ImportError:
+        return False, "vLLM is not installed (pip install 'vid-diffusion-bench[vllm]')"
+    return True, None
+
+
+def make_text_engine(spec: ModelSpec, device: str = "auto", profile: str | OptimizationProfile | None = None,
+                     models_dir: Path | None = None) -> "TextEngine":
+    """The catalog's engine choice: 'vllm' requires vLLM, 'auto' uses it when available, else transformers."""
+    resolved = resolve_device(device)
+    if spec.engine in ("vllm", "auto"):
+        available, reason = vllm_available(resolved)
+        if available:
+            return VllmTextEngine(spec, resolved, profile, models_dir)
+        if spec.engine == "vllm":
+            raise ValidationError(f"'{spec.name}' is configured for vLLM, which cannot run here: {reason}",
+                                  {"model_name": spec.name, "reason": reason})
+    return TextEngine(spec, resolved, profile, models_dir)
+
+
+class VllmTextEngine(TextEngine):
+    """The same requests served by vLLM; tokens stream through the engine's add_request/step loop."""
+
+    name = "vllm"
+
+    def load(self) -> float:
+        if self.model is None:
+            from vllm import LLM
+
+            location = checkpoint_location(self.spec, self.models_dir)
+            started = time.perf_counter()
+            try:
+                self.model = LLM(model=location, dtype={"fp32": "float32", "fp16": "float16", "bf16": "bfloat16"}[
+                    self.profile.precision], download_dir=str(self.models_dir / "hub"))
+            except Exception as exc:  # any loader failure is one typed, explained error
+                raise ModelLoadError(f"vLLM could not load '{self.spec.name}' from '{location}': {exc}",
+                                     {"model_name": self.spec.name, "location": location}) from exc
+            self.tokenizer = self.model.get_tokenizer()
+            self.load_s = time.perf_counter() - started
+        return self.load_s
+
+    def stream(self, req: TextRequest) -> Iterator[str]:
+        import uuid
+
+        from vllm import SamplingParams
+
+        self.load()
+        params = SamplingParams(max_tokens=req.max_tokens, temperature=req.temperature, top_p=req.top_p,
+                                top_k=req.top_k if req.top_k > 0 else -1, stop=req.stop or None, seed=req.seed)
+        engine = self.model.llm_engine
+        request_id = uuid.uuid4().hex
+        started = time.perf_counter()
+        engine.add_request(request_id, req.prompt, params)
+        sent, final = "", None
+        while final is None and engine.has_unfinished_requests():
+            for output in engine.step():
+                if output.request_id != request_id:
+                    continue
+                text = output.outputs[0].text
+                if len(text) > len(sent):
+                    yield text[len(sent):]
+                    sent = text
+                if output.finished:
+                    final = output
+        if final is None:
+            raise ModelLoadError(f"vLLM dropped request {request_id}", {"model_name": self.spec.name})
+        completion = final.outputs[0]
+        return TextResult(text=sent, tokens_generated=len(completion.token_ids),
+                          finish_reason="length" if completion.finish_reason == "length" else "stop",
+                          prompt_tokens=len(final.prompt_token_ids or []), seconds=time.perf_counter() - started)

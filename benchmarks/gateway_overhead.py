@@ -1,0 +1,115 @@
+"""Gateway overhead and batching, measured side by side on one local Ray Serve.
+
+Three applications serve the same built-in tiny image model (tiny-t2i, 32x32, 2 steps):
+  bare       a minimal Serve deployment over ImageEngine that returns the PNG (no FastAPI,
+             no validation, no task rows, no artifacts);
+  gateway    the full gateway (validation, task row, artifact file, JSON response), no batching;
+  batched    the full gateway with @serve.batch (max_batch_size 8).
+Each is driven over HTTP at concurrency 1 and 16; p50 / p99 latency and requests/s are
+printed with the ratio to the bare deployment.
+
+    python benchmarks/gateway_overhead.py [--requests 48]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+
+BODY = {"model": "tiny-t2i", "prompt": "a red boat on a lake", "steps": 2, "width": 32, "height": 32}
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def drive(url: str, concurrency: int, total: int) -> dict:
+    def one(i: int) -> float:
+        with httpx.Client(timeout=600) as client:
+            started = time.perf_counter()
+            response = client.post(url, json={**BODY, "seed": i})
+            response.raise_for_status()
+            return time.perf_counter() - started
+
+    with ThreadPoolExecutor(concurrency) as pool:
+        list(pool.map(one, range(concurrency)))  # warm-up round, not counted
+        started = time.perf_counter()
+        latencies = sorted(pool.map(one, range(total)))
+        wall = time.perf_counter() - started
+    return {"p50": statistics.median(latencies) * 1000, "p99": latencies[min(len(latencies) - 1,
+                                                                            int(0.99 * len(latencies)))] * 1000,
+            "rps": total / wall}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=48)
+    args = parser.parse_args()
+    os.environ.setdefault("VDB_DATA_DIR", tempfile.mkdtemp(prefix="vdb-gateway-"))
+
+    import ray
+    from ray import serve
+
+    from deployments.app import build_app
+
+    @serve.deployment(ray_actor_options={"num_cpus": 0.25}, max_ongoing_requests=64)
+    class Bare:
+        def __init__(self):
+            import torch
+
+            from app.catalog import get_catalog
+            from app.engines.image import ImageEngine
+
+            torch.set_num_threads(1)
+            self.engine = ImageEngine(get_catalog().get("tiny-t2i"), device="cpu")
+            self.engine.load()
+
+        async def __call__(self, request):
+            import io
+
+            from starlette.responses import Response
+
+            body = await request.json()
+            image = self.engine.generate(body["prompt"], seed=body["seed"], width=32, height=32,
+                                         num_inference_steps=body["steps"])
+            buffer = io.BytesIO()
+            image.save(buffer, format="PNG")
+            return Response(buffer.getvalue(), media_type="image/png")
+
+    ray.init(num_cpus=2, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
+    port = _port()
+    serve.start(http_options={"host": "127.0.0.1", "port": port})
+    common = {"num_cpus": 0.25, "max_ongoing_requests": 64, "max_queued_requests": 512}
+    serve.run(Bare.bind(), name="bare", route_prefix="/bare")
+    serve.run(build_app({"models": [{"name": "tiny-t2i", **common, "batching": {"max_batch_size": 1}}]}),
+              name="gateway", route_prefix="/gw")
+    serve.run(build_app({"models": [{"name": "tiny-t2i", **common,
+                                     "batching": {"max_batch_size": 8, "batch_wait_timeout_s": 0.02}}]}),
+              name="batched", route_prefix="/batched")
+    base = f"http://127.0.0.1:{port}"
+    targets = {"bare": f"{base}/bare", "gateway": f"{base}/gw/api/v1/inference/image-generation",
+               "batched": f"{base}/batched/api/v1/inference/image-generation"}
+    print(f"tiny-t2i 32x32, 2 steps, {args.requests} requests per cell, 2 CPU cores")
+    print(f"{'app':10s} {'conc':>4s} {'p50 ms':>9s} {'p99 ms':>9s} {'req/s':>8s}   {'p50 vs bare':>11s} {'req/s vs bare':>13s}")
+    for concurrency in (1, 16):
+        bare = None
+        for name, url in targets.items():
+            figures = drive(url, concurrency, args.requests)
+            bare = bare or figures
+            print(f"{name:10s} {concurrency:4d} {figures['p50']:9.1f} {figures['p99']:9.1f} {figures['rps']:8.2f}   "
+                  f"{figures['p50'] / bare['p50']:10.2f}x {figures['rps'] / bare['rps']:12.2f}x")
+    serve.shutdown()
+    ray.shutdown()
+
+
+if __name__ == "__main__":
+    main()

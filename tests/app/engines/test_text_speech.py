@@ -1,0 +1,69 @@
+import io
+
+import numpy as np
+import pytest
+
+from app.catalog import get_catalog
+from app.engines.speech import SpeechEngine
+from app.engines.text import TextEngine, make_text_engine, vllm_available
+from app.errors import InvalidPromptError, ValidationError
+
+
+@pytest.fixture(scope="module")
+def text(settings):
+    engine = TextEngine(get_catalog().get("tiny-text"), device="cpu")
+    engine.load()
+    return engine
+
+
+def test_stream_is_per_token_and_equals_generate(text):
+    request = text.request("Hello there", max_tokens=12, temperature=0.0)
+    result = text.generate(request)
+    pieces = list(text.stream(text.request("Hello there", max_tokens=12, temperature=0.0)))
+    assert "".join(pieces) == result.text and len(pieces) > 1
+    assert result.tokens_generated == 12 and result.finish_reason == "length"
+
+
+def test_stop_sequence_is_cut_and_reported(text):
+    full = text.generate(text.request("Hello there", max_tokens=12, temperature=0.0)).text
+    stop = full[3:5]
+    result = text.generate(text.request("Hello there", max_tokens=12, temperature=0.0, stop=[stop]))
+    assert result.text == full[:full.index(stop)] and result.finish_reason == "stop"
+    assert stop not in "".join(text.stream(text.request("Hello there", max_tokens=12, temperature=0.0, stop=[stop])))
+
+
+def test_seeded_sampling_is_reproducible(text):
+    a = text.generate(text.request("Hi", max_tokens=10, temperature=1.0, seed=3)).text
+    assert a == text.generate(text.request("Hi", max_tokens=10, temperature=1.0, seed=3)).text
+
+
+@pytest.mark.parametrize("kwargs", [{"max_tokens": 10_000}, {"temperature": 5.0}, {"top_p": 2.0},
+                                    {"stop": ["a", "b", "c", "d", "e"]}, {"stop": [""]}])
+def test_text_request_validation(text, kwargs):
+    with pytest.raises(ValidationError):
+        text.request("Hi", **kwargs)
+    with pytest.raises(InvalidPromptError):
+        text.request("")
+
+
+def test_engine_choice_follows_the_catalog_without_silent_fallback():
+    assert vllm_available("cpu")[0] is False
+    assert type(make_text_engine(get_catalog().get("qwen2.5-0.5b"), "cpu")).__name__ == "TextEngine"  # engine: auto
+    forced = get_catalog().get("qwen2.5-0.5b").model_copy(update={"engine": "vllm"})
+    with pytest.raises(ValidationError, match="vLLM"):
+        make_text_engine(forced, "cpu")
+
+
+def test_speech_is_a_wav_and_seeded(settings):
+    from scipy.io import wavfile
+
+    engine = SpeechEngine(get_catalog().get("tiny-tts"), device="cpu")
+    a = engine.synthesize("hello world", seed=1)
+    b = engine.synthesize("hello world", seed=1)
+    assert a.wav == b.wav and a.sample_rate == 16000
+    rate, samples = wavfile.read(io.BytesIO(a.wav))
+    assert rate == 16000 and samples.dtype == np.int16 and len(samples) == round(a.duration_s * rate)
+    with pytest.raises(ValidationError, match="pitch"):
+        engine.synthesize("hello", pitch=1.5)
+    with pytest.raises(ValidationError, match="voice"):
+        engine.synthesize("hello", voice="someone")
