@@ -334,7 +334,7 @@ def serve(
     except Exception as exc:
         _fail(exc)
     url = f"http://{http.get('host', '127.0.0.1')}:{http.get('port', 8000)}"
-    console.print(f"vid-bench gateway at {url}  (API {url}/api/v1, docs {url}/docs); Ctrl-C stops it")
+    print(f"vid-bench gateway at {url}  (API {url}/api/v1, docs {url}/docs); Ctrl-C stops it", flush=True)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:
