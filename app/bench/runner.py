@@ -56,7 +56,7 @@ class BenchmarkWorker:
         else:
             from app.engines.video import VideoEngine
 
-            self.engine = VideoEngine(model, self.spec.device, self.spec.optimization_level,
+            self.engine = VideoEngine(model, self.spec.device, self.spec.profile(),
                                       self.settings.resolved_models_dir)
         self.params = resolve_params(model, self.spec.parameters)
         self.load_s = self.engine.load()
@@ -258,13 +258,15 @@ class BenchmarkRunner:
             job.ready_ref = job.actor.warm_up.remote()  # still restarting: ask again on the next turn
             return True
         except ray.exceptions.RayError as exc:
-            self._stop(job, "failed", f"{ModelLoadError.code}: {_cause(exc)}")
+            cause = getattr(exc, "cause", None)
+            code = cause.code if isinstance(cause, VidBenchError) else ModelLoadError.code
+            self._stop(job, "failed", f"{code}: {_cause(exc)}")
             self._emit(on_progress, job, "benchmark_error", error=_cause(exc))
             return False
         if job.retries == 0:
             provenance = {"packages": package_versions(), "worker": job.info,
                           "spec_hash": self.repo.get(job.benchmark_id).spec_hash, "seeds": job.spec.seeds(),
-                          "precision": job.spec.optimization_level, "optimization_level": job.spec.optimization_level}
+                          "precision": job.spec.profile().precision, "optimization": job.spec.profile().to_dict()}
             self.repo.mark_running(job.benchmark_id, provenance)
             self._emit(on_progress, job, "benchmark_progress")
         self._feed(job)

@@ -31,6 +31,8 @@ class BenchmarkSpec(BaseModel):
     seed: int = Field(default=0, ge=0, description="Seed of the first video of each prompt; +1 for each next video.")
     parameters: dict[str, Any] = Field(default_factory=dict)
     optimization_level: str = "baseline"
+    optimization_profile: dict[str, Any] | None = Field(
+        default=None, description="A custom OptimizationProfile (its fields); overrides optimization_level.")
     device: str = "auto"
     metric_settings: MetricSettings = Field(default_factory=MetricSettings)
     save_videos: bool = False
@@ -52,6 +54,17 @@ class BenchmarkSpec(BaseModel):
         """(prompt index, prompt, seed) for every video, in a fixed order."""
         return [(i, prompt, seed) for i, prompt in enumerate(self.prompts) for seed in self.seeds()]
 
+    def profile(self):
+        from app.engines.optimization import OptimizationProfile
+
+        if self.optimization_profile is not None:
+            try:
+                return OptimizationProfile(**self.optimization_profile)
+            except TypeError as exc:
+                raise ValidationError(f"Invalid optimization profile: {exc}", {"profile": self.optimization_profile}) \
+                    from None
+        return get_profile(self.optimization_level)
+
     def metric_names(self) -> list[str]:
         return resolve_metric_names(self.metric_settings.metrics) if self.metric_settings.compute_metrics else []
 
@@ -62,7 +75,7 @@ class BenchmarkSpec(BaseModel):
             raise ValidationError(f"'{self.model_name}' is a {model.modality} model; benchmarks need a video model",
                                   {"model_name": self.model_name, "modality": model.modality})
         resolve_params(model, self.parameters)
-        get_profile(self.optimization_level)
+        self.profile().check_device("cpu" if self.device == "cpu" else "cuda")
         self.metric_names()
         if model.source.kind == "remote" and not model.source.remote_url():
             raise ValidationError(

@@ -11,8 +11,8 @@ from app.bench.results import BenchmarkResult, load_result
 from app.bench.runner import BenchmarkRunner, ProgressCallback
 from app.bench.spec import BenchmarkSpec, MetricSettings
 from app.config import Settings, get_settings
-from app.engines.optimization import OptimizationProfile, PROFILES
-from app.errors import BenchmarkCancelledError, ValidationError
+from app.engines.optimization import OptimizationProfile
+from app.errors import BenchmarkCancelledError, ModelLoadError, ValidationError, VidBenchError
 from app.storage.repository import BenchmarkRepository
 
 PARAMETER_NAMES = ("num_frames", "fps", "num_inference_steps", "guidance_scale", "resolution", "width", "height")
@@ -26,11 +26,9 @@ class BenchmarkSuite:
         self.device = device
         self.settings = settings or get_settings()
         self.output_dir = Path(output_dir) if output_dir else None
-        if isinstance(optimization_profile, OptimizationProfile) and optimization_profile not in PROFILES.values():
-            raise ValidationError("Custom OptimizationProfile objects are not supported yet; use a named level",
-                                  {"allowed": sorted(PROFILES)})
-        self.optimization_level = (optimization_profile.name if isinstance(optimization_profile, OptimizationProfile)
-                                   else optimization_profile or "baseline")
+        self.optimization_profile = (optimization_profile.to_dict()
+                                     if isinstance(optimization_profile, OptimizationProfile) else None)
+        self.optimization_level = optimization_profile if isinstance(optimization_profile, str) else "baseline"
         self.metrics = metrics
         self.on_progress = on_progress
         self.runner = BenchmarkRunner(BenchmarkRepository(self.settings.resolved_database_url), self.settings)
@@ -44,6 +42,7 @@ class BenchmarkSuite:
                                          compute_metrics=kwargs.pop("compute_metrics", True))
         return BenchmarkSpec(model_name=model_name, prompts=list(prompts), parameters=params, device=self.device,
                              optimization_level=kwargs.pop("optimization_level", self.optimization_level),
+                             optimization_profile=kwargs.pop("optimization_profile", self.optimization_profile),
                              metric_settings=metric_settings, **kwargs)
 
     def evaluate_model(self, model_name: str, prompts: list[str], **kwargs: Any) -> BenchmarkResult:
@@ -82,8 +81,12 @@ class BenchmarkSuite:
 
     def _finish(self, benchmark_id: str, raise_cancelled: bool = True) -> BenchmarkResult:
         result = load_result(self.runner.repo, benchmark_id)
-        if result.status == "cancelled" and raise_cancelled:
+        if raise_cancelled and result.status == "cancelled":
             raise BenchmarkCancelledError(f"Benchmark {benchmark_id} was cancelled", {"benchmark_id": benchmark_id})
+        if raise_cancelled and result.status == "failed":
+            code, _, message = (result.error or "INTERNAL_ERROR: benchmark failed").partition(": ")
+            cls = {ModelLoadError.code: ModelLoadError, ValidationError.code: ValidationError}.get(code, VidBenchError)
+            raise cls(message or code, {"benchmark_id": benchmark_id, "model_name": result.model_name})
         if self.output_dir:
             self.output_dir.mkdir(parents=True, exist_ok=True)
             (self.output_dir / f"{benchmark_id}.json").write_text(json.dumps(result.to_dict(), indent=2))

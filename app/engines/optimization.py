@@ -83,3 +83,21 @@ def synchronize(device: str) -> None:
         import torch
 
         torch.cuda.synchronize(device)
+
+
+def apply_channels_last(module) -> int:
+    """channels_last for 2D convolutions and channels_last_3d for 3D ones; returns how many were converted.
+
+    Video denoisers mix both, so one module-wide memory format would fail on the other kind.
+    """
+    import torch
+
+    converted = 0
+    for sub in module.modules():
+        if isinstance(sub, torch.nn.Conv2d):
+            sub.to(memory_format=torch.channels_last)
+            converted += 1
+        elif isinstance(sub, torch.nn.Conv3d):
+            sub.to(memory_format=torch.channels_last_3d)
+            converted += 1
+    return converted

@@ -24,7 +24,8 @@ import numpy as np
 from app.catalog.spec import GenerationParams, ModelSpec, get_catalog, resolve_params, validate_prompt
 from app.config import get_settings
 from app.engines.loading import PhaseTimer, load_pipeline
-from app.engines.optimization import OptimizationProfile, get_profile, resolve_device, synchronize
+from app.engines.optimization import (OptimizationProfile, apply_channels_last, get_profile, resolve_device,
+                                      synchronize)
 from app.errors import ModelLoadError, ValidationError
 
 StepCallback = Callable[[int, int], None]  # (steps done, total steps)
@@ -93,10 +94,7 @@ class VideoEngine:
         if self.profile.memory_efficient and hasattr(pipeline, "enable_attention_slicing"):
             pipeline.enable_attention_slicing()
         if self.profile.channels_last:
-            import torch
-
-            denoiser = getattr(pipeline, "unet", None) or getattr(pipeline, "transformer", None)
-            denoiser.to(memory_format=torch.channels_last)
+            apply_channels_last(getattr(pipeline, "unet", None) or getattr(pipeline, "transformer", None))
         if self.profile.compile_model:
             import torch
 

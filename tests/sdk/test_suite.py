@@ -34,3 +34,25 @@ def test_evaluate_multiple_models_and_compare(ray_session, tmp_path):
     assert set(report["pareto_frontier"]) <= {"tiny-t2v", "tiny-i2v"} and report["pareto_frontier"]
     assert json.loads((tmp_path / "comparison.json").read_text())["ranking"]
     assert "4" in str(results["tiny-t2v"].per_video[0]["num_frames"])
+
+
+def test_a_model_that_cannot_load_raises_the_load_error(ray_session):
+    from vid_diffusion_bench.exceptions import ModelLoadError
+
+    suite = BenchmarkSuite(device="cpu")
+    with pytest.raises(ModelLoadError, match="modelscope-t2v|ali-vilab"):  # no hub access in the tests
+        suite.evaluate_model("modelscope-t2v", ["A cat"], num_frames=2, num_inference_steps=1)
+
+
+def test_custom_optimization_profiles(ray_session):
+    from vid_diffusion_bench.optimization import OptimizationProfile
+
+    with pytest.raises(ValidationError, match="TensorRT"):
+        BenchmarkSuite(device="cpu", optimization_profile=OptimizationProfile(tensorrt_optimization=True)) \
+            .evaluate_model("tiny-t2v", ["A cat"])
+    with pytest.raises(ValidationError, match="fp16"):
+        BenchmarkSuite(device="cpu", optimization_profile=OptimizationProfile(precision="fp16")) \
+            .evaluate_model("tiny-t2v", ["A cat"])
+    suite = BenchmarkSuite(device="cpu", optimization_profile=OptimizationProfile(channels_last=True, name="mine"))
+    result = suite.evaluate_model("tiny-t2v", ["A cat"], num_frames=2, num_inference_steps=1)
+    assert result.provenance["optimization"]["channels_last"] is True and result.status == "completed"
