@@ -1,4 +1,6 @@
-"""Ray Tune + Optuna parameter search over app.bench.
+"""Ray Tune + Optuna parameter search over generation settings (app.bench does the measuring)."""
 
-Not built yet: tracked by the optimization issue.
-"""
+from tuning.search import AIOptimizationEngine, OptimizationObjective, OptimizationResult
+from tuning.space import SearchSpace
+
+__all__ = ["AIOptimizationEngine", "OptimizationObjective", "OptimizationResult", "SearchSpace"]

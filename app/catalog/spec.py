@@ -110,6 +110,13 @@ class ModelSpec(BaseModel):
         return self.model_dump(mode="json")
 
 
+SCHEDULERS = {  # short names people use -> diffusers scheduler classes
+    "ddim": "DDIMScheduler", "dpm": "DPMSolverMultistepScheduler", "euler": "EulerDiscreteScheduler",
+    "euler_a": "EulerAncestralDiscreteScheduler", "lms": "LMSDiscreteScheduler", "pndm": "PNDMScheduler",
+    "unipc": "UniPCMultistepScheduler", "heun": "HeunDiscreteScheduler",
+}
+
+
 class GenerationParams(BaseModel):
     """Resolved parameters for one generation (defaults filled from the catalog)."""
 
@@ -121,6 +128,8 @@ class GenerationParams(BaseModel):
     guidance_scale: float
     width: int
     height: int
+    eta: float | None = None  # DDIM-style stochasticity, where the pipeline takes it
+    scheduler: str | None = None  # a SCHEDULERS key; None keeps the checkpoint's scheduler
 
 
 MAX_PROMPT_CHARS = 2000
@@ -129,7 +138,8 @@ MAX_PROMPT_CHARS = 2000
 def resolve_params(spec: ModelSpec, overrides: dict[str, Any] | None = None) -> GenerationParams:
     """Fill defaults and check every value against the catalog; raise before any work."""
     overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
-    unknown = set(overrides) - {"num_frames", "fps", "num_inference_steps", "guidance_scale", "width", "height", "resolution"}
+    unknown = set(overrides) - {"num_frames", "fps", "num_inference_steps", "guidance_scale", "width", "height",
+                                "resolution", "eta", "scheduler"}
     if unknown:
         raise ValidationError(
             f"Unknown generation parameter(s): {', '.join(sorted(unknown))}",
@@ -171,6 +181,16 @@ def resolve_params(spec: ModelSpec, overrides: dict[str, Any] | None = None) -> 
             {"parameter": "resolution", "value": f"{width}x{height}", "allowed": spec.resolutions},
         )
     values.update(width=width, height=height)
+    if "eta" in overrides:
+        eta = overrides["eta"]
+        if isinstance(eta, bool) or not isinstance(eta, (int, float)) or not 0.0 <= eta <= 1.0:
+            raise ValidationError("eta must be a number between 0 and 1", {"parameter": "eta", "value": eta})
+        values["eta"] = float(eta)
+    if "scheduler" in overrides:
+        if overrides["scheduler"] not in SCHEDULERS:
+            raise ValidationError(f"Unknown scheduler '{overrides['scheduler']}'",
+                                  {"parameter": "scheduler", "allowed": sorted(SCHEDULERS)})
+        values["scheduler"] = overrides["scheduler"]
     return GenerationParams(**values)
 
 

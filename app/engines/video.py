@@ -151,6 +151,11 @@ class VideoEngine:
         if "frame_rate" in self._call_params():
             kwargs["frame_rate"] = params.fps
 
+        self._use_scheduler(params.scheduler)
+        if params.eta is not None:
+            if "eta" not in self._call_params():
+                raise ValidationError(f"{self.spec.pipeline_class} does not take eta", {"parameter": "eta"})
+            kwargs["eta"] = params.eta
         timer = PhaseTimer(self.pipeline, lambda: synchronize(self.device))
         total_steps = params.num_inference_steps
         self._attach_step_callback(kwargs, timer, total_steps, on_step)
@@ -167,6 +172,27 @@ class VideoEngine:
                                denoise_s=timer.denoise_s(finished), decode_s=timer.decode_s if timer.decode_s else None,
                                step_s=timer.step_times())
         return VideoResult(frames=frames, fps=params.fps, seed=int(seed), params=params, timings=timings)
+
+    def _use_scheduler(self, name: str | None) -> None:
+        """Swap in a scheduler the checkpoint's scheduler lists as compatible; None restores the original."""
+        import diffusers
+
+        from app.catalog.spec import SCHEDULERS
+
+        if not hasattr(self, "_original_scheduler"):
+            self._original_scheduler = self.pipeline.scheduler
+        original = self._original_scheduler
+        if name is None:
+            self.pipeline.scheduler = original
+            return
+        cls = getattr(diffusers, SCHEDULERS[name])
+        compatible = {c.__name__ for c in getattr(original, "compatibles", [])} | {type(original).__name__}
+        if cls.__name__ not in compatible:
+            raise ValidationError(f"scheduler '{name}' is not compatible with {self.spec.name}",
+                                  {"parameter": "scheduler", "allowed": sorted(
+                                      k for k, v in SCHEDULERS.items() if v in compatible)})
+        if type(self.pipeline.scheduler) is not cls:
+            self.pipeline.scheduler = cls.from_config(original.config)
 
     def _call_params(self) -> list[str]:
         return list(inspect.signature(self.pipeline.__call__).parameters)
