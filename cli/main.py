@@ -303,6 +303,99 @@ def metrics_fetch(
 
 
 @app.command()
+def profile(
+    model: str,
+    optimization_levels: Annotated[list[str], typer.Option("--optimization-levels",
+                                   help="Levels to compare: baseline balanced performance.")] = ["baseline"],
+    test_prompts: Annotated[int, typer.Option(min=1, help="How many DIVERSE_SET_V2 prompts to use.")] = 3,
+    detailed: Annotated[bool, typer.Option("--detailed", help="Also print per-phase timings.")] = False,
+    device: Annotated[str, typer.Option()] = "auto",
+    output: Annotated[Optional[Path], typer.Option(help="Write the report (JSON) here.")] = None,
+):
+    """Run the same prompts under each optimization level: latency, frames/s, phases, memory, energy, quality."""
+    try:
+        from app.bench.prompts import StandardPrompts
+        from app.bench.suite import BenchmarkSuite
+
+        progress, on_progress = _progress_printer("profile")
+        suite = BenchmarkSuite(device=device, on_progress=on_progress)
+        with progress:
+            report = suite.profile_model(model, optimization_levels, StandardPrompts.DIVERSE_SET_V2[:test_prompts])
+    except Exception as exc:
+        _fail(exc)
+    if output:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(json.dumps(report, indent=2))
+    table = Table(title=f"Optimization levels: {model}")
+    columns = ["level", "latency ms", "frames/s", "peak VRAM GB", "peak RSS MB", "energy J", "temporal_consistency"]
+    if detailed:
+        columns += ["encode s", "denoise s", "decode s"]
+    for column in columns:
+        table.add_column(column)
+    for level, entry in report["levels"].items():
+        if entry["status"] == "unsupported":
+            continue
+        perf = entry["performance"]
+        row = [level, _fmt(perf["avg_latency_ms"]), _fmt(perf["throughput_fps"]), _fmt(perf["peak_vram_gb"]),
+               _fmt(perf["peak_rss_mb"]), _fmt(perf["total_energy_j"]), _fmt(entry["metrics"].get("temporal_consistency"))]
+        if detailed:
+            row += [_fmt(entry["phases_mean"][p]) for p in ("encode_s", "denoise_s", "decode_s")]
+        table.add_row(*row)
+    console.print(table)
+    for level, entry in report["levels"].items():
+        if entry["status"] == "unsupported":
+            console.print(f"{level}: not run here ({entry['reason']})")
+
+
+@app.command()
+def optimize(
+    model: str,
+    objective: Annotated[str, typer.Option(help="quality | latency | balanced | quality_under_latency | "
+                                                "latency_above_quality")] = "quality",
+    strategy: Annotated[str, typer.Option(help="bayesian | random | grid | pareto")] = "bayesian",
+    max_evaluations: Annotated[int, typer.Option(min=1)] = 20,
+    guidance_scale: Annotated[Optional[tuple[float, float]], typer.Option(help="Range to search, e.g. 1 15")] = None,
+    steps: Annotated[Optional[list[int]], typer.Option("--steps", help="num_inference_steps values; repeat")] = None,
+    frames: Annotated[Optional[list[int]], typer.Option("--frames", help="num_frames values; repeat")] = None,
+    scheduler: Annotated[Optional[list[str]], typer.Option("--scheduler", help="scheduler names; repeat")] = None,
+    latency_budget_ms: Annotated[Optional[float], typer.Option()] = None,
+    quality_floor: Annotated[Optional[float], typer.Option()] = None,
+    device: Annotated[str, typer.Option()] = "cpu",
+    output: Annotated[Optional[Path], typer.Option(help="Write the result (JSON) here.")] = None,
+):
+    """Search generation settings with Ray Tune + Optuna; every trial is a real benchmark."""
+    try:
+        from tuning import AIOptimizationEngine, SearchSpace
+
+        spec = __import__("app.catalog", fromlist=["get_catalog"]).get_catalog().get(model)
+        g = spec.parameters["guidance_scale"]
+        space = SearchSpace(continuous_params={"guidance_scale": tuple(guidance_scale) if guidance_scale
+                                               else (g.min, g.max)},
+                            discrete_params={k: v for k, v in {"num_inference_steps": steps, "num_frames": frames}.items()
+                                             if v},
+                            categorical_params={"scheduler": scheduler} if scheduler else {})
+        result = AIOptimizationEngine().optimize_benchmark_parameters(
+            model, objective, strategy, space, max_evaluations, latency_budget_ms=latency_budget_ms,
+            quality_floor=quality_floor, device=device)
+    except Exception as exc:
+        _fail(exc)
+    if output:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(json.dumps(result.to_dict(), indent=2, default=str))
+    table = Table(title=f"{strategy} search for {model} ({objective}), {len(result.trials)} trials, "
+                        f"{result.elapsed_time:.1f}s")
+    for column in ["config", "score", "quality", "latency ms", "pareto"]:
+        table.add_column(column)
+    for trial in sorted(result.trials, key=lambda t: -(t["score"] or float("-inf"))):
+        table.add_row(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in trial["config"].items()}),
+                      _fmt(trial["score"]), _fmt(trial["quality"]), _fmt(trial["latency_ms"]),
+                      "yes" if trial in result.pareto_set else "")
+    console.print(table)
+    console.print(f"best parameters: {result.best_parameters} (score {_fmt(result.best_score)}); "
+                  f"experiment: {result.experiment_path}")
+
+
+@app.command()
 def serve(
     config: Annotated[Path, typer.Option(help="Serve config file (applications with deployments.app:build_app).")] =
         Path(__file__).resolve().parents[1] / "deployments" / "serve.yaml",
@@ -355,7 +448,8 @@ def export(benchmark_ids: list[str], output: Annotated[Path, typer.Option(help="
     console.print(f"wrote {path}")
 
 
-MULTI_VALUE_OPTIONS = {"--prompts", "-p", "--metrics", "--objective"}
+MULTI_VALUE_OPTIONS = {"--prompts", "-p", "--metrics", "--objective", "--optimization-levels", "--steps", "--frames",
+                       "--scheduler"}
 
 
 def expand_multi_value_options(argv: list[str]) -> list[str]:

@@ -15,6 +15,7 @@ cancelled; stored videos stay as they are.
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -134,8 +135,9 @@ def _cause(error: Exception) -> str:
     cause = getattr(error, "cause", None) or getattr(error, "__cause__", None)
     if isinstance(cause, VidBenchError):
         return cause.message
-    text = str(error)
-    return text.strip().splitlines()[-1] if text.strip() else type(error).__name__
+    text = str(error).strip()
+    last = text.splitlines()[-1] if text else type(error).__name__
+    return re.sub(r"^[\w.]+(Error|Exception): ", "", last)  # "app.errors.ValidationError: msg" -> "msg"
 
 
 @dataclass
@@ -163,8 +165,18 @@ class BenchmarkRunner:
     def submit(self, spec: BenchmarkSpec) -> str:
         """Validate (raises before storing anything) and store a new benchmark; returns its id."""
         spec.check()
+        spec.profile().check_device(self._effective_device(spec.device))
         row = self.repo.create_benchmark(spec.model_name, spec.model_dump(mode="json"), len(spec.work_items()))
         return row.id
+
+    def _effective_device(self, device: str) -> str:
+        """Where the actors will run: 'auto' means a GPU when the cluster has one."""
+        if device != "auto":
+            return device
+        import ray
+
+        ensure_ray(self.settings)
+        return "cuda" if ray.cluster_resources().get("GPU", 0) > 0 else "cpu"
 
     def cancel(self, benchmark_id: str) -> None:
         row = self.repo.get(benchmark_id)

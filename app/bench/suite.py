@@ -73,6 +73,31 @@ class BenchmarkSuite:
             (self.output_dir / "comparison.json").write_text(json.dumps(report, indent=2))
         return report
 
+    def profile_model(self, model_name: str, levels: list[str], prompts: list[str], **kwargs: Any) -> dict[str, Any]:
+        """The same prompts and seeds under each optimization level: speed, phases, memory, energy and quality.
+
+        A level the hardware cannot run (fp16 on a CPU) is reported as unsupported with the reason.
+        """
+        import numpy as np
+
+        report: dict[str, Any] = {"model_name": model_name, "levels": {}}
+        for level in levels:
+            try:
+                result = self.evaluate_model(model_name, prompts, optimization_level=level, **dict(kwargs))
+            except ValidationError as error:
+                report["levels"][level] = {"status": "unsupported", "reason": error.message}
+                continue
+            ok = [v for v in result.per_video if v["status"] == "ok"]
+            phases = {}
+            for phase in ("encode_s", "denoise_s", "decode_s"):
+                values = [v["timings"][phase] for v in ok if v["timings"].get(phase) is not None]
+                phases[phase] = float(np.mean(values)) if values else None
+            report["levels"][level] = {"status": result.status, "benchmark_id": result.benchmark_id,
+                                       "performance": result.performance, "phases_mean": phases,
+                                       "metrics": result.metrics,
+                                       "optimization": (result.provenance or {}).get("optimization")}
+        return report
+
     def get_result(self, benchmark_id: str) -> BenchmarkResult:
         return load_result(self.runner.repo, benchmark_id)
 

@@ -86,3 +86,25 @@ def test_installed_command_parses_the_reference_form(tmp_path):
     result = subprocess.run([sys.executable, "-m", "cli.main", "benchmark", "tiny-t2v", "--prompts", "A cat", "Waves",
                              "--num-frames", "99"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and "num_frames=99" in result.stderr  # both prompts parsed; range refused
+
+
+def test_profile_reports_levels_the_cpu_cannot_run(ray_session, tmp_path):
+    out = tmp_path / "profile.json"
+    result = runner.invoke(app, ["profile", "tiny-t2v", "--optimization-levels", "baseline",
+                                 "--optimization-levels", "balanced", "--test-prompts", "1", "--detailed",
+                                 "--device", "cpu", "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text())["levels"]
+    assert report["baseline"]["status"] == "completed" and report["baseline"]["phases_mean"]["denoise_s"] > 0
+    assert report["balanced"]["status"] == "unsupported" and "fp16" in report["balanced"]["reason"]
+
+
+def test_optimize_refuses_a_bad_space_and_runs_a_small_search(ray_session, tmp_path):
+    bad = runner.invoke(app, ["optimize", "tiny-t2v", "--frames", "64"])
+    assert bad.exit_code == 2 and "num_frames" in bad.stderr
+    out = tmp_path / "best.json"
+    result = runner.invoke(app, ["optimize", "tiny-t2v", "--strategy", "random", "--max-evaluations", "2",
+                                 "--steps", "1", "--steps", "2", "--frames", "4", "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    saved = json.loads(out.read_text())
+    assert len(saved["trials"]) == 2 and saved["best_parameters"]["num_frames"] == 4
