@@ -376,7 +376,7 @@ def optimize(
                             categorical_params={"scheduler": scheduler} if scheduler else {})
         result = AIOptimizationEngine().optimize_benchmark_parameters(
             model, objective, strategy, space, max_evaluations, latency_budget_ms=latency_budget_ms,
-            quality_floor=quality_floor, device=device)
+            quality_floor=quality_floor, device=device, verbose=1)
     except Exception as exc:
         _fail(exc)
     if output:

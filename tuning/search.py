@@ -100,6 +100,20 @@ def run_trial(config: dict[str, Any], template: dict[str, Any], settings_json: d
                  "throughput_fps": performance["throughput_fps"], "videos": len(ok)})
 
 
+def gpu_fraction(model, device: str) -> float:
+    """GPUs per trial from the model's VRAM requirement, in quarters, so small models' trials share a GPU."""
+    if not device.startswith("cuda"):
+        return 0
+    import math
+
+    import torch
+
+    total_gb = torch.cuda.get_device_properties(0).total_memory / 2**30 if torch.cuda.is_available() else None
+    if not total_gb or not model.requirements.vram_gb:
+        return 1
+    return min(1.0, math.ceil(4 * model.requirements.vram_gb / total_gb) / 4)
+
+
 class AIOptimizationEngine:
     def __init__(self, suite=None, settings: Settings | None = None):
         self.settings = settings or (suite.settings if suite is not None else get_settings())
@@ -110,7 +124,7 @@ class AIOptimizationEngine:
         prompts: list[str] | None = None, seeds: int = 1, base_parameters: dict[str, Any] | None = None,
         quality_metric: str = "temporal_consistency", latency_budget_ms: float | None = None,
         quality_floor: float | None = None, grid_points: int = 3, device: str = "cpu", seed: int = 0,
-        experiment_name: str | None = None, resume: bool = True, max_concurrent_trials: int = 1,
+        experiment_name: str | None = None, resume: bool = True, max_concurrent_trials: int = 1, verbose: int = 0,
     ) -> OptimizationResult:
         import optuna
         from ray import tune
@@ -148,7 +162,7 @@ class AIOptimizationEngine:
             tune.with_parameters(run_trial, template=template.model_dump(mode="json"), settings_json=settings_json,
                                  objective=objective.value, quality_metric=quality_metric,
                                  latency_budget_ms=latency_budget_ms, quality_floor=quality_floor),
-            {"cpu": self.settings.torch_threads_per_actor, "gpu": 1 if device.startswith("cuda") else 0})
+            {"cpu": self.settings.torch_threads_per_actor, "gpu": gpu_fraction(model, device)})
         ensure_ray(self.settings)
         started = time.perf_counter()
         if resume and tune.Tuner.can_restore(str(path)):
@@ -157,7 +171,7 @@ class AIOptimizationEngine:
             tuner = tune.Tuner(trainable, param_space=space.to_tune(grid_points if strategy == "grid" else None),
                                tune_config=self._tune_config(strategy, space, max_evaluations, grid_points, seed,
                                                              max_concurrent_trials),
-                               run_config=tune.RunConfig(name=name, storage_path=str(storage), verbose=0))
+                               run_config=tune.RunConfig(name=name, storage_path=str(storage), verbose=verbose))
         grid = tuner.fit()
         elapsed = time.perf_counter() - started
 
@@ -182,6 +196,13 @@ class AIOptimizationEngine:
                         "quality_metric": quality_metric, "search_space": asdict(space),
                         "optuna": optuna.__version__})
         (path / "vid_bench_result.json").write_text(json.dumps(result.to_dict(), indent=2, default=str))
+        from app.bench.provenance import package_versions
+        from app.storage.repository import BenchmarkRepository
+
+        result.provenance["packages"] = package_versions()
+        BenchmarkRepository(self.settings.resolved_database_url).save_search(
+            name, model_name, objective.value, strategy, json.loads(json.dumps(result.to_dict(), default=str)),
+            result.provenance)
         return result
 
     @staticmethod

@@ -71,6 +71,7 @@ class BenchmarkWorker:
 
         self.profiler.energy_available()
         return {"device": device_info(self.engine.device), "load_s": self.load_s,
+                "memory_savers": getattr(self.engine, "memory_savers", []),
                 "evaluators": self.evaluator.provenance, "unavailable_evaluators": self.evaluator.unavailable,
                 "energy_unavailable_reason": self.profiler.nvml_unavailable_reason,
                 "params": self.params.model_dump()}

@@ -40,6 +40,9 @@ class OptimizationProfile:
                 f"precision {self.precision} is not supported on the CPU; use fp32 or a CUDA device",
                 {"precision": self.precision, "device": device},
             )
+        if self.memory_efficient and not device.startswith("cuda"):
+            raise ValidationError("memory_efficient (model CPU offload) needs a CUDA device",
+                                  {"setting": "memory_efficient", "device": device})
         if self.tensorrt_optimization:
             raise ValidationError("TensorRT optimization is not supported by this build", {"setting": "tensorrt_optimization"})
 
@@ -101,3 +104,28 @@ def apply_channels_last(module) -> int:
             sub.to(memory_format=torch.channels_last_3d)
             converted += 1
     return converted
+
+
+def apply_memory_savers(pipeline, device: str) -> list[str]:
+    """Attention slicing, VAE tiling and model CPU offload, each where the pipeline supports it.
+
+    Returns the names of what was enabled, for the result's provenance. Offload moves the
+    pipeline's modules to the GPU one at a time, so the pipeline is not moved as a whole.
+    """
+    enabled = []
+    if hasattr(pipeline, "enable_attention_slicing"):
+        pipeline.enable_attention_slicing()
+        enabled.append("attention_slicing")
+    vae = getattr(pipeline, "vae", None)
+    if vae is not None and hasattr(vae, "enable_tiling"):
+        try:
+            vae.enable_tiling()
+            enabled.append("vae_tiling")
+        except (NotImplementedError, ValueError):  # some VAEs (temporal decoders) have no tiled path
+            pass
+    if hasattr(pipeline, "enable_model_cpu_offload"):
+        pipeline.enable_model_cpu_offload(device=device)
+        enabled.append("model_cpu_offload")
+    else:
+        pipeline.to(device)
+    return enabled

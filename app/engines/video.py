@@ -24,8 +24,8 @@ import numpy as np
 from app.catalog.spec import GenerationParams, ModelSpec, get_catalog, resolve_params, validate_prompt
 from app.config import get_settings
 from app.engines.loading import PhaseTimer, load_pipeline
-from app.engines.optimization import (OptimizationProfile, apply_channels_last, get_profile, resolve_device,
-                                      synchronize)
+from app.engines.optimization import (OptimizationProfile, apply_channels_last, apply_memory_savers, get_profile,
+                                      resolve_device, synchronize)
 from app.errors import ModelLoadError, ValidationError
 
 StepCallback = Callable[[int, int], None]  # (steps done, total steps)
@@ -83,6 +83,7 @@ class VideoEngine:
         self.models_dir = models_dir or get_settings().resolved_models_dir
         self.pipeline: Any = None
         self.load_s: float | None = None
+        self.memory_savers: list[str] = []  # what memory_efficient actually enabled on this pipeline
         self._conditioner: Any = None  # image engine for i2v models
 
     # -- 2. load -------------------------------------------------------------------------------
@@ -90,9 +91,10 @@ class VideoEngine:
         if self.pipeline is not None:
             return self.load_s
         pipeline, seconds = load_pipeline(self.spec, self.profile.torch_dtype(), self.models_dir)
-        pipeline = pipeline.to(self.device)
-        if self.profile.memory_efficient and hasattr(pipeline, "enable_attention_slicing"):
-            pipeline.enable_attention_slicing()
+        if self.profile.memory_efficient:
+            self.memory_savers = apply_memory_savers(pipeline, self.device)
+        else:
+            pipeline = pipeline.to(self.device)
         if self.profile.channels_last:
             apply_channels_last(getattr(pipeline, "unet", None) or getattr(pipeline, "transformer", None))
         if self.profile.compile_model:

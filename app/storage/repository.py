@@ -166,5 +166,24 @@ class BenchmarkRepository:
             return list(s.scalars(select(AggregateRow).where(AggregateRow.benchmark_id == benchmark_id)
                                   .order_by(AggregateRow.kind, AggregateRow.name)).all())
 
+    def save_search(self, search_id: str, model_name: str, objective: str, strategy: str, result: dict[str, Any],
+                    provenance: dict[str, Any]) -> None:
+        """Store (or replace, after a resumed run) a search's outcome."""
+        from app.storage.tables import SearchRow
+
+        with self.session() as s, s.begin():
+            row = s.get(SearchRow, search_id)
+            if row is None:
+                s.add(SearchRow(id=search_id, model_name=model_name, objective=objective, strategy=strategy,
+                                result=_clean(result), provenance=_clean(provenance)))
+            else:
+                row.result, row.provenance = _clean(result), _clean(provenance)
+
+    def search(self, search_id: str):
+        from app.storage.tables import SearchRow
+
+        with self.session() as s:
+            return s.get(SearchRow, search_id)
+
     def dispose(self) -> None:
         self.engine.dispose()

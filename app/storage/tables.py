@@ -129,3 +129,17 @@ class DownloadRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class SearchRow(Base):
+    """A finished parameter search: its space, every trial, the best settings and the Pareto set."""
+
+    __tablename__ = "searches"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)  # the Tune experiment name
+    model_name: Mapped[str] = mapped_column(String(200), index=True)
+    objective: Mapped[str] = mapped_column(String(40))
+    strategy: Mapped[str] = mapped_column(String(20))
+    result: Mapped[dict] = mapped_column(JSON)
+    provenance: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

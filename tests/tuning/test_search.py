@@ -95,3 +95,17 @@ def test_interrupted_search_resumes_without_repeating_finished_trials(ray_sessio
     for trial_dir, content in finished_before.items():  # finished trials were not run again
         if '"done": true' in content or json.loads(content.splitlines()[-1]).get("done"):
             assert (experiment / trial_dir / "result.json").read_text().count("\n") == content.count("\n")
+
+
+def test_search_outcome_is_stored_with_provenance(settings):
+    from app.storage.repository import BenchmarkRepository
+
+    row = BenchmarkRepository(settings.resolved_database_url).search("bayes")
+    assert row is not None and row.strategy == "bayesian" and len(row.result["trials"]) == 4
+    assert row.provenance["packages"]["ray"] and row.provenance["seeds"] == [0]
+
+
+def test_gpu_fraction_is_zero_on_cpu():
+    from tuning.search import gpu_fraction
+
+    assert gpu_fraction(get_catalog().get("svd-xt"), "cpu") == 0
