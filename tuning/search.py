@@ -16,7 +16,6 @@ import json
 import time
 from dataclasses import asdict, dataclass, field
 from enum import Enum
-from pathlib import Path
 from typing import Any
 
 from app.bench.spec import BenchmarkSpec

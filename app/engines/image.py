@@ -6,24 +6,17 @@ from pathlib import Path
 from typing import Any
 
 from app.catalog.spec import ModelSpec, validate_prompt
-from app.config import get_settings
-from app.engines.loading import load_pipeline
-from app.engines.optimization import OptimizationProfile, get_profile, resolve_device
-from app.errors import ValidationError
+from app.engines.loading import EngineBase, load_pipeline
+from app.engines.optimization import OptimizationProfile
 
 
-class ImageEngine:
+class ImageEngine(EngineBase):
+    modality = "image"
+
     def __init__(self, spec: ModelSpec, device: str = "auto", profile: str | OptimizationProfile | None = None,
                  models_dir: Path | None = None):
-        if spec.modality != "image":
-            raise ValidationError(f"'{spec.name}' is not an image model", {"model_name": spec.name})
-        self.spec = spec
-        self.device = resolve_device(device)
-        self.profile = get_profile(profile)
-        self.profile.check_device(self.device)
-        self.models_dir = models_dir or get_settings().resolved_models_dir
+        super().__init__(spec, device, profile, models_dir)
         self.pipeline: Any = None
-        self.load_s: float | None = None
 
     def load(self) -> float:
         if self.pipeline is None:

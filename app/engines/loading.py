@@ -69,6 +69,29 @@ def load_pipeline(spec: ModelSpec, torch_dtype: Any, models_dir: Path) -> tuple[
     return pipeline, time.perf_counter() - started
 
 
+class EngineBase:
+    """What every engine does on construction: check the modality, resolve the device, check the profile.
+
+    Nothing is loaded here; ``load()`` does that on first use.
+    """
+
+    modality = ""
+
+    def __init__(self, spec: ModelSpec, device: str = "auto", profile=None, models_dir: Path | None = None):
+        from app.config import get_settings
+        from app.engines.optimization import get_profile, resolve_device
+
+        if spec.modality != self.modality:
+            raise ValidationError(f"'{spec.name}' is a {spec.modality} model, not a {self.modality} model",
+                                  {"model_name": spec.name, "modality": spec.modality})
+        self.spec = spec
+        self.device = resolve_device(device)
+        self.profile = get_profile(profile)
+        self.profile.check_device(self.device)
+        self.models_dir = models_dir or get_settings().resolved_models_dir
+        self.load_s: float | None = None
+
+
 class PhaseTimer:
     """Times the encode / denoise / decode phases of any diffusers pipeline call.
 

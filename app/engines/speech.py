@@ -18,9 +18,8 @@ from typing import Any
 import numpy as np
 
 from app.catalog.spec import ModelSpec, check_ranges, validate_prompt
-from app.config import get_settings
-from app.engines.loading import checkpoint_location
-from app.engines.optimization import OptimizationProfile, get_profile, resolve_device
+from app.engines.loading import EngineBase, checkpoint_location
+from app.engines.optimization import OptimizationProfile
 from app.errors import ModelLoadError, ValidationError
 
 
@@ -32,19 +31,14 @@ class SpeechResult:
     seconds: float
 
 
-class SpeechEngine:
+class SpeechEngine(EngineBase):
+    modality = "speech"
+
     def __init__(self, spec: ModelSpec, device: str = "auto", profile: str | OptimizationProfile | None = None,
                  models_dir: Path | None = None):
-        if spec.modality != "speech":
-            raise ValidationError(f"'{spec.name}' is not a speech model", {"model_name": spec.name})
-        self.spec = spec
-        self.device = resolve_device(device)
-        self.profile = get_profile(profile)
-        self.profile.check_device(self.device)
-        self.models_dir = models_dir or get_settings().resolved_models_dir
+        super().__init__(spec, device, profile, models_dir)
         self.model: Any = None
         self.processor: Any = None
-        self.load_s: float | None = None
 
     def check(self, text: str, voice: str | None, language: str | None, speed: float | None,
               pitch: float | None) -> dict[str, Any]:

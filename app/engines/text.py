@@ -18,9 +18,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from app.catalog.spec import ModelSpec, check_ranges, validate_prompt
-from app.config import get_settings
-from app.engines.loading import checkpoint_location
-from app.engines.optimization import OptimizationProfile, get_profile, resolve_device
+from app.engines.loading import EngineBase, checkpoint_location
+from app.engines.optimization import OptimizationProfile, resolve_device
 from app.errors import ModelLoadError, ValidationError
 
 
@@ -44,21 +43,15 @@ class TextResult:
     seconds: float
 
 
-class TextEngine:
+class TextEngine(EngineBase):
+    modality = "text"
     name = "transformers"
 
     def __init__(self, spec: ModelSpec, device: str = "auto", profile: str | OptimizationProfile | None = None,
                  models_dir: Path | None = None):
-        if spec.modality != "text":
-            raise ValidationError(f"'{spec.name}' is not a text model", {"model_name": spec.name})
-        self.spec = spec
-        self.device = resolve_device(device)
-        self.profile = get_profile(profile)
-        self.profile.check_device(self.device)
-        self.models_dir = models_dir or get_settings().resolved_models_dir
+        super().__init__(spec, device, profile, models_dir)
         self.model: Any = None
         self.tokenizer: Any = None
-        self.load_s: float | None = None
 
     def request(self, prompt: str, max_tokens: int | None = None, temperature: float | None = None,
                 top_p: float | None = None, top_k: int | None = None, stop: list[str] | None = None,

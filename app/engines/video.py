@@ -22,10 +22,8 @@ from typing import Any, Callable
 import numpy as np
 
 from app.catalog.spec import GenerationParams, ModelSpec, get_catalog, resolve_params, validate_prompt
-from app.config import get_settings
-from app.engines.loading import PhaseTimer, load_pipeline
-from app.engines.optimization import (OptimizationProfile, apply_channels_last, apply_memory_savers, get_profile,
-                                      resolve_device, synchronize)
+from app.engines.loading import EngineBase, PhaseTimer, load_pipeline
+from app.engines.optimization import OptimizationProfile, apply_channels_last, apply_memory_savers, synchronize
 from app.errors import ModelLoadError, ValidationError
 
 StepCallback = Callable[[int, int], None]  # (steps done, total steps)
@@ -69,20 +67,17 @@ def to_uint8_frames(frames: Any) -> np.ndarray:
     return np.ascontiguousarray(array)
 
 
-class VideoEngine:
+class VideoEngine(EngineBase):
     """One loaded video pipeline. Not thread-safe: one generation at a time."""
+
+    modality = "video"
 
     def __init__(self, spec: ModelSpec, device: str = "auto", profile: str | OptimizationProfile | None = None,
                  models_dir: Path | None = None):
-        if spec.modality != "video" or spec.source.kind == "remote":
-            raise ValidationError(f"'{spec.name}' is not a local video model", {"model_name": spec.name})
-        self.spec = spec
-        self.device = resolve_device(device)
-        self.profile = get_profile(profile)
-        self.profile.check_device(self.device)
-        self.models_dir = models_dir or get_settings().resolved_models_dir
+        if spec.source.kind == "remote":
+            raise ValidationError(f"'{spec.name}' is a remote model: use RemoteVideoEngine", {"model_name": spec.name})
+        super().__init__(spec, device, profile, models_dir)
         self.pipeline: Any = None
-        self.load_s: float | None = None
         self.memory_savers: list[str] = []  # what memory_efficient actually enabled on this pipeline
         self._conditioner: Any = None  # image engine for i2v models
 
