@@ -24,7 +24,7 @@ def deployment_for(model: dict[str, Any], settings_json: dict[str, Any]):
     options = {**DEFAULT_OPTIONS, **{k: v for k, v in model.items() if k not in ("name", "batching")}}
     cls = DEPLOYMENTS[spec.modality]
     extra = {}
-    if spec.modality == "image":  # batching of concurrent requests: {"max_batch_size": 4, "batch_wait_timeout_s": 0.05}
+    if spec.modality in ("image", "video"):  # batching: {"max_batch_size": 4, "batch_wait_timeout_s": 0.05}
         extra = model.get("batching", {})
     return cls.options(
         name=f"{spec.modality}-{spec.name}",

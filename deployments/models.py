@@ -72,33 +72,95 @@ class _Replica:
                             "replica": self.worker_id()}}
 
 
+def _mp4_output(result, params) -> dict[str, Any]:
+    import tempfile
+    from pathlib import Path
+
+    from app.storage.videos import write_mp4
+
+    with tempfile.TemporaryDirectory() as tmp:
+        data = write_mp4(result.frames, result.fps, Path(tmp) / "video.mp4").read_bytes()
+    meta = {"num_frames": result.num_frames, "fps": result.fps, "width": params.width, "height": params.height,
+            "seed": result.seed}
+    return {"data": data, "media_type": "video/mp4", "meta": meta}
+
+
 @serve.deployment
 class VideoDeployment(_Replica):
+    """Text-to-video requests that arrive together with identical settings share one pipeline call
+    (@serve.batch); image-to-video requests run one at a time (the pipeline conditions on one image)."""
+
     modality = "video"
+
+    def __init__(self, model_name: str, settings_json: dict[str, Any], max_batch_size: int = 4,
+                 batch_wait_timeout_s: float = 0.05):
+        super().__init__(model_name, settings_json)
+        self.generate_batch.set_max_batch_size(max_batch_size)
+        self.generate_batch.set_batch_wait_timeout_s(batch_wait_timeout_s)
 
     def make_engine(self):
         from app.engines.video import VideoEngine
 
         return VideoEngine(self.spec, self.settings.device, None, self.settings.resolved_models_dir)
 
-    def generate(self, task_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+    async def generate(self, task_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        import asyncio
+
+        if self.spec.task != "t2v":
+            return await asyncio.to_thread(self._generate_one, task_id, payload)
+        result = await self.generate_batch((task_id, payload))
+        if result is None:
+            raise TaskCancelledError(f"Task {task_id} was cancelled", {"task_id": task_id})
+        return result
+
+    def _generate_one(self, task_id: str, payload: dict[str, Any]) -> dict[str, Any]:
         from app.catalog.spec import GenerationParams
-        from app.storage.videos import write_mp4
 
         self.begin(task_id)
         params = GenerationParams(**payload["params"])
         result = self.engine.generate(payload["prompt"], params, seed=payload["seed"],
                                       on_step=self.step_reporter(task_id))
-        import tempfile
-        from pathlib import Path
-
-        with tempfile.TemporaryDirectory() as tmp:
-            data = write_mp4(result.frames, result.fps, Path(tmp) / "video.mp4").read_bytes()
-        meta = {"num_frames": result.num_frames, "fps": result.fps, "width": params.width, "height": params.height,
-                "seed": result.seed}
-        return {"worker_id": self.worker_id(), "outputs": [{"data": data, "media_type": "video/mp4", "meta": meta}],
+        return {"worker_id": self.worker_id(), "outputs": [_mp4_output(result, params)],
                 "result": {"generation_time": result.timings.total_s, "timings": result.timings.to_dict(),
-                           "steps_completed": params.num_inference_steps}}
+                           "steps_completed": params.num_inference_steps, "batch_size": 1}}
+
+    @serve.batch(max_batch_size=4, batch_wait_timeout_s=0.05)
+    async def generate_batch(self, requests: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any] | None]:
+        import asyncio
+
+        return await asyncio.to_thread(self._run_batch, requests)
+
+    def _run_batch(self, requests: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any] | None]:
+        import json
+
+        from app.catalog.spec import GenerationParams
+
+        results: list[dict[str, Any] | None] = [None] * len(requests)
+        groups: dict[str, list[int]] = {}
+        for i, (task_id, payload) in enumerate(requests):
+            if self.tasks.start(task_id, self.worker_id()):  # cancelled before starting: stays None
+                groups.setdefault(json.dumps(payload["params"], sort_keys=True), []).append(i)
+        for key, members in groups.items():
+            params = GenerationParams(**json.loads(key))
+
+            def on_step(done: int, total: int, members=members) -> None:
+                live = [self.tasks.progress(requests[i][0], done / total) for i in members]
+                if not any(live):  # every request of this call was cancelled: stop the work
+                    raise TaskCancelledError("every task of the batch was cancelled", {})
+
+            try:
+                videos = self.engine.generate_batch([requests[i][1]["prompt"] for i in members], params,
+                                                    [requests[i][1]["seed"] for i in members], on_step)
+            except TaskCancelledError:
+                continue
+            for i, video in zip(members, videos):
+                if not self.tasks.is_cancelled(requests[i][0]):
+                    results[i] = {"worker_id": self.worker_id(), "outputs": [_mp4_output(video, params)],
+                                  "result": {"generation_time": video.timings.total_s,
+                                             "timings": video.timings.to_dict(),
+                                             "steps_completed": params.num_inference_steps,
+                                             "batch_size": len(members)}}
+        return results
 
     def smoke_test(self) -> None:
         self.engine.generate("health check", {"num_frames": int(self.spec.parameters["num_frames"].min),

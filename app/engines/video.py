@@ -170,6 +170,40 @@ class VideoEngine(EngineBase):
                                step_s=timer.step_times())
         return VideoResult(frames=frames, fps=params.fps, seed=int(seed), params=params, timings=timings)
 
+    def generate_batch(self, prompts: list[str], params: GenerationParams, seeds: list[int],
+                       on_step: StepCallback | None = None) -> list[VideoResult]:
+        """Several text-to-video generations with shared settings in one pipeline call; video i uses seeds[i].
+
+        The phase timings are those of the whole batch.
+        """
+        import torch
+
+        if self.spec.task != "t2v":
+            raise ValidationError("batched generation needs a text-to-video pipeline", {"model_name": self.spec.name})
+        for prompt in prompts:
+            validate_prompt(prompt)
+        self.load()
+        self._use_scheduler(params.scheduler)
+        kwargs: dict[str, Any] = {"prompt": list(prompts), "height": params.height, "width": params.width,
+                                  "num_frames": params.num_frames, "num_inference_steps": params.num_inference_steps,
+                                  "guidance_scale": params.guidance_scale, "output_type": "np"}
+        if params.eta is not None:
+            kwargs["eta"] = params.eta
+        timer = PhaseTimer(self.pipeline, lambda: synchronize(self.device))
+        self._attach_step_callback(kwargs, timer, params.num_inference_steps, on_step)
+        generators = [torch.Generator(device="cpu").manual_seed(int(seed)) for seed in seeds]
+        with timer, torch.inference_mode():
+            synchronize(self.device)
+            started = time.perf_counter()
+            output = self.pipeline(generator=generators, **kwargs)
+            synchronize(self.device)
+            finished = time.perf_counter()
+        timings = PhaseTimings(total_s=finished - started, encode_s=timer.encode_s or None,
+                               denoise_s=timer.denoise_s(finished), decode_s=timer.decode_s or None,
+                               step_s=timer.step_times())
+        return [VideoResult(frames=to_uint8_frames(np.asarray(output.frames)[i]), fps=params.fps, seed=int(seed),
+                            params=params, timings=timings) for i, seed in enumerate(seeds)]
+
     def _use_scheduler(self, name: str | None) -> None:
         """Swap in a scheduler the checkpoint's scheduler lists as compatible; None restores the original."""
         import diffusers

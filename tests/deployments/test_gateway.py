@@ -271,3 +271,4 @@ def test_concurrent_image_requests_are_batched_with_their_own_seeds(gateway):
     assert all(r["status"] == "completed" for r in results)
     assert [r["result"]["images"][0]["seed"] for r in results] == [11, 12, 13, 14]
     assert max(r["result"]["batch_size"] for r in results) > 1  # some requests shared a pipeline call
+
