@@ -11,8 +11,7 @@ from typing import Any
 
 from app.api.state import ApiState
 from app.errors import TaskCancelledError, VidBenchError
-
-EXT = {"image/png": "png", "audio/wav": "wav", "video/mp4": "mp4"}
+from app.storage.tasks import EXTENSIONS
 
 
 def _result_body(modality: str, model: str, raw: dict[str, Any], files: list[dict[str, Any]]) -> dict[str, Any]:
@@ -42,5 +41,5 @@ async def run_task(state: ApiState, task_id: str, modality: str, model: str, pay
         if artifact is None:  # cancelled while generating: keep nothing
             return
         files.append({"url": f"{base_url.rstrip('/')}/api/v1/artifacts/{artifact.id}", "artifact_id": artifact.id,
-                      "format": EXT.get(output["media_type"], "bin"), **output.get("meta", {})})
+                      "format": EXTENSIONS.get(output["media_type"], "bin"), **output.get("meta", {})})
     state.tasks.complete(task_id, _result_body(modality, model, out.get("result", {}), files))

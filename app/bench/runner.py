@@ -27,7 +27,7 @@ from app.bench.profiler import summarize_performance
 from app.bench.provenance import package_versions
 from app.bench.spec import BenchmarkSpec
 from app.config import Settings, get_settings
-from app.errors import BenchmarkCancelledError, ModelLoadError, VidBenchError
+from app.errors import ModelLoadError, VidBenchError
 from app.storage.repository import TERMINAL, BenchmarkRepository
 
 ProgressCallback = Callable[[dict[str, Any]], None]
@@ -384,13 +384,3 @@ class BenchmarkRunner:
                      "percentage": 100.0 * done / row.total_videos if row.total_videos else 100.0,
                      "status": row.status, **extra})
 
-
-def run_spec(spec: BenchmarkSpec, runner: BenchmarkRunner | None = None,
-             on_progress: ProgressCallback | None = None) -> str:
-    """Submit and run one benchmark; returns its id. Raises on a cancelled run."""
-    runner = runner or BenchmarkRunner()
-    benchmark_id = runner.submit(spec)
-    runner.run([benchmark_id], on_progress=on_progress)
-    if runner.repo.get(benchmark_id).status == "cancelled":
-        raise BenchmarkCancelledError(f"Benchmark {benchmark_id} was cancelled", {"benchmark_id": benchmark_id})
-    return benchmark_id

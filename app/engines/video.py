@@ -153,22 +153,28 @@ class VideoEngine(EngineBase):
             if "eta" not in self._call_params():
                 raise ValidationError(f"{self.spec.pipeline_class} does not take eta", {"parameter": "eta"})
             kwargs["eta"] = params.eta
-        timer = PhaseTimer(self.pipeline, lambda: synchronize(self.device))
-        total_steps = params.num_inference_steps
-        self._attach_step_callback(kwargs, timer, total_steps, on_step)
         generator = torch.Generator(device="cpu").manual_seed(int(seed))
+        output, timings = self._timed_call(kwargs, generator, params.num_inference_steps, on_step)
+        # -- 5. frames + timings
+        return VideoResult(frames=to_uint8_frames(output.frames), fps=params.fps, seed=int(seed), params=params,
+                           timings=timings)
+
+    def _timed_call(self, kwargs: dict[str, Any], generator: Any, total_steps: int,
+                    on_step: StepCallback | None) -> tuple[Any, PhaseTimings]:
+        """Run the pipeline once with phase timing, the device synchronized around the timed region."""
+        import torch
+
+        timer = PhaseTimer(self.pipeline, lambda: synchronize(self.device))
+        self._attach_step_callback(kwargs, timer, total_steps, on_step)
         with timer, torch.inference_mode():
             synchronize(self.device)
             started = time.perf_counter()
             output = self.pipeline(generator=generator, **kwargs)
             synchronize(self.device)
             finished = time.perf_counter()
-        # -- 5. frames + timings
-        frames = to_uint8_frames(output.frames)
-        timings = PhaseTimings(total_s=finished - started, encode_s=timer.encode_s if timer.encode_s else None,
-                               denoise_s=timer.denoise_s(finished), decode_s=timer.decode_s if timer.decode_s else None,
-                               step_s=timer.step_times())
-        return VideoResult(frames=frames, fps=params.fps, seed=int(seed), params=params, timings=timings)
+        return output, PhaseTimings(total_s=finished - started, encode_s=timer.encode_s or None,
+                                    denoise_s=timer.denoise_s(finished), decode_s=timer.decode_s or None,
+                                    step_s=timer.step_times())
 
     def generate_batch(self, prompts: list[str], params: GenerationParams, seeds: list[int],
                        on_step: StepCallback | None = None) -> list[VideoResult]:
@@ -189,18 +195,8 @@ class VideoEngine(EngineBase):
                                   "guidance_scale": params.guidance_scale, "output_type": "np"}
         if params.eta is not None:
             kwargs["eta"] = params.eta
-        timer = PhaseTimer(self.pipeline, lambda: synchronize(self.device))
-        self._attach_step_callback(kwargs, timer, params.num_inference_steps, on_step)
         generators = [torch.Generator(device="cpu").manual_seed(int(seed)) for seed in seeds]
-        with timer, torch.inference_mode():
-            synchronize(self.device)
-            started = time.perf_counter()
-            output = self.pipeline(generator=generators, **kwargs)
-            synchronize(self.device)
-            finished = time.perf_counter()
-        timings = PhaseTimings(total_s=finished - started, encode_s=timer.encode_s or None,
-                               denoise_s=timer.denoise_s(finished), decode_s=timer.decode_s or None,
-                               step_s=timer.step_times())
+        output, timings = self._timed_call(kwargs, generators, params.num_inference_steps, on_step)
         return [VideoResult(frames=to_uint8_frames(np.asarray(output.frames)[i]), fps=params.fps, seed=int(seed),
                             params=params, timings=timings) for i, seed in enumerate(seeds)]
 
