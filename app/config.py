@@ -10,8 +10,38 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class TierLimits(BaseModel):
+    """What one credential of a tier may do (gateway reference's tier table)."""
+
+    per_minute: int = Field(ge=1)
+    per_hour: int = Field(ge=1)
+    concurrent: int = Field(ge=1)
+
+
+class GroupLimits(BaseModel):
+    """Extra limits of one endpoint group, per credential: ``limit`` per ``window_s``, at most ``burst`` per minute."""
+
+    limit: int = Field(ge=1)
+    window_s: int = Field(default=3600, ge=1)
+    burst: int = Field(ge=1)
+
+
+DEFAULT_TIERS = {
+    "free": TierLimits(per_minute=10, per_hour=100, concurrent=2),
+    "pro": TierLimits(per_minute=100, per_hour=1000, concurrent=10),
+    "enterprise": TierLimits(per_minute=1000, per_hour=10000, concurrent=50),
+}
+DEFAULT_GROUPS = {
+    "benchmarks": GroupLimits(limit=100, burst=20),
+    "models": GroupLimits(limit=1000, burst=100),
+    "analytics": GroupLimits(limit=500, burst=50),
+    "streaming": GroupLimits(limit=50, burst=10),
+    "federated": GroupLimits(limit=10, burst=2),
+}
 
 
 class Settings(BaseSettings):
@@ -33,6 +63,24 @@ class Settings(BaseSettings):
     bootstrap_resamples: int = Field(default=1000, ge=100, description="Resamples for confidence intervals.")
     bootstrap_seed: int = Field(default=0, description="Seed of the bootstrap, so intervals are reproducible.")
 
+    # -- security -------------------------------------------------------------------------------
+    secret_key: SecretStr | None = Field(
+        default=None, description="Server secret for API-key digests and JWT signatures; default: a random key "
+                                  "kept in <data_dir>/secret.key (0600), shared by every process on that directory.")
+    jwt_issuer: str = Field(default="vid-bench", description="'iss' of issued tokens; tokens with another are refused.")
+    jwt_audience: str = Field(default="vid-bench-api", description="'aud' of issued tokens; checked on every token.")
+    jwt_ttl_s: int = Field(default=3600, ge=60, le=7 * 24 * 3600, description="Lifetime of a login token.")
+    rate_limit_storage: str = Field(
+        default="memory://", description="`limits` storage URI; redis://host:6379 shares counters between replicas.")
+    rate_limit_tiers: dict[str, TierLimits] = Field(default_factory=lambda: dict(DEFAULT_TIERS))
+    rate_limit_groups: dict[str, GroupLimits] = Field(default_factory=lambda: dict(DEFAULT_GROUPS))
+    login_attempts_per_minute: int = Field(default=10, ge=1, description="Logins per client address and minute.")
+    concurrency_slot_ttl_s: int = Field(
+        default=3600, ge=10, description="A concurrency counter left by a crashed replica resets after this long.")
+    local_model_roots: list[Path] = Field(
+        default_factory=list, description="Directories the API may copy 'local' model downloads from (none: refused).")
+    max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024, description="Largest request body accepted.")
+
     @property
     def resolved_models_dir(self) -> Path:
         return self.models_dir or self.data_dir / "models"
@@ -48,6 +96,13 @@ class Settings(BaseSettings):
     @property
     def videos_dir(self) -> Path:
         return self.data_dir / "videos"
+
+    def portable(self) -> dict:
+        """These settings as JSON for another process (a Ray actor or replica), secrets included."""
+        data = self.model_dump(mode="json")
+        if self.secret_key is not None:
+            data["secret_key"] = self.secret_key.get_secret_value()
+        return data
 
     def ensure_dirs(self) -> None:
         for path in (self.data_dir, self.resolved_models_dir, self.resolved_weights_dir, self.videos_dir):

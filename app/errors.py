@@ -149,6 +149,47 @@ class ServerOverloadedError(VidBenchError):
         self.retry_after_s = retry_after_s
 
 
+class AuthenticationError(VidBenchError):
+    """No credentials, or credentials that are unknown, expired, revoked or malformed."""
+
+    code = "AUTHENTICATION_FAILED"
+    http_status = 401
+
+
+class PermissionDeniedError(VidBenchError):
+    code = "PERMISSION_DENIED"
+    http_status = 403
+
+
+class RateLimitExceededError(VidBenchError):
+    code = "RATE_LIMIT_EXCEEDED"
+    http_status = 429
+
+    def __init__(self, limit: int, remaining: int, reset_at: str, retry_after: int, window_s: int, scope: str):
+        super().__init__(f"Rate limit exceeded. Try again in {retry_after} seconds.",
+                         {"limit": limit, "remaining": remaining, "reset_at": reset_at, "retry_after": retry_after,
+                          "window": window_s, "scope": scope})
+        self.retry_after_s = retry_after
+
+
+class PayloadTooLargeError(VidBenchError):
+    code = "PAYLOAD_TOO_LARGE"
+    http_status = 413
+
+
+class ApiKeyNotFoundError(VidBenchError):
+    code = "API_KEY_NOT_FOUND"
+    http_status = 404
+
+    def __init__(self, key_id: str):
+        super().__init__(f"API key '{key_id}' not found", {"key_id": key_id})
+
+
+class UserExistsError(VidBenchError):
+    code = "USER_EXISTS"
+    http_status = 409
+
+
 class WeightsError(VidBenchError):
     """An evaluator weight file is missing, unreadable or fails its checksum."""
 

@@ -21,6 +21,9 @@ models_app = typer.Typer(help="The model catalog.", no_args_is_help=True)
 metrics_app = typer.Typer(help="Quality metrics and their evaluator weights.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
 app.add_typer(metrics_app, name="metrics")
+auth_app = typer.Typer(help="API keys and users: locally on the data directory, or through a gateway with --url.",
+                       no_args_is_help=True)
+app.add_typer(auth_app, name="auth")
 console = Console()
 err_console = Console(stderr=True)
 
@@ -419,6 +422,10 @@ def serve(
         from app.bench.runner import ensure_ray
         from deployments.app import build_app
 
+        from app.config import get_settings
+        from app.security.bootstrap import ensure_admin_key
+
+        key_file, created = ensure_admin_key(get_settings())
         ensure_ray()
         ray_serve.start(http_options=http)
         for application in data["applications"]:
@@ -428,10 +435,118 @@ def serve(
         _fail(exc)
     url = f"http://{http.get('host', '127.0.0.1')}:{http.get('port', 8000)}"
     print(f"vid-bench gateway at {url}  (API {url}/api/v1, docs {url}/docs); Ctrl-C stops it", flush=True)
+    print(f"admin API key {'created in' if created else 'in'} {key_file} (readable by you only); "
+          f"send it as 'X-API-Key: <key>' or run: export VDB_API_KEY=$(cat {key_file})", flush=True)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:
         ray_serve.shutdown()
+
+
+UrlOption = Annotated[Optional[str], typer.Option("--url", envvar="VDB_URL",
+                                                 help="A gateway to manage instead of the local data directory.")]
+ApiKeyOption = Annotated[Optional[str], typer.Option("--api-key", envvar="VDB_API_KEY",
+                                                     help="Admin key for --url (default: VDB_API_KEY).")]
+
+
+def _local_authenticator():
+    from app.config import get_settings
+    from app.security.auth import Authenticator
+    from app.storage.repository import BenchmarkRepository
+
+    settings = get_settings()
+    settings.ensure_dirs()
+    return Authenticator(settings, BenchmarkRepository(settings.resolved_database_url))
+
+
+def _key_row(view: dict) -> list[str]:
+    return [view["key_id"], view["name"], view["prefix"] + "...", ",".join(view["permissions"]), view["tier"],
+            view["status"], str(view.get("expires_at") or "-"), str(view.get("last_used_at") or "-")]
+
+
+@auth_app.command("create-key")
+def auth_create_key(
+    name: Annotated[str, typer.Option(help="What the key is for.")],
+    permission: Annotated[list[str], typer.Option("--permission", "-p", help="A scope; repeat for several.")],
+    tier: Annotated[str, typer.Option(help="free | pro | enterprise")] = "free",
+    expires_in_days: Annotated[Optional[int], typer.Option(min=1, help="Days until the key stops working.")] = None,
+    url: UrlOption = None, api_key: ApiKeyOption = None,
+):
+    """Create an API key and print it (the only time it is shown)."""
+    from datetime import timedelta
+
+    try:
+        if url:
+            from vid_diffusion_bench.client import VidBenchClient
+
+            with VidBenchClient(url, api_key=api_key) as client:
+                created = client.create_api_key(name, permission, tier, expires_in_days)
+            key_id, key = created["key_id"], created["key"]
+        else:
+            from app.storage.tables import utcnow
+
+            expires = utcnow() + timedelta(days=expires_in_days) if expires_in_days else None
+            row, key = _local_authenticator().keys.create(name, permission, tier, expires, created_by="cli")
+            key_id = row.id
+    except Exception as exc:
+        _fail(exc)
+    err_console.print(f"created {key_id}; store the key now, it is not shown again:")
+    print(key)
+
+
+@auth_app.command("list-keys")
+def auth_list_keys(include_revoked: Annotated[bool, typer.Option("--all", help="Include revoked keys.")] = False,
+                   url: UrlOption = None, api_key: ApiKeyOption = None):
+    """List API keys (never the keys themselves: only their first characters)."""
+    try:
+        if url:
+            from vid_diffusion_bench.client import VidBenchClient
+
+            with VidBenchClient(url, api_key=api_key) as client:
+                views = client.list_api_keys(include_revoked)["api_keys"]
+        else:
+            from app.api.routes.auth import key_view
+
+            rows = _local_authenticator().store.list_keys(include_revoked=include_revoked)
+            views = [key_view(r).model_dump(mode="json") for r in rows]
+    except Exception as exc:
+        _fail(exc)
+    table = Table("id", "name", "key", "permissions", "tier", "status", "expires", "last used")
+    for view in views:
+        table.add_row(*_key_row(view))
+    console.print(table)
+
+
+@auth_app.command("revoke-key")
+def auth_revoke_key(key_id: str, url: UrlOption = None, api_key: ApiKeyOption = None):
+    """Revoke an API key; requests with it are refused from now on."""
+    try:
+        if url:
+            from vid_diffusion_bench.client import VidBenchClient
+
+            with VidBenchClient(url, api_key=api_key) as client:
+                client.revoke_api_key(key_id)
+        else:
+            _local_authenticator().store.revoke_key(key_id)
+    except Exception as exc:
+        _fail(exc)
+    console.print(f"revoked {key_id}")
+
+
+@auth_app.command("create-user")
+def auth_create_user(
+    username: Annotated[str, typer.Option(help="Login name.")],
+    permission: Annotated[list[str], typer.Option("--permission", "-p", help="A scope; repeat for several.")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True,
+                                          envvar="VDB_NEW_USER_PASSWORD", help="At least 12 characters.")],
+    tier: Annotated[str, typer.Option(help="free | pro | enterprise")] = "free",
+):
+    """Create a user who logs in at POST /api/v1/auth/login (on the local data directory)."""
+    try:
+        row = _local_authenticator().users.create(username, password, permission, tier)
+    except Exception as exc:
+        _fail(exc)
+    console.print(f"created user {row.username} ({row.id})")
 
 
 @app.command()

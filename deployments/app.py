@@ -37,8 +37,8 @@ def deployment_for(model: dict[str, Any], settings_json: dict[str, Any]):
 
 def build_app(args: dict[str, Any] | None = None):
     args = args or {}
-    settings = Settings(**{**get_settings().model_dump(), **args.get("settings", {})})
-    settings_json = settings.model_dump(mode="json")
+    settings = Settings(**{**get_settings().portable(), **args.get("settings", {})})
+    settings_json = settings.portable()
     handles = {m["name"]: deployment_for(m, settings_json) for m in args.get("models", DEFAULT_MODELS)}
     return Gateway.options(ray_actor_options={"num_cpus": args.get("ingress_num_cpus", 0.25)}).bind(handles,
                                                                                                    settings_json)

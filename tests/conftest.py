@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 
@@ -19,6 +20,13 @@ def pytest_configure(config):
     os.environ.setdefault("VDB_WARMUP_RUNS", "0")
     os.environ.setdefault("VDB_BOOTSTRAP_RESAMPLES", "200")
     os.environ["HF_HUB_OFFLINE"] = "1"  # the suite never reaches a hub
+    # The shared gateway's endpoint-group limits are raised so that the functional tests and the
+    # schemathesis run are not cut short by 429s; the rate-limit tests start gateways with the defaults.
+    os.environ.setdefault("VDB_RATE_LIMIT_GROUPS", json.dumps(
+        {g: {"limit": 100000, "window_s": 3600, "burst": 10000} for g in
+         ("benchmarks", "models", "analytics", "streaming", "federated")}))
+    os.environ.setdefault("VDB_LOGIN_ATTEMPTS_PER_MINUTE", "10000")
+    os.environ["VDB_LOCAL_MODEL_ROOTS"] = json.dumps([os.path.join(os.environ["VDB_DATA_DIR"], "imports")])
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     from app.config import reset_settings_cache
 
@@ -63,7 +71,16 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def gateway(ray_session, settings):
+def admin_key(settings) -> str:
+    """The first-start admin key, created as `vid-bench serve` creates it."""
+    from app.security.bootstrap import ensure_admin_key
+
+    path, _ = ensure_admin_key(settings)
+    return path.read_text().strip()
+
+
+@pytest.fixture(scope="session")
+def gateway(ray_session, settings, admin_key):
     from ray import serve
 
     from deployments.app import build_app
@@ -84,10 +101,10 @@ def gateway(ray_session, settings):
 
 
 @pytest.fixture
-def client(gateway):
+def client(gateway, admin_key):
     import httpx
 
-    with httpx.Client(base_url=gateway, timeout=300) as c:
+    with httpx.Client(base_url=gateway, timeout=300, headers={"X-API-Key": admin_key}) as c:
         yield c
 
 

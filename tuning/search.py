@@ -149,7 +149,7 @@ class AIOptimizationEngine:
                                  videos_per_prompt=seeds, parameters=base_parameters or {}, device=device,
                                  metric_settings={"metrics": [quality_metric]})
         template.check()
-        settings_json = self.settings.model_dump(mode="json")
+        settings_json = self.settings.portable()
 
         # -- the Tune experiment, restorable
         name = experiment_name or "search-" + hashlib.sha256(json.dumps(

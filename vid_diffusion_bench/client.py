@@ -21,7 +21,9 @@ _BY_CODE = {cls.code: cls for cls in [
     _errors.ValidationError, _errors.InvalidPromptError, _errors.ModelNotFoundError, _errors.ModelLoadError,
     _errors.InsufficientMemoryError, _errors.GenerationTimeoutError, _errors.BenchmarkNotFoundError,
     _errors.TaskNotFoundError, _errors.TaskConflictError, _errors.ArtifactNotFoundError,
-    _errors.ServerOverloadedError, _errors.WeightsError]}
+    _errors.ServerOverloadedError, _errors.WeightsError, _errors.AuthenticationError, _errors.PermissionDeniedError,
+    _errors.RateLimitExceededError, _errors.PayloadTooLargeError, _errors.ApiKeyNotFoundError,
+    _errors.UserExistsError]}
 
 
 class ApiError(_errors.VidBenchError):
@@ -160,6 +162,30 @@ class VidBenchClient:
             if time.monotonic() > deadline:
                 raise _errors.GenerationTimeoutError(timeout, status["model_name"])
             time.sleep(poll_s)  # polling interval of a waiting client
+
+    # -- credentials ------------------------------------------------------------------------------
+    def login(self, username: str, password: str, scopes: list[str] | None = None) -> dict:
+        """Log in with a password; later calls of this client carry the returned access token."""
+        body = {"username": username, "password": password, **({"scope": " ".join(scopes)} if scopes else {})}
+        token = self._request("POST", "/auth/login", json=body)
+        self.http.headers["Authorization"] = f"Bearer {token['access_token']}"
+        return token
+
+    def create_api_key(self, name: str, permissions: list[str], tier: str = "free",
+                       expires_in_days: int | None = None) -> dict:
+        """Needs the admin permission. The returned ``key`` is shown this once."""
+        body = {"name": name, "permissions": permissions, "tier": tier,
+                **({"expires_in_days": expires_in_days} if expires_in_days else {})}
+        return self._request("POST", "/auth/api-keys", json=body)
+
+    def list_api_keys(self, include_revoked: bool = False) -> dict:
+        return self._request("GET", "/auth/api-keys", params={"include_revoked": include_revoked})
+
+    def revoke_api_key(self, key_id: str) -> dict:
+        return self._request("DELETE", f"/auth/api-keys/{key_id}")
+
+    def whoami(self) -> dict:
+        return self._request("GET", "/auth/me")
 
     # -- cluster --------------------------------------------------------------------------------------
     def cluster_status(self) -> dict:

@@ -1,10 +1,10 @@
 """The SDK's exceptions are the app's typed errors."""
 
-from app.errors import (BenchmarkCancelledError, BenchmarkNotFoundError, GenerationTimeoutError,
+from app.errors import (AuthenticationError, PermissionDeniedError, RateLimitExceededError, BenchmarkCancelledError, BenchmarkNotFoundError, GenerationTimeoutError,
                         InsufficientMemoryError, InvalidPromptError, ModelLoadError, ModelNotFoundError,
                         RemoteGenerationError, ServerOverloadedError, TaskNotFoundError, ValidationError,
                         VidBenchError, WeightsError)
 
-__all__ = ["BenchmarkCancelledError", "BenchmarkNotFoundError", "GenerationTimeoutError", "InsufficientMemoryError",
+__all__ = ["AuthenticationError", "PermissionDeniedError", "RateLimitExceededError", "BenchmarkCancelledError", "BenchmarkNotFoundError", "GenerationTimeoutError", "InsufficientMemoryError",
            "InvalidPromptError", "ModelLoadError", "ModelNotFoundError", "RemoteGenerationError", "ServerOverloadedError", "TaskNotFoundError", "ValidationError",
            "VidBenchError", "WeightsError"]

@@ -1,12 +1,25 @@
-"""Typed dependencies for the routes."""
+"""Typed dependencies for the routes: the API state, and who is calling with what permission.
 
-from __future__ import annotations
+Every route except health and the docs declares ``requires(scope, group)``:
+authenticate (401), check the scope (403), count the request against the
+caller's tier and the endpoint group, take a concurrency slot (429). The
+outcome is left in the request state for the security middleware's headers.
+"""
 
-from typing import Annotated
 
-from fastapi import Depends, Request
+from typing import Annotated, Optional
+
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from app.api.state import ApiState, current_state
+from app.errors import RateLimitExceededError, VidBenchError
+from app.security.auth import Principal
+
+api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, scheme_name="ApiKey",
+                              description="An API key (vdb_...).")
+bearer = HTTPBearer(auto_error=False, scheme_name="Bearer",
+                    description="An API key or an access token from POST /api/v1/auth/login.")
 
 
 def get_state(request: Request) -> ApiState:
@@ -14,3 +27,36 @@ def get_state(request: Request) -> ApiState:
 
 
 State = Annotated[ApiState, Depends(get_state)]
+
+
+def requires(scope: str | None, group: str | None = None):
+    """The dependency guarding one route; ``scope=None`` means any valid credential."""
+
+    # Real (not string) annotations: Serve pickles this closure by value, without this module's globals.
+    def authorize(request: Request, key: Optional[str] = Security(api_key_header),
+                  token: Optional[HTTPAuthorizationCredentials] = Security(bearer)) -> Principal:
+        state = current_state()
+        principal = state.auth.authenticate(key or (token.credentials if token else None))
+        if scope is not None:
+            principal.require(scope)
+        request.state.principal = principal
+        try:
+            request.state.rate_limit = state.limiter.hit(principal, group)
+            request.state.concurrency_slot = state.limiter.acquire_slot(principal)
+        except RateLimitExceededError as error:
+            request.state.rate_limit = error.window
+            raise
+        return principal
+
+    authorize.vdb_scope = scope or "authenticated"  # make_app refuses to build with an unguarded route
+    return Depends(authorize)
+
+
+def get_caller(request: Request) -> Principal:
+    principal = getattr(request.state, "principal", None)
+    if principal is None:  # a route that asks for the caller without guarding itself is a programming error
+        raise VidBenchError("Route has no requires(...) guard", {"path": request.url.path})
+    return principal
+
+
+Caller = Annotated[Principal, Depends(get_caller)]

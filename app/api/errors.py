@@ -7,7 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.errors import ServerOverloadedError, ValidationError, VidBenchError, error_body
+from app.errors import ValidationError, VidBenchError, error_body
 
 HTTP_CODES = {400: "INVALID_PARAMETERS", 401: "AUTHENTICATION_FAILED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
               405: "METHOD_NOT_ALLOWED", 409: "CONFLICT", 413: "PAYLOAD_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE",
@@ -19,33 +19,35 @@ def request_id(request: Request) -> str | None:
     return request.headers.get("x-request-id") or getattr(request.state, "request_id", None)
 
 
-def _respond(request: Request, error: VidBenchError) -> JSONResponse:
+def error_response(request: Request, error: VidBenchError) -> JSONResponse:
     headers = {}
-    if isinstance(error, ServerOverloadedError):
+    if getattr(error, "retry_after_s", None) is not None:  # 429 and 503 say when to come back
         headers["Retry-After"] = str(error.retry_after_s)
+    if error.http_status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="vid-bench"'
     return JSONResponse(error_body(error, request_id(request)), status_code=error.http_status, headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(VidBenchError)
     async def _typed(request: Request, exc: VidBenchError):
-        return _respond(request, exc)
+        return error_response(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):
         errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()]
         error = ValidationError("Request body or parameters are invalid", {"errors": errors})
         error.http_status = 422
-        return _respond(request, error)
+        return error_response(request, error)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
         error = VidBenchError(str(exc.detail), {})
         error.code = HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
         error.http_status = exc.status_code
-        return _respond(request, error)
+        return error_response(request, error)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):
         error = VidBenchError(f"Internal error: {type(exc).__name__}", {})
-        return _respond(request, error)
+        return error_response(request, error)

@@ -18,6 +18,8 @@ class ApiState:
     repo: BenchmarkRepository
     tasks: TaskRepository
     backend: ModelBackend
+    auth: Any = None  # app.security.auth.Authenticator
+    limiter: Any = None  # app.security.ratelimit.RateLimiter
     downloads: Any = None  # DownloadManager
     runner: Any = None  # BenchmarkRunner, created on the first benchmark
     background: set[asyncio.Task] = field(default_factory=set)
@@ -27,9 +29,12 @@ class ApiState:
         settings.ensure_dirs()
         repo = BenchmarkRepository(settings.resolved_database_url)
         from app.catalog.downloads import DownloadManager
+        from app.security.auth import Authenticator
+        from app.security.ratelimit import RateLimiter
 
         return cls(settings=settings, repo=repo, tasks=TaskRepository(repo, settings.data_dir / "artifacts"),
-                   backend=backend, downloads=DownloadManager(repo, settings.resolved_models_dir))
+                   backend=backend, auth=Authenticator(settings, repo), limiter=RateLimiter(settings),
+                   downloads=DownloadManager(repo, settings.resolved_models_dir, settings.local_model_roots))
 
     def spawn(self, coro) -> asyncio.Task:
         """Run a coroutine in the background, keeping a reference until it ends."""

@@ -163,11 +163,12 @@ class BenchmarkRunner:
         self._lock = threading.Lock()
 
     # -- submission -----------------------------------------------------------------------------
-    def submit(self, spec: BenchmarkSpec) -> str:
+    def submit(self, spec: BenchmarkSpec, owner: str | None = None) -> str:
         """Validate (raises before storing anything) and store a new benchmark; returns its id."""
         spec.check()
         spec.profile().check_device(self._effective_device(spec.device))
-        row = self.repo.create_benchmark(spec.model_name, spec.model_dump(mode="json"), len(spec.work_items()))
+        row = self.repo.create_benchmark(spec.model_name, spec.model_dump(mode="json"), len(spec.work_items()),
+                                         owner=owner)
         return row.id
 
     def _effective_device(self, device: str) -> str:
@@ -253,7 +254,7 @@ class BenchmarkRunner:
             return False
         self.repo.update(job.benchmark_id, status="running", current_task="loading model")
         job.actor = ray.remote(BenchmarkWorker).options(**self._actor_options(job.spec)).remote(
-            job.spec.model_dump(mode="json"), self.settings.model_dump(mode="json"))
+            job.spec.model_dump(mode="json"), self.settings.portable())
         job.info_ref = job.actor.info.remote()
         job.ready_ref = job.actor.warm_up.remote()  # actor calls run in order: info, then warm-up
         return True

@@ -48,17 +48,27 @@ def _tree_size(path: Path) -> int:
 
 
 class DownloadManager:
-    def __init__(self, repo: BenchmarkRepository, models_dir: Path):
+    def __init__(self, repo: BenchmarkRepository, models_dir: Path, local_roots: list[Path] | None = None):
         self.repo = repo
         self.models_dir = Path(models_dir)
+        self.local_roots = [Path(r).expanduser().resolve() for r in (local_roots or [])]
+
+    def _check_local(self, location: str) -> None:
+        """A local source must lie inside one of the configured roots: the API cannot copy arbitrary server files."""
+        path = Path(location).expanduser().resolve()
+        if not any(path == root or root in path.parents for root in self.local_roots):
+            raise ValidationError("local sources must lie under VDB_LOCAL_MODEL_ROOTS",
+                                  {"location": location, "allowed_roots": [str(r) for r in self.local_roots]})
+        if not path.exists():
+            raise ValidationError(f"local path {location} does not exist", {"location": location})
 
     def start(self, model_name: str, source: Source, location: str | None) -> DownloadRow:
         target = safe_target(self.models_dir, model_name)
         location = location or model_name
         if source == "huggingface" and not REPO_ID.match(location):
             raise ValidationError("a Hugging Face source needs a repo id like 'owner/name'", {"location": location})
-        if source == "local" and not Path(location).expanduser().exists():
-            raise ValidationError(f"local path {location} does not exist", {"location": location})
+        if source == "local":
+            self._check_local(location)
         if source == "http" and not re.match(r"^https?://", location):
             raise ValidationError("an http source needs an http:// or https:// URL", {"location": location})
         if target.exists():

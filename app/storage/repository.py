@@ -15,7 +15,7 @@ from typing import Any, Iterable
 
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, func, make_url, select
+from sqlalchemy import create_engine, event, func, inspect, make_url, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -63,11 +63,29 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def add_missing_columns(engine: Engine) -> list[str]:
+    """Add nullable columns that a newer version declares to tables an older version created."""
+    added = []
+    existing_tables = set(inspect(engine).get_table_names())
+    for table in Base.metadata.sorted_tables:
+        if table.name not in existing_tables:
+            continue
+        present = {c["name"] for c in inspect(engine).get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in present and column.nullable:
+                kind = column.type.compile(dialect=engine.dialect)
+                with engine.begin() as connection:
+                    connection.execute(text(f'ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}'))
+                added.append(f"{table.name}.{column.name}")
+    return added
+
+
 class BenchmarkRepository:
     def __init__(self, url: str):
         self.url = url
         self.engine = make_engine(url)
         Base.metadata.create_all(self.engine)
+        add_missing_columns(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def session(self) -> Session:
@@ -75,9 +93,10 @@ class BenchmarkRepository:
 
     # -- benchmarks -------------------------------------------------------------------------------
     def create_benchmark(self, model_name: str, spec: dict[str, Any], total_videos: int,
-                         benchmark_id: str | None = None) -> BenchmarkRow:
+                         benchmark_id: str | None = None, owner: str | None = None) -> BenchmarkRow:
         row = BenchmarkRow(id=benchmark_id or f"bench_{uuid.uuid4().hex[:12]}", model_name=model_name,
-                           status="submitted", spec=_clean(spec), spec_hash=spec_hash(spec), total_videos=total_videos)
+                           status="submitted", owner=owner, spec=_clean(spec), spec_hash=spec_hash(spec),
+                           total_videos=total_videos)
         with self.session() as s, s.begin():
             s.add(row)
         return row

@@ -30,6 +30,7 @@ class BenchmarkRow(Base):
     failed_videos: Mapped[int] = mapped_column(Integer, default=0)
     current_task: Mapped[str | None] = mapped_column(Text, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    owner: Mapped[str | None] = mapped_column(String(100), nullable=True)  # principal that submitted it
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
@@ -94,6 +95,7 @@ class TaskRow(Base):
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     worker_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
     cancel_requested: Mapped[int] = mapped_column(Integer, default=0)
+    owner: Mapped[str | None] = mapped_column(String(100), nullable=True, index=True)  # principal that created it
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
@@ -142,4 +144,36 @@ class SearchRow(Base):
     strategy: Mapped[str] = mapped_column(String(20))
     result: Mapped[dict] = mapped_column(JSON)
     provenance: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ApiKeyRow(Base):
+    """An API key. Only its HMAC-SHA256 digest (keyed with the server secret) is stored, never the key."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(16))  # first characters, so people can tell their keys apart
+    digest: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    permissions: Mapped[list] = mapped_column(JSON)
+    tier: Mapped[str] = mapped_column(String(20))
+    created_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class UserRow(Base):
+    """A person who logs in with a password (Argon2 hash) and receives short-lived JWTs."""
+
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    username: Mapped[str] = mapped_column(String(200), unique=True, index=True)
+    password_hash: Mapped[str] = mapped_column(Text)
+    permissions: Mapped[list] = mapped_column(JSON)
+    tier: Mapped[str] = mapped_column(String(20))
+    disabled: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

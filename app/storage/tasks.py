@@ -28,9 +28,10 @@ class TaskRepository:
         self.repo = repo
         self.artifacts_dir = Path(artifacts_dir)
 
-    def create(self, task_type: str, model: str, request: dict[str, Any], task_id: str | None = None) -> TaskRow:
+    def create(self, task_type: str, model: str, request: dict[str, Any], task_id: str | None = None,
+               owner: str | None = None) -> TaskRow:
         row = TaskRow(id=task_id or f"task-{uuid.uuid4().hex[:16]}", type=task_type, model=model, status="queued",
-                      request=_clean(request), progress=0.0)
+                      request=_clean(request), progress=0.0, owner=owner)
         with self.repo.session() as s, s.begin():
             s.add(row)
         return row

@@ -119,13 +119,14 @@ def test_cancel_a_running_task_leaves_no_result(client):
     assert done["status"] == "completed"
 
 
-def test_websocket_task_progress(gateway, client):
+def test_websocket_task_progress(gateway, client, admin_key):
     from websockets.sync.client import connect
 
     task_id = client.post("/api/v1/inference/video-generation",
                           json={**SLOW_VIDEO, "num_inference_steps": 6, "async": True}).json()["task_id"]
     messages = []
-    with connect(gateway.replace("http", "ws") + f"/api/v1/ws/tasks/{task_id}", open_timeout=30) as ws:
+    with connect(gateway.replace("http", "ws") + f"/api/v1/ws/tasks/{task_id}", open_timeout=30,
+                 additional_headers={"X-API-Key": admin_key}) as ws:
         while True:
             message = json.loads(ws.recv(timeout=120))
             messages.append(message)
@@ -136,12 +137,12 @@ def test_websocket_task_progress(gateway, client):
     assert progress == sorted(progress) and any(0 < p < 100 for p in progress)
 
 
-def test_full_queue_is_503_and_held_requests_complete(gateway):
+def test_full_queue_is_503_and_held_requests_complete(gateway, admin_key):
     """tiny-t2v takes one request at a time with a queue of one: a third concurrent request is refused."""
     results = {}
 
     def send(name):
-        with httpx.Client(base_url=gateway, timeout=300) as c:
+        with httpx.Client(base_url=gateway, timeout=300, headers={"X-API-Key": admin_key}) as c:
             results[name] = c.post("/api/v1/inference/video-generation", json={**SLOW_VIDEO, "num_inference_steps": 8})
 
     first = threading.Thread(target=send, args=("first",))
@@ -182,7 +183,7 @@ def test_cluster_and_workers_from_ray(client):
     assert node["status"] == "online" and node["gpus"] == [] and "NVML" in node["gpu_reason"]
 
 
-def test_benchmarks_api_and_websocket(gateway, client):
+def test_benchmarks_api_and_websocket(gateway, client, admin_key):
     from websockets.sync.client import connect
 
     bad = client.post("/api/v1/benchmarks", json={"model_name": "tiny-t2v", "prompts": ["x"],
@@ -194,6 +195,8 @@ def test_benchmarks_api_and_websocket(gateway, client):
     benchmark_id = submitted.json()["benchmark_id"]
     kinds = []
     with connect(gateway.replace("http", "ws") + "/api/v1/ws", open_timeout=30) as ws:
+        ws.send(json.dumps({"type": "authenticate", "token": admin_key}))  # the browser way: a first message
+        assert json.loads(ws.recv(timeout=30))["type"] == "authenticated"
         ws.send(json.dumps({"type": "subscribe", "channel": "benchmark_updates", "benchmark_id": benchmark_id}))
         while True:
             message = json.loads(ws.recv(timeout=300))
@@ -213,12 +216,12 @@ def test_benchmarks_api_and_websocket(gateway, client):
     assert client.get("/api/v1/benchmarks/bench_missing").json()["error"]["code"] == "BENCHMARK_NOT_FOUND"
 
 
-def test_official_openai_client(gateway):
+def test_official_openai_client(gateway, admin_key):
     import base64
 
     from openai import OpenAI
 
-    client = OpenAI(base_url=gateway + "/v1", api_key="unused-until-auth")
+    client = OpenAI(base_url=gateway + "/v1", api_key=admin_key)
     assert "tiny-text" in [m.id for m in client.models.list()]
     chat = client.chat.completions.create(model="tiny-text", messages=[{"role": "user", "content": "Hi"}],
                                           max_tokens=5, temperature=0)
@@ -238,9 +241,9 @@ def test_official_openai_client(gateway):
     assert getattr(info.value, "status_code", None) == 404
 
 
-def test_model_download_endpoints(client, tmp_path):
-    source = tmp_path / "checkpoint"
-    source.mkdir()
+def test_model_download_endpoints(client, settings):
+    source = settings.local_model_roots[0] / "checkpoint"
+    source.mkdir(parents=True)
     (source / "model_index.json").write_text("{}")
     (source / "weights.bin").write_bytes(b"\0" * 4096)
     started = client.post("/api/v1/models/download", json={"model_name": "my-ckpt", "source": "local",
@@ -256,13 +259,16 @@ def test_model_download_endpoints(client, tmp_path):
                                                           "location": str(source)})
     assert escape.status_code == 400 and escape.json()["error"]["code"] == "INVALID_PARAMETERS"
     assert client.get("/api/v1/models/download/dl-missing/status").status_code == 404
+    outside = client.post("/api/v1/models/download", json={"model_name": "etc-copy", "source": "local",
+                                                           "location": "/etc"})
+    assert outside.status_code == 400 and "VDB_LOCAL_MODEL_ROOTS" in outside.json()["error"]["message"]
 
 
-def test_concurrent_image_requests_are_batched_with_their_own_seeds(gateway):
+def test_concurrent_image_requests_are_batched_with_their_own_seeds(gateway, admin_key):
     from concurrent.futures import ThreadPoolExecutor
 
     def send(seed):
-        with httpx.Client(base_url=gateway, timeout=300) as c:
+        with httpx.Client(base_url=gateway, timeout=300, headers={"X-API-Key": admin_key}) as c:
             return c.post("/api/v1/inference/image-generation",
                           json={"model": "tiny-t2i", "prompt": f"cat {seed}", "steps": 3, "seed": seed}).json()
 

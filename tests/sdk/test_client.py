@@ -6,8 +6,8 @@ from vid_diffusion_bench.client import VidBenchClient
 from vid_diffusion_bench.exceptions import ModelNotFoundError, ServerOverloadedError, ValidationError
 
 
-def test_client_round_trip(gateway, tmp_path):
-    with VidBenchClient(gateway) as client:
+def test_client_round_trip(gateway, admin_key, tmp_path):
+    with VidBenchClient(gateway, api_key=admin_key) as client:
         text = client.generate_text("tiny-text", "Hello", max_tokens=4, temperature=0)
         assert text["status"] == "completed"
         tokens = list(client.stream_text("tiny-text", "Hello", max_tokens=4, temperature=0))
@@ -21,15 +21,15 @@ def test_client_round_trip(gateway, tmp_path):
         assert client.cluster_status()["workers"]["online"] >= 1
 
 
-def test_client_waits_for_a_benchmark(gateway):
-    with VidBenchClient(gateway) as client:
+def test_client_waits_for_a_benchmark(gateway, admin_key):
+    with VidBenchClient(gateway, api_key=admin_key) as client:
         started = client.start_benchmark("tiny-t2v", ["A cat"], {"num_frames": 4, "num_inference_steps": 2})
         results = client.wait_for_benchmark(started["benchmark_id"], timeout=300)
         assert results["status"] == "completed" and results["results"]["metrics"]["temporal_consistency"] is not None
 
 
-def test_client_raises_typed_errors(gateway):
-    with VidBenchClient(gateway) as client:
+def test_client_raises_typed_errors(gateway, admin_key):
+    with VidBenchClient(gateway, api_key=admin_key) as client:
         with pytest.raises(ModelNotFoundError) as info:
             client.generate_text("nope", "x")
         assert "tiny-text" in info.value.details["available_models"] and info.value.request_id

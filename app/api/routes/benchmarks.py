@@ -8,11 +8,12 @@ from typing import Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from app.api.deps import State
+from app.api.deps import Caller, State, requires
 from app.api.schemas.benchmarks import (BenchmarkCreate, BenchmarkList, BenchmarkStatus, BenchmarkSubmitted,
                                         BenchmarkSummary, Pagination, Progress)
 from app.bench.results import load_result
 from app.bench.spec import BenchmarkSpec, MetricSettings
+from app.errors import PermissionDeniedError
 from app.storage.tables import BenchmarkRow
 
 router = APIRouter(prefix="/benchmarks", tags=["benchmarks"])
@@ -28,8 +29,9 @@ def status_view(row: BenchmarkRow) -> BenchmarkStatus:
         updated_at=row.updated_at, completed_at=row.completed_at)
 
 
-@router.post("", status_code=202, response_model=BenchmarkSubmitted)
-async def start_benchmark(body: BenchmarkCreate, state: State):
+@router.post("", status_code=202, response_model=BenchmarkSubmitted,
+             dependencies=[requires("benchmark.create", "benchmarks")])
+async def start_benchmark(body: BenchmarkCreate, state: State, caller: Caller):
     settings = body.evaluation_settings
     spec = BenchmarkSpec(model_name=body.model_name, prompts=body.prompts, parameters=body.parameters,
                          videos_per_prompt=body.videos_per_prompt, seed=body.seed, device=state.settings.device,
@@ -38,14 +40,14 @@ async def start_benchmark(body: BenchmarkCreate, state: State):
                                                         fvd_reference_dir=settings.fvd_reference_dir),
                          metadata=body.metadata)
     runner = state.get_runner()
-    benchmark_id = runner.submit(spec)  # validates before storing anything
+    benchmark_id = runner.submit(spec, owner=caller.id)  # validates before storing anything
     state.spawn(asyncio.to_thread(runner.run, [benchmark_id]))
     row = state.repo.get(benchmark_id)
     return BenchmarkSubmitted(benchmark_id=row.id, status=row.status, created_at=row.created_at,
                               message="Benchmark submitted")
 
 
-@router.get("", response_model=BenchmarkList)
+@router.get("", response_model=BenchmarkList, dependencies=[requires("benchmark.read", "benchmarks")])
 def list_benchmarks(state: State, page: int = Query(1, ge=1), limit: int = Query(20, ge=1, le=100),
                     status: Literal["submitted", "running", "completed", "failed", "cancelled"] | None = None,
                     model_name: str | None = None, created_after: datetime | None = None,
@@ -63,19 +65,23 @@ def list_benchmarks(state: State, page: int = Query(1, ge=1), limit: int = Query
                                                                      pages=math.ceil(total / limit) if total else 0))
 
 
-@router.get("/{benchmark_id}", response_model=BenchmarkStatus)
+@router.get("/{benchmark_id}", response_model=BenchmarkStatus,
+            dependencies=[requires("benchmark.read", "benchmarks")])
 def get_benchmark(benchmark_id: str, state: State) -> BenchmarkStatus:
     return status_view(state.repo.get(benchmark_id))
 
 
-@router.get("/{benchmark_id}/results")
+@router.get("/{benchmark_id}/results", dependencies=[requires("benchmark.read", "benchmarks")])
 def get_results(benchmark_id: str, state: State, per_video: bool = False) -> dict:
     return load_result(state.repo, benchmark_id).to_dict(per_video=per_video)
 
 
-@router.delete("/{benchmark_id}")
-def cancel_benchmark(benchmark_id: str, state: State):
+@router.delete("/{benchmark_id}", dependencies=[requires("benchmark.create", "benchmarks")])
+def cancel_benchmark(benchmark_id: str, state: State, caller: Caller):
     row = state.repo.get(benchmark_id)
+    if not caller.may_see(row.owner):
+        raise PermissionDeniedError("Only whoever started a benchmark (or an admin) can cancel it",
+                                    {"benchmark_id": benchmark_id})
     if row.status in ("completed", "failed", "cancelled"):
         return JSONResponse({"benchmark_id": row.id, "status": row.status,
                              "message": f"Benchmark already {row.status}"}, status_code=409)

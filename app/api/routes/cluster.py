@@ -5,12 +5,12 @@ from typing import Literal
 from fastapi import APIRouter, Query
 
 from app import __version__
-from app.api.deps import State
+from app.api.deps import State, requires
 
 router = APIRouter(tags=["cluster"])
 
 
-@router.get("/cluster/status")
+@router.get("/cluster/status", dependencies=[requires("analytics.read", "analytics")])
 def cluster_status(state: State) -> dict:
     cluster = state.backend.cluster_state()
     nodes = cluster["nodes"]
@@ -28,7 +28,7 @@ def cluster_status(state: State) -> dict:
     }
 
 
-@router.get("/workers")
+@router.get("/workers", dependencies=[requires("analytics.read", "analytics")])
 def list_workers(state: State, status: Literal["online", "offline"] | None = None, gpu_type: str | None = None,
                  limit: int = Query(50, ge=1, le=100), offset: int = Query(0, ge=0)) -> dict:
     nodes = state.backend.cluster_state()["nodes"]

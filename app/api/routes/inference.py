@@ -6,7 +6,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from app.api.deps import State
+from app.api.deps import Caller, State, requires
 from app.api.dispatch import run_task
 from app.api.routes.tasks import task_response
 from app.api.schemas.inference import (ImageGenerationRequest, TaskResponse, TextGenerationRequest,
@@ -17,10 +17,10 @@ from app.inference import TASK_TYPES, prepare
 router = APIRouter(prefix="/inference", tags=["inference"])
 
 
-async def _submit(request: Request, state, modality: str, body: Any):
+async def _submit(request: Request, state, caller, modality: str, body: Any):
     data = body.model_dump(by_alias=False)
     spec, payload = prepare(modality, data)
-    task = state.tasks.create(TASK_TYPES[modality], spec.name, data)
+    task = state.tasks.create(TASK_TYPES[modality], spec.name, data, owner=caller.id)
     base_url = str(request.base_url)
     if body.run_async:
         state.spawn(_quiet(run_task(state, task.id, modality, spec.name, payload, base_url)))
@@ -36,13 +36,14 @@ async def _quiet(coro):
         pass  # recorded on the task by run_task
 
 
-@router.post("/text-generation", response_model=TaskResponse, responses={202: {"model": TaskResponse}})
-async def text_generation(body: TextGenerationRequest, request: Request, state: State):
+@router.post("/text-generation", response_model=TaskResponse, responses={202: {"model": TaskResponse}},
+             dependencies=[requires("inference.text", "inference")])
+async def text_generation(body: TextGenerationRequest, request: Request, state: State, caller: Caller):
     if not body.stream:
-        return await _submit(request, state, "text", body)
+        return await _submit(request, state, caller, "text", body)
     data = body.model_dump()
     spec, payload = prepare("text", data)
-    task = state.tasks.create(TASK_TYPES["text"], spec.name, data)
+    task = state.tasks.create(TASK_TYPES["text"], spec.name, data, owner=caller.id)
     return StreamingResponse(_sse_tokens(state, task.id, spec.name, payload), media_type="text/event-stream",
                              headers={"X-Task-Id": task.id, "Cache-Control": "no-cache"})
 
@@ -64,16 +65,19 @@ async def _sse_tokens(state, task_id: str, model: str, payload: dict):
         yield f"data: {json.dumps({'error': {'code': error.code, 'message': error.message}})}\n\n"
 
 
-@router.post("/image-generation", response_model=TaskResponse, responses={202: {"model": TaskResponse}})
-async def image_generation(body: ImageGenerationRequest, request: Request, state: State):
-    return await _submit(request, state, "image", body)
+@router.post("/image-generation", response_model=TaskResponse, responses={202: {"model": TaskResponse}},
+             dependencies=[requires("inference.image", "inference")])
+async def image_generation(body: ImageGenerationRequest, request: Request, state: State, caller: Caller):
+    return await _submit(request, state, caller, "image", body)
 
 
-@router.post("/text-to-speech", response_model=TaskResponse, responses={202: {"model": TaskResponse}})
-async def text_to_speech(body: TextToSpeechRequest, request: Request, state: State):
-    return await _submit(request, state, "speech", body)
+@router.post("/text-to-speech", response_model=TaskResponse, responses={202: {"model": TaskResponse}},
+             dependencies=[requires("inference.speech", "inference")])
+async def text_to_speech(body: TextToSpeechRequest, request: Request, state: State, caller: Caller):
+    return await _submit(request, state, caller, "speech", body)
 
 
-@router.post("/video-generation", response_model=TaskResponse, responses={202: {"model": TaskResponse}})
-async def video_generation(body: VideoGenerationRequest, request: Request, state: State):
-    return await _submit(request, state, "video", body)
+@router.post("/video-generation", response_model=TaskResponse, responses={202: {"model": TaskResponse}},
+             dependencies=[requires("inference.video", "inference")])
+async def video_generation(body: VideoGenerationRequest, request: Request, state: State, caller: Caller):
+    return await _submit(request, state, caller, "video", body)

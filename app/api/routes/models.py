@@ -5,7 +5,7 @@ from typing import Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.api.deps import State
+from app.api.deps import State, requires
 from app.catalog import get_catalog
 from app.catalog.spec import ModelSpec
 
@@ -27,7 +27,7 @@ def model_view(spec: ModelSpec, deployed: set[str]) -> dict:
     }
 
 
-@router.get("")
+@router.get("", dependencies=[requires("models.read", "models")])
 def list_models(state: State, type: Literal["video", "image", "text", "speech", "audio"] | None = None,
                 status: Literal["available", "not_deployed"] | None = None,
                 limit: int = Query(50, ge=1, le=100), offset: int = Query(0, ge=0)) -> dict:
@@ -64,22 +64,22 @@ def download_view(row) -> dict:
             "completed_at": row.completed_at}
 
 
-@router.post("/download", status_code=202)
+@router.post("/download", status_code=202, dependencies=[requires("models.write", "models")])
 def start_download(body: DownloadRequest, state: State) -> dict:
     return download_view(state.downloads.start(body.model_name, body.source, body.location))
 
 
-@router.get("/download/{download_id}/status")
+@router.get("/download/{download_id}/status", dependencies=[requires("models.read", "models")])
 def download_status(download_id: str, state: State) -> dict:
     return download_view(state.downloads.get(download_id))
 
 
-@router.get("/{model_name}")
+@router.get("/{model_name}", dependencies=[requires("models.read", "models")])
 def get_model(model_name: str, state: State) -> dict:
     return model_view(get_catalog().get(model_name), set(state.backend.models()))
 
 
-@router.get("/{model_name}/health")
+@router.get("/{model_name}/health", dependencies=[requires("models.read", "models")])
 async def model_health(model_name: str, state: State) -> dict:
     spec = get_catalog().get(model_name)
     if spec.name not in set(state.backend.models()):

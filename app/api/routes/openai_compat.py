@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.api.deps import State
+from app.api.deps import Caller, State, requires
 from app.api.dispatch import run_task
 from app.catalog import get_catalog
 from app.catalog.spec import MAX_PROMPT_CHARS
@@ -79,16 +79,16 @@ def render_chat(messages: list[ChatMessage]) -> str:
     return "\n".join(lines) + "\nassistant:"
 
 
-@router.get("/models")
+@router.get("/models", dependencies=[requires("models.read", "models")])
 def list_models(state: State) -> dict:
     return {"object": "list", "data": [{"id": name, "object": "model", "created": 0, "owned_by": "vid-bench",
                                         "modality": get_catalog().get(name).modality}
                                        for name in sorted(state.backend.models())]}
 
 
-async def _text(state: State, request: _Sampling, prompt: str, chat: bool):
+async def _text(state: State, caller, request: _Sampling, prompt: str, chat: bool):
     spec, payload = prepare("text", request.body(prompt))
-    task = state.tasks.create(TASK_TYPES["text"], spec.name, request.model_dump())
+    task = state.tasks.create(TASK_TYPES["text"], spec.name, request.model_dump(), owner=caller.id)
     created, ident = int(time.time()), f"{'chatcmpl' if chat else 'cmpl'}-{uuid.uuid4().hex[:24]}"
     if request.stream:
         return StreamingResponse(_stream(state, task.id, spec.name, payload, ident, created, chat),
@@ -131,18 +131,18 @@ async def _stream(state, task_id, model, payload, ident, created, chat):
         yield f"data: {json.dumps({'error': {'message': error.message, 'code': error.code}})}\n\n"
 
 
-@router.post("/completions")
-async def completions(body: CompletionRequest, state: State):
-    return await _text(state, body, body.prompt, chat=False)
+@router.post("/completions", dependencies=[requires("inference.text", "inference")])
+async def completions(body: CompletionRequest, state: State, caller: Caller):
+    return await _text(state, caller, body, body.prompt, chat=False)
 
 
-@router.post("/chat/completions")
-async def chat_completions(body: ChatCompletionRequest, state: State):
-    return await _text(state, body, render_chat(body.messages), chat=True)
+@router.post("/chat/completions", dependencies=[requires("inference.text", "inference")])
+async def chat_completions(body: ChatCompletionRequest, state: State, caller: Caller):
+    return await _text(state, caller, body, render_chat(body.messages), chat=True)
 
 
-@router.post("/images/generations")
-async def images(body: ImageRequest, request: Request, state: State) -> dict:
+@router.post("/images/generations", dependencies=[requires("inference.image", "inference")])
+async def images(body: ImageRequest, request: Request, state: State, caller: Caller) -> dict:
     width = height = None
     if body.size:
         try:
@@ -151,7 +151,7 @@ async def images(body: ImageRequest, request: Request, state: State) -> dict:
             raise ValidationError("size must look like WIDTHxHEIGHT", {"size": body.size}) from None
     spec, payload = prepare("image", {"model": body.model, "prompt": body.prompt, "width": width, "height": height,
                                       "num_images": body.n, "seed": None})
-    task = state.tasks.create(TASK_TYPES["image"], spec.name, body.model_dump())
+    task = state.tasks.create(TASK_TYPES["image"], spec.name, body.model_dump(), owner=caller.id)
     await run_task(state, task.id, "image", spec.name, payload, str(request.base_url))
     images = state.tasks.get(task.id).result["images"]
     if body.response_format == "b64_json":
@@ -162,11 +162,12 @@ async def images(body: ImageRequest, request: Request, state: State) -> dict:
     return {"created": int(time.time()), "data": data}
 
 
-@router.post("/audio/speech")
-async def speech(body: SpeechRequest, state: State) -> Response:
+@router.post("/audio/speech", dependencies=[requires("inference.speech", "inference")], response_class=Response,
+             responses={200: {"content": {"audio/wav": {}}}})
+async def speech(body: SpeechRequest, state: State, caller: Caller) -> Response:
     spec, payload = prepare("speech", {"model": body.model, "text": body.input, "voice": body.voice,
                                        "speed": body.speed, "seed": None})
-    task = state.tasks.create(TASK_TYPES["speech"], spec.name, body.model_dump())
+    task = state.tasks.create(TASK_TYPES["speech"], spec.name, body.model_dump(), owner=caller.id)
     await run_task(state, task.id, "speech", spec.name, payload, "")
     artifact_id = state.tasks.get(task.id).result["audio_url"].rsplit("/", 1)[-1]
     return Response(Path(state.tasks.artifact(artifact_id).path).read_bytes(), media_type="audio/wav")

@@ -1,0 +1,114 @@
+"""Tiered rate limits, endpoint-group limits and concurrency slots, counted by the `limits` library.
+
+Every request of a credential is counted against its tier (per minute and per
+hour) and, when its route belongs to a configured endpoint group, against that
+group's limit and burst. Counters use moving windows, so a burst can never get
+more than the quota of any window, and live in the storage named by
+``VDB_RATE_LIMIT_STORAGE``: in memory for one ingress replica, Redis for several.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from limits import RateLimitItem, RateLimitItemPerHour, RateLimitItemPerMinute, RateLimitItemPerSecond
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+
+from app.config import Settings
+from app.errors import RateLimitExceededError, ValidationError
+from app.security.auth import Principal
+
+NAMESPACE = "vdb"
+
+
+@dataclass(frozen=True)
+class Window:
+    """One limit as the client sees it in the X-RateLimit-* headers."""
+
+    limit: int
+    remaining: int
+    reset: float  # epoch seconds when the oldest counted request leaves the window
+    window_s: int
+    scope: str
+
+    def headers(self) -> dict[str, str]:
+        return {"X-RateLimit-Limit": str(self.limit), "X-RateLimit-Remaining": str(self.remaining),
+                "X-RateLimit-Reset": str(math.ceil(self.reset)), "X-RateLimit-Window": str(self.window_s)}
+
+    def exceeded(self) -> RateLimitExceededError:
+        retry_after = max(1, math.ceil(self.reset - time.time()))
+        reset_at = datetime.fromtimestamp(math.ceil(self.reset), timezone.utc).isoformat()
+        error = RateLimitExceededError(self.limit, self.remaining, reset_at, retry_after, self.window_s, self.scope)
+        error.window = self
+        return error
+
+
+class RateLimiter:
+    def __init__(self, settings: Settings):
+        try:
+            self.storage = storage_from_string(settings.rate_limit_storage)
+        except Exception as error:  # noqa: BLE001 - limits raises several types for bad URIs
+            raise ValidationError(f"VDB_RATE_LIMIT_STORAGE is not usable: {error}",
+                                  {"rate_limit_storage": settings.rate_limit_storage}) from None
+        self.strategy = MovingWindowRateLimiter(self.storage)
+        self.tiers = settings.rate_limit_tiers
+        self.groups = settings.rate_limit_groups
+        self.login_item = RateLimitItemPerMinute(settings.login_attempts_per_minute)
+        self.slot_ttl_s = settings.concurrency_slot_ttl_s
+
+    def _limits(self, principal: Principal, group: str | None) -> list[tuple[RateLimitItem, tuple[str, ...], str]]:
+        tier = self.tiers.get(principal.tier) or self.tiers["free"]
+        limits = [(RateLimitItemPerMinute(tier.per_minute), (NAMESPACE, principal.id, "tier"), f"tier:{principal.tier}"),
+                  (RateLimitItemPerHour(tier.per_hour), (NAMESPACE, principal.id, "tier"), f"tier:{principal.tier}")]
+        spec = self.groups.get(group) if group else None
+        if spec is not None:
+            ids = (NAMESPACE, principal.id, "group", group)
+            limits.append((RateLimitItemPerSecond(spec.limit, spec.window_s), ids, f"group:{group}"))
+            limits.append((RateLimitItemPerMinute(spec.burst), ids + ("burst",), f"group:{group}:burst"))
+        return limits
+
+    def _window(self, item: RateLimitItem, ids: tuple[str, ...], label: str) -> Window:
+        stats = self.strategy.get_window_stats(item, *ids)
+        return Window(limit=item.amount, remaining=max(0, stats.remaining), reset=stats.reset_time,
+                      window_s=item.get_expiry(), scope=label)
+
+    def hit(self, principal: Principal, group: str | None) -> Window:
+        """Count one request; the tightest window for the headers, or RateLimitExceededError."""
+        limits = self._limits(principal, group)
+        for item, ids, label in limits:  # refuse without spending any counter when one is already full
+            if not self.strategy.test(item, *ids):
+                raise self._window(item, ids, label).exceeded()
+        for item, ids, label in limits:  # hit is atomic per counter: no window ever admits more than its quota
+            if not self.strategy.hit(item, *ids):
+                raise self._window(item, ids, label).exceeded()
+        return min((self._window(*limit) for limit in limits), key=lambda w: (w.remaining, -w.window_s))
+
+    def hit_login(self, address: str) -> Window:
+        ids = (NAMESPACE, "login", address)
+        if not self.strategy.hit(self.login_item, *ids):
+            raise self._window(self.login_item, ids, "login").exceeded()
+        return self._window(self.login_item, ids, "login")
+
+    # -- concurrency ------------------------------------------------------------------------------
+    def _slot_key(self, principal_id: str) -> str:
+        return f"{NAMESPACE}/concurrent/{principal_id}"
+
+    def acquire_slot(self, principal: Principal) -> str:
+        """Take one of the tier's concurrent slots (released by the middleware when the response ends)."""
+        limit = (self.tiers.get(principal.tier) or self.tiers["free"]).concurrent
+        key = self._slot_key(principal.id)
+        in_flight = self.storage.incr(key, self.slot_ttl_s, 1)
+        if in_flight > limit:
+            self.storage.incr(key, self.slot_ttl_s, -1)
+            raise Window(limit=limit, remaining=0, reset=time.time() + 1, window_s=0,
+                         scope=f"tier:{principal.tier}:concurrent").exceeded()
+        return key
+
+    def release_slot(self, key: str) -> None:
+        left = self.storage.incr(key, self.slot_ttl_s, -1)
+        if left < 0:  # the counter expired while requests were in flight: never go below zero
+            self.storage.incr(key, self.slot_ttl_s, -left)

@@ -1,0 +1,117 @@
+"""Rate limits and concurrency slots, on memory storage and on the machine's Redis."""
+
+import socket
+import uuid
+
+import pytest
+
+from app.config import GroupLimits, Settings, TierLimits
+from app.errors import RateLimitExceededError
+from app.security.auth import Principal
+from app.security.ratelimit import RateLimiter
+
+REDIS_URL = "redis://localhost:6379"
+
+
+def _redis_up() -> bool:
+    try:
+        with socket.create_connection(("localhost", 6379), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(params=["memory", "redis"])
+def storage(request) -> str:
+    if request.param == "redis":
+        if not _redis_up():
+            pytest.skip("Redis is not running on localhost:6379")
+        return REDIS_URL
+    return "memory://"
+
+
+def _limiter(tmp_path, storage, **limits) -> RateLimiter:
+    tiers = {"free": TierLimits(per_minute=5, per_hour=8, concurrent=2),
+             "pro": TierLimits(per_minute=50, per_hour=500, concurrent=10)}
+    groups = {"benchmarks": GroupLimits(limit=6, window_s=3600, burst=3)}
+    return RateLimiter(Settings(data_dir=tmp_path, rate_limit_storage=storage, rate_limit_tiers=tiers,
+                                rate_limit_groups=groups, **limits))
+
+
+def _who(tier="free") -> Principal:
+    return Principal(id=f"key_{uuid.uuid4().hex[:12]}", kind="api_key", name="t", scopes=("admin",), tier=tier)
+
+
+def _count_allowed(limiter, principal, group, attempts):
+    allowed, refusals = 0, []
+    for _ in range(attempts):
+        try:
+            limiter.hit(principal, group)
+            allowed += 1
+        except RateLimitExceededError as error:
+            refusals.append(error)
+    return allowed, refusals
+
+
+def test_tier_quota_is_exact_and_refusals_say_when_to_retry(tmp_path, storage):
+    limiter = _limiter(tmp_path, storage)
+    principal = _who()
+    first = limiter.hit(principal, None)
+    assert (first.limit, first.remaining, first.window_s) == (5, 4, 60)
+    allowed, refusals = _count_allowed(limiter, principal, None, 10)
+    assert allowed == 4 and len(refusals) == 10 - 4
+    details = refusals[0].details
+    assert details["limit"] == 5 and details["remaining"] == 0 and 1 <= details["retry_after"] <= 60
+    assert details["reset_at"].endswith("+00:00") and refusals[0].http_status == 429
+    assert _count_allowed(limiter, _who(), None, 3)[0] == 3  # another key has its own counters
+
+
+def test_group_burst_applies_on_top_of_the_tier(tmp_path, storage):
+    limiter = _limiter(tmp_path, storage)
+    principal = _who("pro")
+    allowed, refusals = _count_allowed(limiter, principal, "benchmarks", 5)
+    assert allowed == 3 and refusals[0].details["scope"] == "group:benchmarks:burst"
+    assert limiter.hit(principal, "models").limit == 50  # another group only meets the tier's limits
+
+
+def test_refused_requests_spend_no_quota(tmp_path, storage):
+    limiter = _limiter(tmp_path, storage)
+    principal = _who("pro")
+    _count_allowed(limiter, principal, "benchmarks", 10)  # 3 allowed, 7 refused by the burst
+    window = limiter.hit(principal, None)  # the tier counted only the 3 that were let through
+    assert window.remaining == 50 - 4
+
+
+def test_concurrency_slots(tmp_path, storage):
+    limiter = _limiter(tmp_path, storage)
+    principal = _who()
+    slots = [limiter.acquire_slot(principal), limiter.acquire_slot(principal)]
+    with pytest.raises(RateLimitExceededError) as info:
+        limiter.acquire_slot(principal)
+    assert info.value.details["scope"] == "tier:free:concurrent" and info.value.details["limit"] == 2
+    limiter.release_slot(slots.pop())
+    slots.append(limiter.acquire_slot(principal))  # a released slot can be taken again
+    for slot in slots:
+        limiter.release_slot(slot)
+    limiter.release_slot(slots[0])  # a stray release never pushes the counter below zero
+    assert [limiter.acquire_slot(principal) for _ in range(2)]
+    with pytest.raises(RateLimitExceededError):
+        limiter.acquire_slot(principal)
+
+
+def test_login_attempts_are_limited_per_address(tmp_path, storage):
+    limiter = _limiter(tmp_path, storage, login_attempts_per_minute=3)
+    address = f"10.0.0.{uuid.uuid4().int % 250}-{uuid.uuid4().hex[:6]}"
+    for _ in range(3):
+        limiter.hit_login(address)
+    with pytest.raises(RateLimitExceededError):
+        limiter.hit_login(address)
+    limiter.hit_login(address + "-other")
+
+
+def test_unusable_storage_is_a_clear_error(tmp_path):
+    from app.errors import ValidationError
+
+    with pytest.raises(ValidationError) as info:
+        RateLimiter(Settings(data_dir=tmp_path, rate_limit_storage="nosuch://x"))
+    assert "VDB_RATE_LIMIT_STORAGE" in info.value.message
