@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -72,7 +72,8 @@ class Settings(BaseSettings):
     jwt_ttl_s: int = Field(default=3600, ge=60, le=7 * 24 * 3600, description="Lifetime of a login token.")
     rate_limit_storage: str = Field(
         default="memory://", description="`limits` storage URI; redis://host:6379 shares counters between replicas.")
-    rate_limit_tiers: dict[str, TierLimits] = Field(default_factory=lambda: dict(DEFAULT_TIERS))
+    rate_limit_tiers: dict[str, TierLimits] = Field(default_factory=lambda: dict(DEFAULT_TIERS),
+                                                    description="Limits of the tiers free, pro and enterprise.")
     rate_limit_groups: dict[str, GroupLimits] = Field(default_factory=lambda: dict(DEFAULT_GROUPS))
     login_attempts_per_minute: int = Field(default=10, ge=1, description="Logins per client address and minute.")
     concurrency_slot_ttl_s: int = Field(
@@ -96,6 +97,13 @@ class Settings(BaseSettings):
     @property
     def videos_dir(self) -> Path:
         return self.data_dir / "videos"
+
+    @field_validator("rate_limit_tiers")
+    @classmethod
+    def _three_tiers(cls, tiers: dict[str, TierLimits]) -> dict[str, TierLimits]:
+        if list(tiers) != list(DEFAULT_TIERS):
+            raise ValueError(f"rate_limit_tiers must configure exactly {list(DEFAULT_TIERS)}, in that order")
+        return tiers
 
     def portable(self) -> dict:
         """These settings as JSON for another process (a Ray actor or replica), secrets included."""

@@ -20,13 +20,25 @@ from typing import Literal
 
 from sqlalchemy import update
 
-from app.errors import DownloadNotFoundError, ValidationError
+from app.errors import DownloadNotFoundError, PermissionDeniedError, ValidationError, VidBenchError
+
+
+class DownloadConflictError(VidBenchError):
+    code = "DOWNLOAD_TARGET_EXISTS"
+    http_status = 409
+
+
+class LocalSourceNotFoundError(VidBenchError):
+    code = "LOCAL_SOURCE_NOT_FOUND"
+    http_status = 404
 from app.storage.repository import BenchmarkRepository
 from app.storage.tables import DownloadRow, utcnow
 
 Source = Literal["huggingface", "local", "http"]
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
-REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
+REPO_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?$"  # 'gpt2' or 'owner/name'
+REPO_ID = re.compile(REPO_ID_PATTERN)
+URL_PATTERN = r"^https?://[^\s/]+\S*$"
 
 
 def safe_target(models_dir: Path, name: str) -> Path:
@@ -57,22 +69,24 @@ class DownloadManager:
         """A local source must lie inside one of the configured roots: the API cannot copy arbitrary server files."""
         path = Path(location).expanduser().resolve()
         if not any(path == root or root in path.parents for root in self.local_roots):
-            raise ValidationError("local sources must lie under VDB_LOCAL_MODEL_ROOTS",
-                                  {"location": location, "allowed_roots": [str(r) for r in self.local_roots]})
+            raise PermissionDeniedError("local sources must lie under VDB_LOCAL_MODEL_ROOTS",
+                                        {"location": location, "allowed_roots": [str(r) for r in self.local_roots]})
         if not path.exists():
-            raise ValidationError(f"local path {location} does not exist", {"location": location})
+            raise LocalSourceNotFoundError(f"local path {location} does not exist", {"location": location})
 
     def start(self, model_name: str, source: Source, location: str | None) -> DownloadRow:
-        target = safe_target(self.models_dir, model_name)
+        """``model_name`` may be a Hub repo id ('owner/name'): it then lands in 'owner--name'."""
+        target = safe_target(self.models_dir, model_name.replace("/", "--"))
         location = location or model_name
         if source == "huggingface" and not REPO_ID.match(location):
             raise ValidationError("a Hugging Face source needs a repo id like 'owner/name'", {"location": location})
         if source == "local":
             self._check_local(location)
-        if source == "http" and not re.match(r"^https?://", location):
+        if source == "http" and not re.match(URL_PATTERN, location):
             raise ValidationError("an http source needs an http:// or https:// URL", {"location": location})
         if target.exists():
-            raise ValidationError(f"{target} already exists; choose another model_name", {"model_name": model_name})
+            raise DownloadConflictError(f"{target.name} already exists; choose another model_name",
+                                        {"model_name": model_name})
         row = DownloadRow(id=f"dl-{uuid.uuid4().hex[:16]}", model_name=model_name, source=source, location=location,
                           target=str(target), status="downloading", downloaded_bytes=0)
         with self.repo.session() as s, s.begin():

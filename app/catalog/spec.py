@@ -7,6 +7,8 @@ message before any weights are loaded.
 
 from __future__ import annotations
 
+import re
+
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -213,8 +215,12 @@ def check_ranges(spec: ModelSpec, values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+PROMPT_PATTERN = r"[^ \t\n\r\f\v]"
+"""A prompt holds at least one character that is not ASCII whitespace (same rule in the OpenAPI schema)."""
+
+
 def validate_prompt(prompt: Any) -> str:
-    if not isinstance(prompt, str) or not prompt.strip():
+    if not isinstance(prompt, str) or not re.search(PROMPT_PATTERN, prompt):
         raise InvalidPromptError("Prompt must be a non-empty string", {"prompt": prompt})
     if len(prompt) > MAX_PROMPT_CHARS:
         raise InvalidPromptError(

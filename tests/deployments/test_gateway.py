@@ -257,11 +257,14 @@ def test_model_download_endpoints(client, settings):
     assert status["status"] == "completed" and status["progress"] == 100.0 and status["total_bytes"] == 4098
     escape = client.post("/api/v1/models/download", json={"model_name": "../../etc", "source": "local",
                                                           "location": str(source)})
-    assert escape.status_code == 400 and escape.json()["error"]["code"] == "INVALID_PARAMETERS"
+    assert escape.status_code == 422 and escape.json()["error"]["code"] == "INVALID_PARAMETERS"
     assert client.get("/api/v1/models/download/dl-missing/status").status_code == 404
     outside = client.post("/api/v1/models/download", json={"model_name": "etc-copy", "source": "local",
                                                            "location": "/etc"})
-    assert outside.status_code == 400 and "VDB_LOCAL_MODEL_ROOTS" in outside.json()["error"]["message"]
+    assert outside.status_code == 403 and "VDB_LOCAL_MODEL_ROOTS" in outside.json()["error"]["message"]
+    again = client.post("/api/v1/models/download", json={"model_name": "my-ckpt", "source": "local",
+                                                         "location": str(source)})
+    assert again.status_code == 409 and again.json()["error"]["code"] == "DOWNLOAD_TARGET_EXISTS"
 
 
 def test_concurrent_image_requests_are_batched_with_their_own_seeds(gateway, admin_key):

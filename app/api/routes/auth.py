@@ -27,11 +27,7 @@ def key_view(row: ApiKeyRow) -> ApiKeyView:
 
 @router.post("/api-keys", status_code=201, response_model=ApiKeyCreated, dependencies=[requires("admin", "auth")])
 def create_api_key(body: ApiKeyCreate, state: State, caller: Caller) -> ApiKeyCreated:
-    if body.expires_at is not None and body.expires_in_days is not None:
-        raise ValidationError("Give expires_at or expires_in_days, not both", {})
-    expires_at = body.expires_at
-    if body.expires_in_days is not None:
-        expires_at = utcnow() + timedelta(days=body.expires_in_days)
+    expires_at = utcnow() + timedelta(days=body.expires_in_days) if body.expires_in_days else None
     row, key = state.auth.keys.create(body.name, body.permissions, body.tier, expires_at, created_by=caller.id)
     return ApiKeyCreated(**key_view(row).model_dump(), key=key)
 

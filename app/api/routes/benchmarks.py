@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import re
 from datetime import datetime
 from typing import Literal
 
@@ -13,10 +14,19 @@ from app.api.schemas.benchmarks import (BenchmarkCreate, BenchmarkList, Benchmar
                                         BenchmarkSummary, Pagination, Progress)
 from app.bench.results import load_result
 from app.bench.spec import BenchmarkSpec, MetricSettings
-from app.errors import PermissionDeniedError
+from app.errors import PermissionDeniedError, ValidationError
 from app.storage.tables import BenchmarkRow
 
 router = APIRouter(prefix="/benchmarks", tags=["benchmarks"])
+RFC3339 = r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
+
+
+def parse_date_time(value: str) -> datetime:
+    """An RFC 3339 date-time (a leap second counts as :59); a well-formed but impossible date is a 400."""
+    try:
+        return datetime.fromisoformat(re.sub(r"(T\d{2}:\d{2}):60", r"\1:59", value.replace("z", "Z").replace("t", "T")))
+    except ValueError:
+        raise ValidationError(f"created_after is not a real date-time: {value}", {"created_after": value}) from None
 
 
 def status_view(row: BenchmarkRow) -> BenchmarkStatus:
@@ -50,9 +60,12 @@ async def start_benchmark(body: BenchmarkCreate, state: State, caller: Caller):
 @router.get("", response_model=BenchmarkList, dependencies=[requires("benchmark.read", "benchmarks")])
 def list_benchmarks(state: State, page: int = Query(1, ge=1), limit: int = Query(20, ge=1, le=100),
                     status: Literal["submitted", "running", "completed", "failed", "cancelled"] | None = None,
-                    model_name: str | None = None, created_after: datetime | None = None,
+                    model_name: str | None = Query(None, max_length=200),
+                    created_after: str | None = Query(None, pattern=RFC3339, description="RFC 3339 date-time",
+                                                      json_schema_extra={"format": "date-time"}),
                     sort: Literal["created_at", "-created_at", "status", "-status"] = "-created_at") -> BenchmarkList:
-    rows, total = state.repo.list(status=status, model_name=model_name, created_after=created_after, sort=sort,
+    after = parse_date_time(created_after) if created_after else None
+    rows, total = state.repo.list(status=status, model_name=model_name, created_after=after, sort=sort,
                                   page=page, limit=limit)
     summaries = []
     for row in rows:

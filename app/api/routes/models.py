@@ -3,10 +3,13 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
+
+from app.api.schemas.base import RequestBody
 
 from app.api.deps import State, requires
 from app.catalog import get_catalog
+from app.catalog.downloads import REPO_ID_PATTERN, URL_PATTERN
 from app.catalog.spec import ModelSpec
 
 router = APIRouter(prefix="/models", tags=["models"])
@@ -39,15 +42,31 @@ def list_models(state: State, type: Literal["video", "image", "text", "speech", 
     return {"models": views[offset:offset + limit], "total": len(views), "limit": limit, "offset": offset}
 
 
-class DownloadRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+class _Download(RequestBody):
 
-    model_name: str = Field(min_length=1, max_length=100, description="Name of the directory the model lands in.")
-    source: Literal["huggingface", "local", "http"] = "huggingface"
-    location: str | None = Field(default=None, max_length=2000,
-                                 description="Repo id, local path or URL; default: model_name (a repo id).")
+    model_name: str = Field(min_length=1, max_length=100, pattern=REPO_ID_PATTERN,
+                            description="Model identifier or Hub repo id; names the directory it lands in.")
     priority: Literal["low", "normal", "high"] = "normal"
     auto_assign: bool = False
+
+
+class HubDownload(_Download):
+    source: Literal["huggingface"] = "huggingface"
+    location: str | None = Field(default=None, max_length=200, pattern=REPO_ID_PATTERN,
+                                 description="Hub repo id; default: model_name.")
+
+
+class LocalDownload(_Download):
+    source: Literal["local"]
+    location: str = Field(min_length=1, max_length=2000, description="A path under VDB_LOCAL_MODEL_ROOTS.")
+
+
+class HttpDownload(_Download):
+    source: Literal["http"]
+    location: str = Field(max_length=2000, pattern=URL_PATTERN, description="An http(s) URL of one file.")
+
+
+DownloadRequest = HubDownload | LocalDownload | HttpDownload
 
 
 def download_view(row) -> dict:

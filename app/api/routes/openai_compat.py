@@ -13,22 +13,24 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.api.schemas.base import RequestBody
+
 from app.api.deps import Caller, State, requires
 from app.api.dispatch import run_task
 from app.catalog import get_catalog
-from app.catalog.spec import MAX_PROMPT_CHARS
+from app.catalog.spec import MAX_PROMPT_CHARS, PROMPT_PATTERN
 from app.errors import ValidationError, VidBenchError
 from app.inference import TASK_TYPES, prepare
 
 router = APIRouter(prefix="/v1", tags=["openai"])
 
 
-class ChatMessage(BaseModel):
+class ChatMessage(RequestBody):
     role: Literal["system", "user", "assistant"]
     content: str = Field(max_length=MAX_PROMPT_CHARS)
 
 
-class _Sampling(BaseModel):
+class _Sampling(RequestBody):
     model_config = ConfigDict(extra="ignore")
 
     model: str
@@ -46,28 +48,28 @@ class _Sampling(BaseModel):
 
 
 class CompletionRequest(_Sampling):
-    prompt: str = Field(min_length=1, max_length=MAX_PROMPT_CHARS)
+    prompt: str = Field(min_length=1, max_length=MAX_PROMPT_CHARS, pattern=PROMPT_PATTERN)
 
 
 class ChatCompletionRequest(_Sampling):
     messages: list[ChatMessage] = Field(min_length=1, max_length=100)
 
 
-class ImageRequest(BaseModel):
+class ImageRequest(RequestBody):
     model_config = ConfigDict(extra="ignore")
 
     model: str
-    prompt: str = Field(min_length=1, max_length=MAX_PROMPT_CHARS)
+    prompt: str = Field(min_length=1, max_length=MAX_PROMPT_CHARS, pattern=PROMPT_PATTERN)
     n: int = Field(default=1, ge=1, le=4)
     size: str | None = None
     response_format: Literal["url", "b64_json"] = "url"
 
 
-class SpeechRequest(BaseModel):
+class SpeechRequest(RequestBody):
     model_config = ConfigDict(extra="ignore")
 
     model: str
-    input: str = Field(min_length=1, max_length=MAX_PROMPT_CHARS)
+    input: str = Field(min_length=1, max_length=MAX_PROMPT_CHARS, pattern=PROMPT_PATTERN)
     voice: str | None = None
     response_format: Literal["wav"] = "wav"
     speed: float | None = Field(default=None, gt=0.0, le=4.0)

@@ -4,17 +4,25 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from app.api.schemas.base import RequestBody
+
+from app.security.scopes import SCOPES, TIERS
+
+Scope = Literal[tuple(SCOPES)]  # the schema lists every permission, so a typo is refused up front
+Tier = Literal[TIERS]
 
 
-class ApiKeyCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ApiKeyCreate(RequestBody):
 
     name: str = Field(min_length=1, max_length=100, description="What the key is for, shown in listings.")
-    permissions: list[str] = Field(min_length=1, max_length=20, description="Scopes, e.g. models.read.")
-    tier: str = Field(default="free", max_length=20, description="Rate-limit tier: free, pro or enterprise.")
-    expires_at: datetime | None = Field(default=None, description="When the key stops working (UTC).")
-    expires_in_days: int | None = Field(default=None, ge=1, le=3650, description="Alternative to expires_at.")
+    permissions: list[Scope] = Field(min_length=1, max_length=20, description="Scopes, e.g. models.read.")
+    tier: Tier = Field(default="free", description="Rate-limit tier.")
+    expires_in_days: int | None = Field(default=None, ge=1, le=3650,
+                                        description="Days until the key stops working; none: until revoked.")
 
 
 class ApiKeyView(BaseModel):
@@ -39,8 +47,7 @@ class ApiKeyList(BaseModel):
     total: int
 
 
-class LoginRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class LoginRequest(RequestBody):
 
     username: str = Field(min_length=1, max_length=200)
     password: str = Field(min_length=1, max_length=1024)
@@ -55,13 +62,12 @@ class TokenResponse(BaseModel):
     scope: str
 
 
-class UserCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class UserCreate(RequestBody):
 
     username: str = Field(min_length=1, max_length=200)
     password: str = Field(min_length=12, max_length=1024)
-    permissions: list[str] = Field(min_length=1, max_length=20)
-    tier: str = Field(default="free", max_length=20)
+    permissions: list[Scope] = Field(min_length=1, max_length=20)
+    tier: Tier = "free"
 
 
 class UserView(BaseModel):

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
+
+from app.api.schemas.base import RequestBody
 
 from app.bench.spec import MAX_PROMPTS
-from app.catalog.spec import MAX_PROMPT_CHARS
+from app.catalog.spec import MAX_PROMPT_CHARS, PROMPT_PATTERN
 
 
-class EvaluationSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class EvaluationSettings(RequestBody):
 
     compute_metrics: bool = True
     metrics: list[str] | None = None
@@ -21,11 +22,11 @@ class EvaluationSettings(BaseModel):
     fvd_reference_dir: str | None = None
 
 
-class BenchmarkCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+class BenchmarkCreate(RequestBody):
 
     model_name: str = Field(min_length=1, max_length=200)
-    prompts: list[str] = Field(min_length=1, max_length=MAX_PROMPTS)
+    prompts: list[Annotated[str, Field(min_length=1, max_length=MAX_PROMPT_CHARS, pattern=PROMPT_PATTERN)]] = Field(
+        min_length=1, max_length=MAX_PROMPTS)
     parameters: dict[str, Any] = Field(default_factory=dict)
     evaluation_settings: EvaluationSettings = Field(default_factory=EvaluationSettings)
     videos_per_prompt: int = Field(default=1, ge=1, le=100)

@@ -7,11 +7,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.catalog.spec import MAX_PROMPT_CHARS
+from app.api.schemas.base import RequestBody
+
+from app.catalog.spec import MAX_PROMPT_CHARS, PROMPT_PATTERN
 
 
-class _Request(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, protected_namespaces=())
+class _Request(RequestBody):
+    model_config = ConfigDict(populate_by_name=True)
 
     model: str = Field(min_length=1, max_length=200)
     seed: int | None = Field(default=None, ge=0, le=2**32 - 1)
@@ -20,7 +22,7 @@ class _Request(BaseModel):
 
 
 class TextGenerationRequest(_Request):
-    prompt: str = Field(min_length=1, max_length=MAX_PROMPT_CHARS)
+    prompt: str = Field(min_length=1, max_length=MAX_PROMPT_CHARS, pattern=PROMPT_PATTERN)
     max_tokens: int | None = Field(default=None, ge=1, le=32768)
     temperature: float | None = Field(default=None, ge=0.0, le=2.0)
     top_p: float | None = Field(default=None, ge=0.0, le=1.0)
@@ -30,7 +32,7 @@ class TextGenerationRequest(_Request):
 
 
 class ImageGenerationRequest(_Request):
-    prompt: str = Field(min_length=1, max_length=MAX_PROMPT_CHARS)
+    prompt: str = Field(min_length=1, max_length=MAX_PROMPT_CHARS, pattern=PROMPT_PATTERN)
     negative_prompt: str | None = Field(default=None, max_length=MAX_PROMPT_CHARS)
     width: int | None = Field(default=None, ge=8, le=4096)
     height: int | None = Field(default=None, ge=8, le=4096)
@@ -40,7 +42,7 @@ class ImageGenerationRequest(_Request):
 
 
 class TextToSpeechRequest(_Request):
-    text: str = Field(min_length=1, max_length=MAX_PROMPT_CHARS)
+    text: str = Field(min_length=1, max_length=MAX_PROMPT_CHARS, pattern=PROMPT_PATTERN)
     voice: str | None = Field(default=None, max_length=100)
     language: str | None = Field(default=None, max_length=20)
     speed: float | None = Field(default=None, gt=0.0, le=4.0)
@@ -48,7 +50,7 @@ class TextToSpeechRequest(_Request):
 
 
 class VideoGenerationRequest(_Request):
-    prompt: str = Field(min_length=1, max_length=MAX_PROMPT_CHARS)
+    prompt: str = Field(min_length=1, max_length=MAX_PROMPT_CHARS, pattern=PROMPT_PATTERN)
     num_frames: int | None = Field(default=None, ge=1, le=1024)
     fps: int | None = Field(default=None, ge=1, le=120)
     num_inference_steps: int | None = Field(default=None, ge=1, le=500)

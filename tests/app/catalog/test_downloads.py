@@ -6,8 +6,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from app.catalog.downloads import DownloadManager, safe_target
-from app.errors import ValidationError
+from app.catalog.downloads import DownloadConflictError, DownloadManager, LocalSourceNotFoundError, safe_target
+from app.errors import PermissionDeniedError, ValidationError
 from app.storage.repository import BenchmarkRepository
 
 PAYLOAD = bytes(range(256)) * 4096  # 1 MiB
@@ -15,7 +15,9 @@ PAYLOAD = bytes(range(256)) * 4096  # 1 MiB
 
 @pytest.fixture
 def manager(tmp_path):
-    return DownloadManager(BenchmarkRepository(f"sqlite:///{tmp_path / 'db.sqlite3'}"), tmp_path / "models")
+    (tmp_path / "imports").mkdir()
+    return DownloadManager(BenchmarkRepository(f"sqlite:///{tmp_path / 'db.sqlite3'}"), tmp_path / "models",
+                           local_roots=[tmp_path / "imports"])
 
 
 @pytest.fixture
@@ -64,30 +66,48 @@ def test_failed_download_leaves_nothing(manager, http_server):
 
 
 def test_local_copy(manager, tmp_path):
-    source = tmp_path / "src"
+    source = tmp_path / "imports" / "src"
     (source / "unet").mkdir(parents=True)
     (source / "unet" / "w.bin").write_bytes(b"x" * 1000)
     (source / "model_index.json").write_text("{}")
     row = _wait(manager, manager.start("copied", "local", str(source)).id)
     assert row.status == "completed" and row.downloaded_bytes == row.total_bytes == 1002
     assert (manager.models_dir / "downloads" / "copied" / "unet" / "w.bin").exists()
+    with pytest.raises(DownloadConflictError):  # an existing model is never overwritten
+        manager.start("copied", "local", str(source))
+
+
+def test_local_sources_must_lie_under_the_configured_roots(manager, tmp_path):
+    (tmp_path / "elsewhere").mkdir()
+    for outside in ("/etc", str(tmp_path / "elsewhere"), str(tmp_path / "imports" / ".." / "elsewhere")):
+        with pytest.raises(PermissionDeniedError):
+            manager.start("copy", "local", outside)
+    with pytest.raises(LocalSourceNotFoundError):
+        manager.start("copy", "local", str(tmp_path / "imports" / "missing"))
+    assert not (manager.models_dir / "downloads" / "copy").exists()
 
 
 def test_hub_unreachable_is_a_failed_download_with_the_reason(manager):
     row = _wait(manager, manager.start("tiny", "huggingface", "someone/some-model").id)
     assert row.status == "failed" and row.error
+    by_repo_id = _wait(manager, manager.start("someone/other-model", "huggingface", None).id)
+    assert by_repo_id.location == "someone/other-model" and by_repo_id.target.endswith("someone--other-model")
 
 
 @pytest.mark.parametrize("name", ["../escape", "a/b", "..", "/abs", "", "x" * 101, "ok name"])
-def test_names_that_could_escape_are_refused(manager, tmp_path, name):
+def test_names_that_could_escape_are_refused(tmp_path, name):
     with pytest.raises(ValidationError):
         safe_target(tmp_path, name)
+
+
+@pytest.mark.parametrize("name", ["../escape", "..", "/abs", "", "x" * 101, "ok name"])
+def test_downloads_with_escaping_names_are_refused(manager, tmp_path, name):
     with pytest.raises(ValidationError):
-        manager.start(name, "local", str(tmp_path))
+        manager.start(name, "local", str(tmp_path / "imports"))
 
 
 @pytest.mark.parametrize("source, location", [("huggingface", "not a repo"), ("http", "ftp://x/y"),
-                                              ("local", "/does/not/exist")])
+                                              ("http", "http://")])
 def test_bad_locations_are_refused(manager, source, location):
     with pytest.raises(ValidationError):
         manager.start("fine-name", source, location)
