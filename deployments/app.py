@@ -39,6 +39,11 @@ def build_app(args: dict[str, Any] | None = None):
     args = args or {}
     settings = Settings(**{**get_settings().portable(), **args.get("settings", {})})
     settings_json = settings.portable()
+    if settings.secret_key is None:  # replicas on other nodes must sign and verify with the driver's secret
+        from app.security.keys import server_secret
+
+        settings.ensure_dirs()
+        settings_json["secret_key"] = server_secret(settings).decode()
     handles = {m["name"]: deployment_for(m, settings_json) for m in args.get("models", DEFAULT_MODELS)}
     return Gateway.options(ray_actor_options={"num_cpus": args.get("ingress_num_cpus", 0.25)}).bind(handles,
                                                                                                    settings_json)

@@ -36,3 +36,24 @@ def test_client_raises_typed_errors(gateway, admin_key):
         with pytest.raises(ValidationError):
             client.generate_video("tiny-t2v", "x", num_frames=500)
         assert ServerOverloadedError.code == "SERVER_OVERLOADED"
+
+
+def test_client_credentials_and_typed_auth_errors(gateway, admin_key, monkeypatch):
+    from vid_diffusion_bench.exceptions import AuthenticationError, PermissionDeniedError, RateLimitExceededError
+
+    with VidBenchClient(gateway, api_key=admin_key) as admin:
+        assert admin.whoami()["permissions"] == ["admin"]
+        created = admin.create_api_key("sdk", ["models.read"], tier="free")
+    monkeypatch.setenv("VDB_API_KEY", created["key"])  # taken from the environment when not given
+    with VidBenchClient(gateway) as client:
+        assert client.whoami()["id"] == created["key_id"]
+        with pytest.raises(PermissionDeniedError):
+            client.start_benchmark("tiny-t2v", ["x"])
+        with pytest.raises(RateLimitExceededError) as info:
+            for _ in range(20):  # free tier: 10 a minute
+                client.list_models()
+        assert info.value.details["retry_after"] >= 1 and info.value.http_status == 429
+    monkeypatch.delenv("VDB_API_KEY")
+    with VidBenchClient(gateway) as anonymous:
+        with pytest.raises(AuthenticationError):
+            anonymous.list_models()
