@@ -38,7 +38,7 @@ Source = Literal["huggingface", "local", "http"]
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 REPO_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?$"  # 'gpt2' or 'owner/name'
 REPO_ID = re.compile(REPO_ID_PATTERN)
-URL_PATTERN = r"^https?://[^\s/]+\S*$"
+URL_PATTERN = r"^https?://[^ \t\n\r\f\v/]+[^ \t\n\r\f\v]*$"  # explicit: \s differs between regex engines
 
 
 def safe_target(models_dir: Path, name: str) -> Path:

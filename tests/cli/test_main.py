@@ -121,7 +121,7 @@ def test_auth_keys_locally(monkeypatch, tmp_path):
         assert created.exit_code == 0, created.output
         key = created.stdout.strip()
         assert key.startswith("vdb_") and "store the key now" in created.stderr
-        listed = runner.invoke(app, ["auth", "list-keys"])
+        listed = runner.invoke(app, ["auth", "list-keys"], env={"COLUMNS": "250"})
         assert "ci" in listed.stdout and key not in listed.stdout
         from app.security.auth import Authenticator
         from app.config import get_settings
@@ -141,7 +141,8 @@ def test_auth_keys_locally(monkeypatch, tmp_path):
 
 
 def test_auth_through_a_gateway(gateway, admin_key):
-    listed = runner.invoke(app, ["auth", "list-keys", "--url", gateway, "--api-key", admin_key])
+    listed = runner.invoke(app, ["auth", "list-keys", "--url", gateway, "--api-key", admin_key],
+                           env={"COLUMNS": "250"})
     assert listed.exit_code == 0 and "admin (first" in listed.stdout
     refused = runner.invoke(app, ["auth", "list-keys", "--url", gateway, "--api-key", "vdb_wrong"])
     assert refused.exit_code == 2 and "AUTHENTICATION_FAILED" in refused.stderr
