@@ -7,6 +7,7 @@ max_ongoing_requests and max_queued_requests come from the config.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from app.catalog import get_catalog
@@ -39,11 +40,16 @@ def build_app(args: dict[str, Any] | None = None):
     args = args or {}
     settings = Settings(**{**get_settings().portable(), **args.get("settings", {})})
     settings_json = settings.portable()
+    settings.ensure_dirs()
     if settings.secret_key is None:  # replicas on other nodes must sign and verify with the driver's secret
         from app.security.keys import server_secret
 
-        settings.ensure_dirs()
         settings_json["secret_key"] = server_secret(settings).decode()
+    from app.security.bootstrap import ensure_admin_key
+
+    key_file, created = ensure_admin_key(settings)  # also for `serve run deployments/serve.yaml`
+    if created:
+        logging.getLogger("vid_bench").warning("Created the first admin API key in %s (mode 0600)", key_file)
     handles = {m["name"]: deployment_for(m, settings_json) for m in args.get("models", DEFAULT_MODELS)}
     return Gateway.options(ray_actor_options={"num_cpus": args.get("ingress_num_cpus", 0.25)}).bind(handles,
                                                                                                    settings_json)
