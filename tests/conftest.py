@@ -64,6 +64,16 @@ def postgres_url() -> str | None:
     return url
 
 
+def redis_url() -> str | None:
+    """The machine's Redis for the shared rate-limit paths, or None when it is not running."""
+    try:
+        with socket.create_connection(("localhost", 6379), timeout=1):
+            pass
+    except OSError:
+        return None
+    return os.environ.get("VDB_TEST_REDIS_URL", "redis://localhost:6379/0")
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -1,7 +1,6 @@
 """Rate-limit accuracy across gateway instances: two ingress deployments (separate processes, separate
 Serve applications) count one key's requests in the machine's Redis, with the reference's default limits."""
 
-import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -10,29 +9,22 @@ import httpx
 import pytest
 
 from app.config import DEFAULT_GROUPS, DEFAULT_TIERS
+from tests.conftest import redis_url
 
-REDIS_URL = "redis://localhost:6379/0"
 INSTANCES = ("/rl-a", "/rl-b")
 
-
-def _redis_up() -> bool:
-    try:
-        with socket.create_connection(("localhost", 6379), timeout=1):
-            return True
-    except OSError:
-        return False
 
 
 @pytest.fixture(scope="module")
 def instances(gateway):
     """Two gateway instances sharing Redis, each with its own tiny-t2v replica."""
-    if not _redis_up():
+    if redis_url() is None:
         pytest.skip("Redis is not running on localhost:6379")
     from ray import serve
 
     from deployments.app import build_app
 
-    settings = {"rate_limit_storage": REDIS_URL,
+    settings = {"rate_limit_storage": redis_url(),
                 "rate_limit_tiers": {k: v.model_dump() for k, v in DEFAULT_TIERS.items()},
                 "rate_limit_groups": {k: v.model_dump() for k, v in DEFAULT_GROUPS.items()}}
     models = [{"name": "tiny-t2v", "num_cpus": 0.05, "max_ongoing_requests": 4, "max_queued_requests": 8}]

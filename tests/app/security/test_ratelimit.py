@@ -1,6 +1,5 @@
 """Rate limits and concurrency slots, on memory storage and on the machine's Redis."""
 
-import socket
 import uuid
 
 import pytest
@@ -9,24 +8,17 @@ from app.config import GroupLimits, Settings, TierLimits
 from app.errors import RateLimitExceededError
 from app.security.auth import Principal
 from app.security.ratelimit import RateLimiter
+from tests.conftest import redis_url
 
-REDIS_URL = "redis://localhost:6379"
 
-
-def _redis_up() -> bool:
-    try:
-        with socket.create_connection(("localhost", 6379), timeout=1):
-            return True
-    except OSError:
-        return False
 
 
 @pytest.fixture(params=["memory", "redis"])
 def storage(request) -> str:
     if request.param == "redis":
-        if not _redis_up():
+        if redis_url() is None:
             pytest.skip("Redis is not running on localhost:6379")
-        return REDIS_URL
+        return redis_url()
     return "memory://"
 
 
