@@ -50,7 +50,7 @@ def main() -> None:
                 "redis": RateLimiter(Settings(rate_limit_tiers=roomy, rate_limit_storage=args.redis))}
     _, key = state.auth.keys.create("bench", ["models.read"], tier="pro")
     user = state.auth.users.create("bench@example.com", "a long enough password", ["models.read"], "pro")
-    token, _ = state.auth.users.issue_token(user)
+    token, _, _ = state.auth.users.issue_token(user)
     client = TestClient(make_app())
 
     variants = {

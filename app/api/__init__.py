@@ -73,12 +73,13 @@ def _refuse_unguarded(api: FastAPI) -> None:
 def _install_security_middleware(api: FastAPI) -> None:
     from app.api.state import current_state
     from app.config import get_settings
+    from app.errors import VidBenchError
     from app.security.middleware import SecurityMiddleware
 
     def max_body_bytes() -> int:
         try:
             return current_state().settings.max_body_bytes
-        except Exception:  # noqa: BLE001 - state not installed yet: the configured default
+        except VidBenchError:  # state not installed yet: the configured default
             return get_settings().max_body_bytes
 
     def release_slot(key: str) -> None:

@@ -9,7 +9,7 @@ from app.errors import AuthenticationError, PermissionDeniedError
 from app.security.keys import KEY_PREFIX, ApiKeys, server_secret
 from app.security.scopes import grants
 from app.security.users import Users
-from app.storage.credentials import CredentialRepository, as_utc
+from app.storage.credentials import CredentialRepository
 from app.storage.repository import BenchmarkRepository
 from app.storage.tables import utcnow
 
@@ -79,7 +79,7 @@ class Authenticator:
             raise AuthenticationError("Unknown API key", {"reason": "unknown"})
         if row.revoked_at is not None:
             raise AuthenticationError("API key has been revoked", {"reason": "revoked", "key_id": row.id})
-        expires = as_utc(row.expires_at)
+        expires = row.expires_at
         if expires is not None and expires <= utcnow():
             raise AuthenticationError("API key has expired", {"reason": "expired", "key_id": row.id})
         self.store.touch_key(row)

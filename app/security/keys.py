@@ -11,12 +11,13 @@ import hashlib
 import hmac
 import os
 import secrets
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 from app.config import Settings
+from app.errors import ValidationError, VidBenchError
 from app.security.scopes import check_scopes, check_tier
-from app.storage.credentials import CredentialRepository, as_utc
+from app.storage.credentials import CredentialRepository
 from app.storage.tables import ApiKeyRow, utcnow
 
 KEY_PREFIX = "vdb_"
@@ -43,8 +44,6 @@ def server_secret(settings: Settings) -> bytes:
     write_private_file(path, secrets.token_urlsafe(48))
     value = path.read_text().strip()
     if len(value) < 32:
-        from app.errors import VidBenchError
-
         raise VidBenchError(f"{path} holds no usable secret; delete it to create a new one (all keys then stop working)")
     return value.encode()
 
@@ -67,18 +66,16 @@ class ApiKeys:
     def create(self, name: str, permissions: list[str], tier: str = "free", expires_at: datetime | None = None,
                created_by: str | None = None) -> tuple[ApiKeyRow, str]:
         """Store a new key and return it in plain text: the only time it is ever seen."""
-        from app.errors import ValidationError
-
         permissions = check_scopes(permissions)
         check_tier(tier, self.tiers)
         if not permissions:
             raise ValidationError("A key needs at least one permission", {"permissions": permissions})
-        if expires_at is not None and as_utc(expires_at) <= utcnow():
+        if expires_at is not None and expires_at.replace(tzinfo=expires_at.tzinfo or timezone.utc) <= utcnow():
             raise ValidationError("expires_at is in the past", {"expires_at": expires_at.isoformat()})
         key = KEY_PREFIX + secrets.token_urlsafe(32)
         row = ApiKeyRow(id=f"key_{secrets.token_hex(8)}", name=name, prefix=key[:12],
                         digest=key_digest(self.secret, key), permissions=permissions, tier=tier,
-                        created_by=created_by, expires_at=as_utc(expires_at))
+                        created_by=created_by, expires_at=expires_at)
         return self.store.add_key(row), key
 
     def lookup(self, key: str) -> ApiKeyRow | None:

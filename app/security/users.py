@@ -42,7 +42,7 @@ class Users:
             raise AuthenticationError("Incorrect username or password", {})
         return row
 
-    def issue_token(self, user: UserRow, scopes: list[str] | None = None) -> tuple[str, int]:
+    def issue_token(self, user: UserRow, scopes: list[str] | None = None) -> tuple[str, int, list[str]]:
         """A signed token carrying the user's permissions, or the subset of them asked for (OAuth2 ``scope``)."""
         granted = [s for s in user.permissions if scopes is None or s in scopes]
         now = utcnow()
@@ -50,7 +50,7 @@ class Users:
         claims = {"sub": user.id, "iss": self.settings.jwt_issuer, "aud": self.settings.jwt_audience,
                   "iat": now, "nbf": now, "exp": now + timedelta(seconds=ttl), "jti": secrets.token_hex(8),
                   "scope": " ".join(granted), "tier": user.tier}
-        return jwt.encode(claims, self.signing_key, algorithm=ALGORITHM), ttl
+        return jwt.encode(claims, self.signing_key, algorithm=ALGORITHM), ttl, granted
 
     def verify_token(self, token: str) -> tuple[UserRow, dict]:
         """The token's user, if signature, algorithm, exp, iss and aud hold and the user is still enabled."""

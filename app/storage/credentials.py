@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -12,15 +12,6 @@ from app.storage.repository import BenchmarkRepository
 from app.storage.tables import ApiKeyRow, UserRow, utcnow
 
 TOUCH_EVERY = timedelta(seconds=60)  # last_used_at is a hint, not an audit log: one write a minute per key
-
-
-def as_utc(value: datetime | None) -> datetime | None:
-    """SQLite returns naive datetimes; everything stored here is UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    from datetime import timezone
-
-    return value.replace(tzinfo=timezone.utc)
 
 
 class CredentialRepository:
@@ -62,7 +53,7 @@ class CredentialRepository:
 
     def touch_key(self, row: ApiKeyRow) -> None:
         now = utcnow()
-        last = as_utc(row.last_used_at)
+        last = row.last_used_at  # timestamps come back aware (UtcDateTime)
         if last is not None and now - last < TOUCH_EVERY:
             return
         with self.repo.session() as s, s.begin():
@@ -71,7 +62,7 @@ class CredentialRepository:
     def has_admin_key(self) -> bool:
         now = utcnow()
         for row in self.list_keys():
-            expires = as_utc(row.expires_at)
+            expires = row.expires_at
             if "admin" in row.permissions and (expires is None or expires > now):
                 return True
         return False

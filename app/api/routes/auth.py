@@ -11,14 +11,13 @@ from app.api.deps import Caller, State, requires
 from app.api.schemas.auth import (ApiKeyCreate, ApiKeyCreated, ApiKeyList, ApiKeyView, LoginRequest, TokenResponse,
                                   UserCreate, UserView, WhoAmI)
 from app.errors import ValidationError
-from app.storage.credentials import as_utc
 from app.storage.tables import ApiKeyRow, utcnow
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
 def key_view(row: ApiKeyRow) -> ApiKeyView:
-    expires = as_utc(row.expires_at)
+    expires = row.expires_at
     status = "revoked" if row.revoked_at else "expired" if expires and expires <= utcnow() else "active"
     return ApiKeyView(key_id=row.id, name=row.name, prefix=row.prefix, permissions=row.permissions, tier=row.tier,
                       status=status, created_at=row.created_at, expires_at=row.expires_at, revoked_at=row.revoked_at,
@@ -61,8 +60,7 @@ async def login(request: Request, state: State) -> TokenResponse:
     request.state.rate_limit = state.limiter.hit_login(address)
     user = state.auth.users.authenticate(body.username, body.password)
     scopes = body.scope.split() if body.scope else None
-    token, ttl = state.auth.users.issue_token(user, scopes)
-    granted = [s for s in user.permissions if scopes is None or s in scopes]
+    token, ttl, granted = state.auth.users.issue_token(user, scopes)
     return TokenResponse(access_token=token, expires_in=ttl, scope=" ".join(granted))
 
 

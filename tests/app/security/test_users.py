@@ -28,12 +28,13 @@ def _claims(user, settings, **overrides):
 def test_password_is_stored_as_argon2_and_login_issues_a_token(auth, ann, local_settings):
     assert ann.password_hash.startswith("$argon2id$") and "correct horse" not in ann.password_hash
     user = auth.users.authenticate("ann@example.com", "correct horse battery")
-    token, ttl = auth.users.issue_token(user)
+    token, ttl, _ = auth.users.issue_token(user)
     principal = auth.authenticate(token)
     assert ttl == local_settings.jwt_ttl_s
     assert (principal.kind, principal.name, principal.tier) == ("user", "ann@example.com", "pro")
     assert set(principal.scopes) == {"models.read", "benchmark.read"}
-    narrowed, _ = auth.users.issue_token(user, ["models.read", "admin"])  # asking for more than held gets nothing more
+    narrowed, _, granted = auth.users.issue_token(user, ["models.read", "admin"])  # asking for more gets no more
+    assert granted == ["models.read"]
     assert auth.authenticate(narrowed).scopes == ("models.read",)
 
 
@@ -98,7 +99,7 @@ def test_negative_tokens_are_refused(auth, ann, local_settings):
 
 
 def test_disabled_user_loses_existing_tokens(auth, ann):
-    token, _ = auth.users.issue_token(ann)
+    token, _, _ = auth.users.issue_token(ann)
     auth.store.set_user_disabled(ann.username, True)
     with pytest.raises(AuthenticationError):
         auth.authenticate(token)
