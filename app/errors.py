@@ -138,6 +138,21 @@ class DownloadNotFoundError(VidBenchError):
     code = "DOWNLOAD_NOT_FOUND"
     http_status = 404
 
+    def __init__(self, download_id: str):
+        super().__init__(f"Download '{download_id}' not found", {"download_id": download_id})
+
+
+class DownloadConflictError(VidBenchError):
+    """A download would overwrite a model already in the models directory."""
+
+    code = "DOWNLOAD_TARGET_EXISTS"
+    http_status = 409
+
+
+class LocalSourceNotFoundError(VidBenchError):
+    code = "LOCAL_SOURCE_NOT_FOUND"
+    http_status = 404
+
 
 class ServerOverloadedError(VidBenchError):
     code = "SERVER_OVERLOADED"

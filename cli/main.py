@@ -452,11 +452,11 @@ ApiKeyOption = Annotated[Optional[str], typer.Option("--api-key", envvar="VDB_AP
 def _local_authenticator():
     from app.config import get_settings
     from app.security.auth import Authenticator
-    from app.storage.repository import BenchmarkRepository
+    from app.storage.database import get_database
 
     settings = get_settings()
     settings.ensure_dirs()
-    return Authenticator(settings, BenchmarkRepository(settings.resolved_database_url))
+    return Authenticator(settings, get_database(settings.resolved_database_url))
 
 
 def _key_row(view: dict) -> list[str]:
@@ -553,11 +553,13 @@ def auth_create_user(
 def export(benchmark_ids: list[str], output: Annotated[Path, typer.Option(help="Parquet file to write.")]):
     """Export stored per-video results to Parquet."""
     from app.config import get_settings
+    from app.storage.database import get_database
     from app.storage.export import export_parquet
     from app.storage.repository import BenchmarkRepository
 
     try:
-        path = export_parquet(BenchmarkRepository(get_settings().resolved_database_url), benchmark_ids, output)
+        path = export_parquet(BenchmarkRepository(get_database(get_settings().resolved_database_url)), benchmark_ids,
+                              output)
     except Exception as exc:
         _fail(exc)
     console.print(f"wrote {path}")

@@ -24,7 +24,7 @@ class _Replica:
 
     def __init__(self, model_name: str, settings_json: dict[str, Any]):
         from app.catalog import get_catalog
-        from app.storage.repository import BenchmarkRepository
+        from app.storage.database import get_database
         from app.storage.tasks import TaskRepository
 
         self.settings = Settings(**settings_json)
@@ -33,7 +33,7 @@ class _Replica:
 
         torch.set_num_threads(self.settings.torch_threads_per_actor)
         self.spec = get_catalog().get(model_name)
-        self.tasks = TaskRepository(BenchmarkRepository(self.settings.resolved_database_url),
+        self.tasks = TaskRepository(get_database(self.settings.resolved_database_url),
                                     self.settings.data_dir / "artifacts")
         self.engine = self.make_engine()
         self.load_s = self.engine.load()

@@ -196,10 +196,11 @@ class AIOptimizationEngine:
                         "optuna": optuna.__version__})
         (path / "vid_bench_result.json").write_text(json.dumps(result.to_dict(), indent=2, default=str))
         from app.bench.provenance import package_versions
-        from app.storage.repository import BenchmarkRepository
+        from app.storage.database import get_database
+        from app.storage.searches import SearchRepository
 
         result.provenance["packages"] = package_versions()
-        BenchmarkRepository(self.settings.resolved_database_url).save_search(
+        SearchRepository(get_database(self.settings.resolved_database_url)).save(
             name, model_name, objective.value, strategy, json.loads(json.dumps(result.to_dict(), default=str)),
             result.provenance)
         return result

@@ -71,10 +71,10 @@ def _refuse_unguarded(api: FastAPI) -> None:
 
 
 def _install_security_middleware(api: FastAPI) -> None:
+    from app.api.middleware import SecurityMiddleware
     from app.api.state import current_state
     from app.config import get_settings
     from app.errors import VidBenchError
-    from app.security.middleware import SecurityMiddleware
 
     def max_body_bytes() -> int:
         try:

@@ -8,6 +8,7 @@ from typing import Any
 
 from app.api.backend import ModelBackend
 from app.config import Settings
+from app.storage.database import get_database
 from app.storage.repository import BenchmarkRepository
 from app.storage.tasks import TaskRepository
 
@@ -27,14 +28,17 @@ class ApiState:
     @classmethod
     def create(cls, settings: Settings, backend: ModelBackend) -> "ApiState":
         settings.ensure_dirs()
-        repo = BenchmarkRepository(settings.resolved_database_url)
+        db = get_database(settings.resolved_database_url)
         from app.catalog.downloads import DownloadManager
         from app.security.auth import Authenticator
         from app.security.ratelimit import RateLimiter
+        from app.storage.downloads import DownloadRepository
 
-        return cls(settings=settings, repo=repo, tasks=TaskRepository(repo, settings.data_dir / "artifacts"),
-                   backend=backend, auth=Authenticator(settings, repo), limiter=RateLimiter(settings),
-                   downloads=DownloadManager(repo, settings.resolved_models_dir, settings.local_model_roots))
+        return cls(settings=settings, repo=BenchmarkRepository(db),
+                   tasks=TaskRepository(db, settings.data_dir / "artifacts"), backend=backend,
+                   auth=Authenticator(settings, db), limiter=RateLimiter(settings),
+                   downloads=DownloadManager(DownloadRepository(db), settings.resolved_models_dir,
+                                             settings.local_model_roots))
 
     def spawn(self, coro) -> asyncio.Task:
         """Run a coroutine in the background, keeping a reference until it ends."""

@@ -28,6 +28,7 @@ from app.bench.provenance import package_versions
 from app.bench.spec import BenchmarkSpec
 from app.config import Settings, get_settings
 from app.errors import ModelLoadError, VidBenchError
+from app.storage.database import get_database
 from app.storage.repository import TERMINAL, BenchmarkRepository
 
 ProgressCallback = Callable[[dict[str, Any]], None]
@@ -158,7 +159,7 @@ class BenchmarkRunner:
     def __init__(self, repo: BenchmarkRepository | None = None, settings: Settings | None = None):
         self.settings = settings or get_settings()
         self.settings.ensure_dirs()
-        self.repo = repo or BenchmarkRepository(self.settings.resolved_database_url)
+        self.repo = repo or BenchmarkRepository(get_database(self.settings.resolved_database_url))
         self._cancelled: set[str] = set()
         self._lock = threading.Lock()
 

@@ -13,7 +13,6 @@ from app.bench.spec import BenchmarkSpec, MetricSettings
 from app.config import Settings, get_settings
 from app.engines.optimization import OptimizationProfile
 from app.errors import BenchmarkCancelledError, ModelLoadError, ValidationError, VidBenchError
-from app.storage.repository import BenchmarkRepository
 
 PARAMETER_NAMES = ("num_frames", "fps", "num_inference_steps", "guidance_scale", "resolution", "width", "height")
 
@@ -31,7 +30,7 @@ class BenchmarkSuite:
         self.optimization_level = optimization_profile if isinstance(optimization_profile, str) else "baseline"
         self.metrics = metrics
         self.on_progress = on_progress
-        self.runner = BenchmarkRunner(BenchmarkRepository(self.settings.resolved_database_url), self.settings)
+        self.runner = BenchmarkRunner(settings=self.settings)
 
     def build_spec(self, model_name: str, prompts: list[str], **kwargs: Any) -> BenchmarkSpec:
         params = {k: kwargs.pop(k) for k in PARAMETER_NAMES if kwargs.get(k) is not None}

@@ -14,25 +14,10 @@ import re
 import shutil
 import threading
 import time
-import uuid
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, Protocol
 
-from sqlalchemy import update
-
-from app.errors import DownloadNotFoundError, PermissionDeniedError, ValidationError, VidBenchError
-
-
-class DownloadConflictError(VidBenchError):
-    code = "DOWNLOAD_TARGET_EXISTS"
-    http_status = 409
-
-
-class LocalSourceNotFoundError(VidBenchError):
-    code = "LOCAL_SOURCE_NOT_FOUND"
-    http_status = 404
-from app.storage.repository import BenchmarkRepository
-from app.storage.tables import DownloadRow, utcnow
+from app.errors import DownloadConflictError, LocalSourceNotFoundError, PermissionDeniedError, ValidationError
 
 Source = Literal["huggingface", "local", "http"]
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -59,9 +44,21 @@ def _tree_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.exists() else 0
 
 
+class DownloadStore(Protocol):
+    """Where downloads are recorded (``app.storage.downloads.DownloadRepository``): the catalog issues no SQL."""
+
+    def add(self, model_name: str, source: str, location: str, target: str) -> Any: ...
+
+    def get(self, download_id: str) -> Any: ...
+
+    def update(self, download_id: str, **fields: Any) -> None: ...
+
+    def finish(self, download_id: str, status: str, **fields: Any) -> None: ...
+
+
 class DownloadManager:
-    def __init__(self, repo: BenchmarkRepository, models_dir: Path, local_roots: list[Path] | None = None):
-        self.repo = repo
+    def __init__(self, store: DownloadStore, models_dir: Path, local_roots: list[Path] | None = None):
+        self.store = store
         self.models_dir = Path(models_dir)
         self.local_roots = [Path(r).expanduser().resolve() for r in (local_roots or [])]
 
@@ -74,7 +71,7 @@ class DownloadManager:
         if not path.exists():
             raise LocalSourceNotFoundError(f"local path {location} does not exist", {"location": location})
 
-    def start(self, model_name: str, source: Source, location: str | None) -> DownloadRow:
+    def start(self, model_name: str, source: Source, location: str | None) -> Any:
         """``model_name`` may be a Hub repo id ('owner/name'): it then lands in 'owner--name'."""
         target = safe_target(self.models_dir, model_name.replace("/", "--"))
         location = location or model_name
@@ -87,23 +84,12 @@ class DownloadManager:
         if target.exists():
             raise DownloadConflictError(f"{target.name} already exists; choose another model_name",
                                         {"model_name": model_name})
-        row = DownloadRow(id=f"dl-{uuid.uuid4().hex[:16]}", model_name=model_name, source=source, location=location,
-                          target=str(target), status="downloading", downloaded_bytes=0)
-        with self.repo.session() as s, s.begin():
-            s.add(row)
+        row = self.store.add(model_name, source, location, str(target))
         threading.Thread(target=self._run, args=(row.id, source, location, target), daemon=True).start()
         return row
 
-    def get(self, download_id: str) -> DownloadRow:
-        with self.repo.session() as s:
-            row = s.get(DownloadRow, download_id)
-        if row is None:
-            raise DownloadNotFoundError(f"Download '{download_id}' not found", {"download_id": download_id})
-        return row
-
-    def _set(self, download_id: str, **fields) -> None:
-        with self.repo.session() as s, s.begin():
-            s.execute(update(DownloadRow).where(DownloadRow.id == download_id).values(updated_at=utcnow(), **fields))
+    def get(self, download_id: str) -> Any:
+        return self.store.get(download_id)
 
     def _run(self, download_id: str, source: Source, location: str, target: Path) -> None:
         staging = target.with_name(f".{target.name}.{download_id}")
@@ -116,10 +102,10 @@ class DownloadManager:
             else:
                 self._huggingface(download_id, location, staging)
             staging.rename(target)
-            self._set(download_id, status="completed", downloaded_bytes=_tree_size(target), completed_at=utcnow())
+            self.store.finish(download_id, "completed", downloaded_bytes=_tree_size(target))
         except Exception as exc:  # recorded on the row: the status endpoint reports it
             shutil.rmtree(staging, ignore_errors=True)
-            self._set(download_id, status="failed", error=f"{type(exc).__name__}: {exc}", completed_at=utcnow())
+            self.store.finish(download_id, "failed", error=f"{type(exc).__name__}: {exc}")
 
     def _http(self, download_id: str, url: str, staging: Path) -> None:
         import httpx
@@ -128,19 +114,19 @@ class DownloadManager:
         with httpx.stream("GET", url, follow_redirects=True, timeout=60) as response:
             response.raise_for_status()
             total = int(response.headers["Content-Length"]) if "Content-Length" in response.headers else None
-            self._set(download_id, total_bytes=total)
+            self.store.update(download_id, total_bytes=total)
             done, last = 0, 0.0
             with (staging / name).open("wb") as out:
                 for chunk in response.iter_bytes(1 << 16):
                     out.write(chunk)
                     done += len(chunk)
                     if time.monotonic() - last > 0.2:
-                        self._set(download_id, downloaded_bytes=done)
+                        self.store.update(download_id, downloaded_bytes=done)
                         last = time.monotonic()
 
     def _local(self, download_id: str, source: Path, staging: Path) -> None:
         files = [source] if source.is_file() else sorted(p for p in source.rglob("*") if p.is_file())
-        self._set(download_id, total_bytes=sum(f.stat().st_size for f in files))
+        self.store.update(download_id, total_bytes=sum(f.stat().st_size for f in files))
         done = 0
         for file in files:
             relative = file.name if source.is_file() else file.relative_to(source)
@@ -148,18 +134,18 @@ class DownloadManager:
             destination.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(file, destination)
             done += file.stat().st_size
-            self._set(download_id, downloaded_bytes=done)
+            self.store.update(download_id, downloaded_bytes=done)
 
     def _huggingface(self, download_id: str, repo_id: str, staging: Path) -> None:
         from huggingface_hub import HfApi, snapshot_download
 
         info = HfApi().model_info(repo_id, files_metadata=True)
-        self._set(download_id, total_bytes=sum(s.size or 0 for s in info.siblings or []))
+        self.store.update(download_id, total_bytes=sum(s.size or 0 for s in info.siblings or []))
         finished = threading.Event()
 
         def watch():  # progress = bytes on disk in the staging directory
             while not finished.wait(0.5):
-                self._set(download_id, downloaded_bytes=_tree_size(staging))
+                self.store.update(download_id, downloaded_bytes=_tree_size(staging))
 
         watcher = threading.Thread(target=watch, daemon=True)
         watcher.start()

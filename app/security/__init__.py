@@ -2,5 +2,5 @@
 
 The API reaches this package through ``app.api.deps`` (one dependency per route
 declares the scope it needs and the endpoint group it is counted in) and the
-ASGI middleware in :mod:`app.security.middleware`.
+ASGI middleware in :mod:`app.api.middleware`.
 """

@@ -10,7 +10,7 @@ from app.security.keys import KEY_PREFIX, ApiKeys, server_secret
 from app.security.scopes import grants
 from app.security.users import Users
 from app.storage.credentials import CredentialRepository
-from app.storage.repository import BenchmarkRepository
+from app.storage.database import Database
 from app.storage.tables import utcnow
 
 
@@ -54,9 +54,9 @@ def credential_from_headers(headers) -> str | None:
 
 
 class Authenticator:
-    def __init__(self, settings: Settings, repo: BenchmarkRepository):
+    def __init__(self, settings: Settings, db: Database):
         secret = server_secret(settings)
-        self.store = CredentialRepository(repo)
+        self.store = CredentialRepository(db)
         self.keys = ApiKeys(self.store, secret, list(settings.rate_limit_tiers))
         self.users = Users(self.store, secret, settings)
 

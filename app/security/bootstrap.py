@@ -13,16 +13,15 @@ from pathlib import Path
 from app.config import Settings
 from app.security.keys import ApiKeys, server_secret, write_private_file
 from app.storage.credentials import CredentialRepository
-from app.storage.repository import BenchmarkRepository
+from app.storage.database import Database, get_database
 
 ADMIN_KEY_FILE = "admin.key"
 
 
-def ensure_admin_key(settings: Settings, repo: BenchmarkRepository | None = None) -> tuple[Path, bool]:
+def ensure_admin_key(settings: Settings, db: Database | None = None) -> tuple[Path, bool]:
     """(path of the admin key file, whether a new key was created just now)."""
     settings.ensure_dirs()
-    repo = repo or BenchmarkRepository(settings.resolved_database_url)
-    store = CredentialRepository(repo)
+    store = CredentialRepository(db or get_database(settings.resolved_database_url))
     path = settings.data_dir / ADMIN_KEY_FILE
     if store.has_admin_key():
         return path, False

@@ -103,7 +103,8 @@ class TaskRow(Base):
     __tablename__ = "tasks"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    type: Mapped[str] = mapped_column(String(40))  # text-generation|image-generation|text-to-speech|video-generation|benchmark
+    # text-generation|image-generation|text-to-speech|video-generation|benchmark
+    type: Mapped[str] = mapped_column(String(40))
     model: Mapped[str] = mapped_column(String(200), index=True)
     status: Mapped[str] = mapped_column(String(20), index=True)  # queued|running|completed|failed|cancelled
     request: Mapped[dict] = mapped_column(JSON)

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from app.errors import ArtifactNotFoundError, TaskConflictError, TaskNotFoundError, VidBenchError
-from app.storage.repository import BenchmarkRepository, _clean
+from app.storage.database import Database, json_safe
 from app.storage.tables import ArtifactRow, TaskRow, utcnow
 
 TASK_TERMINAL = {"completed", "failed", "cancelled"}
@@ -24,20 +24,20 @@ EXTENSIONS = {"image/png": "png", "audio/wav": "wav", "video/mp4": "mp4"}
 
 
 class TaskRepository:
-    def __init__(self, repo: BenchmarkRepository, artifacts_dir: Path):
-        self.repo = repo
+    def __init__(self, db: Database, artifacts_dir: Path):
+        self.db = db
         self.artifacts_dir = Path(artifacts_dir)
 
     def create(self, task_type: str, model: str, request: dict[str, Any], task_id: str | None = None,
                owner: str | None = None) -> TaskRow:
         row = TaskRow(id=task_id or f"task-{uuid.uuid4().hex[:16]}", type=task_type, model=model, status="queued",
-                      request=_clean(request), progress=0.0, owner=owner)
-        with self.repo.session() as s, s.begin():
+                      request=json_safe(request), progress=0.0, owner=owner)
+        with self.db.session() as s, s.begin():
             s.add(row)
         return row
 
     def get(self, task_id: str) -> TaskRow:
-        with self.repo.session() as s:
+        with self.db.session() as s:
             row = s.get(TaskRow, task_id)
         if row is None:
             raise TaskNotFoundError(task_id)
@@ -45,9 +45,9 @@ class TaskRepository:
 
     def _update_live(self, task_id: str, **fields: Any) -> bool:
         """Update a task that has not reached a terminal state; False if it has."""
-        with self.repo.session() as s, s.begin():
+        with self.db.session() as s, s.begin():
             result = s.execute(update(TaskRow).where(TaskRow.id == task_id, TaskRow.status.not_in(TASK_TERMINAL))
-                               .values(**{k: _clean(v) for k, v in fields.items()}))
+                               .values(**{k: json_safe(v) for k, v in fields.items()}))
             return result.rowcount == 1
 
     def start(self, task_id: str, worker_id: str | None) -> bool:
@@ -72,11 +72,11 @@ class TaskRepository:
         return self.get(task_id)
 
     def is_cancelled(self, task_id: str) -> bool:
-        with self.repo.session() as s:
+        with self.db.session() as s:
             return bool(s.scalar(select(TaskRow.cancel_requested).where(TaskRow.id == task_id)))
 
     def counts(self) -> dict[str, int]:
-        with self.repo.session() as s:
+        with self.db.session() as s:
             rows = s.execute(select(TaskRow.status, func.count()).group_by(TaskRow.status)).all()
         return {status: int(n) for status, n in rows}
 
@@ -89,7 +89,7 @@ class TaskRepository:
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         tmp.write_bytes(data)
         tmp.replace(path)
-        with self.repo.session() as s, s.begin():
+        with self.db.session() as s, s.begin():
             task = s.get(TaskRow, task_id, with_for_update=True)
             if task is None or task.status in TASK_TERMINAL:
                 path.unlink(missing_ok=True)
@@ -100,7 +100,7 @@ class TaskRepository:
         return row
 
     def artifact(self, artifact_id: str) -> ArtifactRow:
-        with self.repo.session() as s:
+        with self.db.session() as s:
             row = s.get(ArtifactRow, artifact_id)
         if row is None or not Path(row.path).exists():
             raise ArtifactNotFoundError(artifact_id)

@@ -125,9 +125,9 @@ def test_auth_keys_locally(monkeypatch, tmp_path):
         assert "ci" in listed.stdout and key not in listed.stdout
         from app.security.auth import Authenticator
         from app.config import get_settings
-        from app.storage.repository import BenchmarkRepository
+        from app.storage.database import get_database
 
-        auth = Authenticator(get_settings(), BenchmarkRepository(get_settings().resolved_database_url))
+        auth = Authenticator(get_settings(), get_database(get_settings().resolved_database_url))
         key_id = auth.authenticate(key).id
         assert runner.invoke(app, ["auth", "revoke-key", key_id]).exit_code == 0
         assert auth.store.get_key(key_id).revoked_at is not None

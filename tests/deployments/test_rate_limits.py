@@ -72,12 +72,12 @@ def test_a_burst_gets_exactly_the_tier_quota_across_instances(instances, client)
 def test_the_concurrent_limit_holds_across_instances(instances, client, settings):
     from sqlalchemy import select
 
-    from app.storage.repository import BenchmarkRepository
+    from app.storage.database import get_database
     from app.storage.tables import TaskRow
 
     created = _key(client, ["inference.video"], "free")
     limit = DEFAULT_TIERS["free"].concurrent
-    repo = BenchmarkRepository(settings.resolved_database_url)
+    db = get_database(settings.resolved_database_url)
     slow = {"model": "tiny-t2v", "prompt": "slow", "num_frames": 16, "num_inference_steps": 40, "width": 64, "height": 64}
     results = {}
 
@@ -90,7 +90,7 @@ def test_the_concurrent_limit_holds_across_instances(instances, client, settings
         thread.start()
     deadline = time.time() + 120
     while True:  # wait until both requests are inside the gateways (their tasks exist)
-        with repo.session() as s:
+        with db.session() as s:
             live = s.scalars(select(TaskRow).where(TaskRow.owner == created["key_id"],
                                                    TaskRow.status.in_(["queued", "running"]))).all()
         if len(live) == limit:

@@ -100,9 +100,10 @@ def test_interrupted_search_resumes_without_repeating_finished_trials(ray_sessio
 
 
 def test_search_outcome_is_stored_with_provenance(settings):
-    from app.storage.repository import BenchmarkRepository
+    from app.storage.database import get_database
+    from app.storage.searches import SearchRepository
 
-    row = BenchmarkRepository(settings.resolved_database_url).search("bayes")
+    row = SearchRepository(get_database(settings.resolved_database_url)).get("bayes")
     assert row is not None and row.strategy == "bayesian" and len(row.result["trials"]) == 4
     assert row.provenance["packages"]["ray"] and row.provenance["seeds"] == [0]
 

@@ -6,9 +6,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from app.catalog.downloads import DownloadConflictError, DownloadManager, LocalSourceNotFoundError, safe_target
-from app.errors import PermissionDeniedError, ValidationError
-from app.storage.repository import BenchmarkRepository
+from app.catalog.downloads import DownloadManager, safe_target
+from app.errors import DownloadConflictError, LocalSourceNotFoundError, PermissionDeniedError, ValidationError
+from app.storage.database import Database
+from app.storage.downloads import DownloadRepository
 
 PAYLOAD = bytes(range(256)) * 4096  # 1 MiB
 
@@ -16,8 +17,8 @@ PAYLOAD = bytes(range(256)) * 4096  # 1 MiB
 @pytest.fixture
 def manager(tmp_path):
     (tmp_path / "imports").mkdir()
-    return DownloadManager(BenchmarkRepository(f"sqlite:///{tmp_path / 'db.sqlite3'}"), tmp_path / "models",
-                           local_roots=[tmp_path / "imports"])
+    store = DownloadRepository(Database(f"sqlite:///{tmp_path / 'db.sqlite3'}"))
+    return DownloadManager(store, tmp_path / "models", local_roots=[tmp_path / "imports"])
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import pytest
 
 from app.config import Settings
 from app.security.auth import Authenticator
-from app.storage.repository import BenchmarkRepository
+from app.storage.database import Database
 
 
 @pytest.fixture
@@ -15,10 +15,10 @@ def local_settings(tmp_path) -> Settings:
 
 
 @pytest.fixture
-def repo(local_settings) -> BenchmarkRepository:
-    return BenchmarkRepository(local_settings.resolved_database_url)
+def db(local_settings) -> Database:
+    return Database(local_settings.resolved_database_url)
 
 
 @pytest.fixture
-def auth(local_settings, repo) -> Authenticator:
-    return Authenticator(local_settings, repo)
+def auth(local_settings, db) -> Authenticator:
+    return Authenticator(local_settings, db)

@@ -12,33 +12,33 @@ from app.errors import AuthenticationError, ValidationError
 from app.security.auth import Authenticator
 from app.security.bootstrap import ensure_admin_key
 from app.security.keys import key_digest, server_secret
-from app.storage.repository import BenchmarkRepository
+from app.storage.database import Database
 from app.storage.tables import ApiKeyRow, utcnow
 from tests.conftest import BACKENDS_RAN, postgres_url
 
 
-def _all_text(repo: BenchmarkRepository) -> str:
+def _all_text(db: Database) -> str:
     """Every value of every table, as text: where a leaked key would show up."""
     dump = []
-    with repo.engine.connect() as connection:
+    with db.engine.connect() as connection:
         for table in ("api_keys", "users", "tasks", "benchmarks"):
             for row in connection.execute(text(f"SELECT * FROM {table}")):
                 dump.append(repr(tuple(row)))
     return "\n".join(dump)
 
 
-def test_key_round_trip_and_no_plaintext_in_database(auth, repo, local_settings):
+def test_key_round_trip_and_no_plaintext_in_database(auth, db, local_settings):
     row, key = auth.keys.create("ci", ["models.read"], tier="pro")
     assert key.startswith("vdb_") and len(key) > 40 and row.prefix == key[:12]
     principal = auth.authenticate(key)
     assert (principal.id, principal.kind, principal.tier, principal.scopes) == (row.id, "api_key", "pro",
                                                                                ("models.read",))
-    dump = _all_text(repo)
+    dump = _all_text(db)
     assert key not in dump and key[12:] not in dump  # neither the key nor its secret part
     assert row.digest == key_digest(server_secret(local_settings), key) and row.digest in dump
 
 
-def test_revoked_and_expired_keys_are_refused(auth, repo):
+def test_revoked_and_expired_keys_are_refused(auth, db):
     _, revoked = auth.keys.create("a", ["models.read"])
     row, expired = auth.keys.create("b", ["models.read"], expires_at=utcnow() + timedelta(hours=1))
     auth.authenticate(revoked)
@@ -46,7 +46,7 @@ def test_revoked_and_expired_keys_are_refused(auth, repo):
     with pytest.raises(AuthenticationError) as info:
         auth.authenticate(revoked)
     assert info.value.details["reason"] == "revoked"
-    with repo.session() as s, s.begin():  # time passes: the key's expiry is now behind us
+    with db.session() as s, s.begin():  # time passes: the key's expiry is now behind us
         s.execute(update(ApiKeyRow).where(ApiKeyRow.id == row.id).values(expires_at=utcnow() - timedelta(seconds=1)))
     with pytest.raises(AuthenticationError) as info:
         auth.authenticate(expired)
@@ -74,10 +74,11 @@ def test_bad_key_requests_are_refused_before_storing(auth, kwargs, fragment):
     assert auth.store.list_keys(include_revoked=True) == []
 
 
-def test_another_server_secret_verifies_no_key(local_settings, repo, tmp_path):
-    auth = Authenticator(local_settings, repo)
+def test_another_server_secret_verifies_no_key(local_settings, db, tmp_path):
+    auth = Authenticator(local_settings, db)
     _, key = auth.keys.create("k", ["models.read"])
-    other = Authenticator(Settings(data_dir=local_settings.data_dir, secret_key="another-secret-of-enough-length-123"), repo)
+    other_secret = Settings(data_dir=local_settings.data_dir, secret_key="another-secret-of-enough-length-123")
+    other = Authenticator(other_secret, db)
     with pytest.raises(AuthenticationError):
         other.authenticate(key)
 
@@ -89,15 +90,15 @@ def test_server_secret_file_is_private_and_stable(local_settings):
     assert server_secret(local_settings) == first and len(first) >= 32
 
 
-def test_first_start_creates_one_admin_key_file(local_settings, repo):
-    path, created = ensure_admin_key(local_settings, repo)
+def test_first_start_creates_one_admin_key_file(local_settings, db):
+    path, created = ensure_admin_key(local_settings, db)
     assert created and stat.S_IMODE(os.stat(path).st_mode) == 0o600
     key = path.read_text().strip()
-    auth = Authenticator(local_settings, repo)
+    auth = Authenticator(local_settings, db)
     assert auth.authenticate(key).is_admin
-    assert ensure_admin_key(local_settings, repo) == (path, False)  # a second start keeps it
+    assert ensure_admin_key(local_settings, db) == (path, False)  # a second start keeps it
     auth.store.revoke_key(auth.keys.lookup(key).id)
-    path2, created = ensure_admin_key(local_settings, repo)  # no usable admin any more: a new one
+    path2, created = ensure_admin_key(local_settings, db)  # no usable admin any more: a new one
     assert created and path2.read_text().strip() != key
 
 
@@ -106,11 +107,11 @@ def test_keys_live_in_postgresql_too(local_settings):
     if url is None:
         BACKENDS_RAN["postgresql (credentials)"] = "skipped: no server on localhost:5432"
         pytest.skip("PostgreSQL is not running on localhost:5432")
-    repo = BenchmarkRepository(url)
-    auth = Authenticator(local_settings, repo)
+    db = Database(url)
+    auth = Authenticator(local_settings, db)
     row, key = auth.keys.create("pg", ["benchmark.read"], tier="enterprise")
     assert auth.authenticate(key).id == row.id
-    with repo.engine.connect() as connection:
+    with db.engine.connect() as connection:
         stored = connection.execute(text("SELECT digest FROM api_keys WHERE id = :id"), {"id": row.id}).scalar_one()
         anywhere = connection.execute(text("SELECT count(*) FROM api_keys WHERE CAST(permissions AS TEXT) LIKE :k "
                                            "OR name LIKE :k OR prefix LIKE :k OR digest LIKE :k"),

@@ -1,4 +1,4 @@
-"""The repository against SQLite and PostgreSQL (when the server on localhost is up)."""
+"""The database and its repositories against SQLite and PostgreSQL (when the server on localhost is up)."""
 
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -7,9 +7,12 @@ import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import text
 
-from app.errors import BenchmarkNotFoundError, ValidationError
+from app.errors import BenchmarkNotFoundError, DownloadNotFoundError, ValidationError
+from app.storage.database import Database, get_database
+from app.storage.downloads import DownloadRepository
 from app.storage.export import SCHEMA, export_parquet
 from app.storage.repository import BenchmarkRepository
+from app.storage.searches import SearchRepository
 from tests.conftest import BACKENDS_RAN, postgres_url
 
 
@@ -19,12 +22,12 @@ def _backends():
 
 
 @pytest.fixture(params=list(_backends()))
-def repo(request, tmp_path):
+def db(request, tmp_path):
     if request.param == "sqlite":
         BACKENDS_RAN["sqlite"] = "ran"
-        repository = BenchmarkRepository(f"sqlite:///{tmp_path / 'bench.sqlite3'}")
-        yield repository
-        repository.dispose()
+        database = Database(f"sqlite:///{tmp_path / 'bench.sqlite3'}")
+        yield database
+        database.dispose()
         return
     url = postgres_url()
     if url is None:
@@ -37,12 +40,17 @@ def repo(request, tmp_path):
     admin = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
     with admin.begin() as conn:
         conn.execute(text(f"CREATE SCHEMA {schema}"))
-    repository = BenchmarkRepository(f"{url}?options=-csearch_path%3D{schema}")
-    yield repository
-    repository.dispose()
+    database = Database(f"{url}?options=-csearch_path%3D{schema}")
+    yield database
+    database.dispose()
     with admin.begin() as conn:
         conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
     admin.dispose()
+
+
+@pytest.fixture
+def repo(db):
+    return BenchmarkRepository(db)
 
 
 def _record(prompt_index=0, seed=0, status="ok", **extra):
@@ -123,3 +131,42 @@ def test_parquet_export_keeps_nulls(repo, tmp_path):
     assert [d["status"] for d in data] == ["ok", "failed"]
     assert data[0]["metric_temporal_consistency"] == 0.5 and data[0]["metric_consecutive_psnr"] is None
     assert data[0]["peak_vram_allocated_gb"] is None and data[1]["latency_s"] is None
+
+
+def test_searches_are_stored_and_replaced(db):
+    searches = SearchRepository(db)
+    assert searches.get("exp") is None
+    searches.save("exp", "tiny-t2v", "quality", "random", {"best_score": float("nan")}, {"seeds": [0]})
+    searches.save("exp", "tiny-t2v", "quality", "random", {"best_score": 0.5}, {"seeds": [1]})  # a resumed run
+    row = searches.get("exp")
+    assert (row.strategy, row.result, row.provenance) == ("random", {"best_score": 0.5}, {"seeds": [1]})
+
+
+def test_download_rows(db):
+    downloads = DownloadRepository(db)
+    row = downloads.add("m", "http", "http://x/m.bin", "/models/downloads/m")
+    downloads.update(row.id, total_bytes=10, downloaded_bytes=4)
+    assert (downloads.get(row.id).downloaded_bytes, downloads.get(row.id).completed_at) == (4, None)
+    downloads.finish(row.id, "completed", downloaded_bytes=10)
+    done = downloads.get(row.id)
+    assert (done.status, done.downloaded_bytes) == ("completed", 10) and done.completed_at >= done.created_at
+    with pytest.raises(DownloadNotFoundError):
+        downloads.get("dl-missing")
+
+
+def test_one_database_per_url_and_process(tmp_path):
+    url = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
+    assert get_database(url) is get_database(url)
+    assert get_database(f"sqlite:///{tmp_path / 'other.sqlite3'}") is not get_database(url)
+
+
+def test_an_older_schema_gets_the_new_nullable_columns(tmp_path):
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    old = Database(url)
+    with old.engine.begin() as connection:  # as a version without 'owner' had created it
+        connection.execute(text("ALTER TABLE benchmarks DROP COLUMN owner"))
+    old.dispose()
+    upgraded = Database(url)
+    row = BenchmarkRepository(upgraded).create_benchmark("tiny-t2v", {"x": 1}, 1, owner="someone")
+    assert BenchmarkRepository(upgraded).get(row.id).owner == "someone"
+    upgraded.dispose()

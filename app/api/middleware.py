@@ -11,7 +11,9 @@ from __future__ import annotations
 from typing import Callable
 
 from starlette.exceptions import HTTPException
+from starlette.requests import Request
 
+from app.api.errors import error_response
 from app.errors import PayloadTooLargeError
 
 
@@ -58,10 +60,6 @@ class SecurityMiddleware:
                 self.release_slot(slot)
 
     async def _too_large(self, scope, receive, send, limit: int):
-        from starlette.requests import Request
-
-        from app.api.errors import error_response
-
         error = PayloadTooLargeError(f"Request body exceeds {limit} bytes", {"max_body_bytes": limit})
         response = error_response(Request(scope), error)
         await response(scope, receive, send)
