@@ -63,6 +63,19 @@ class Settings(BaseSettings):
     bootstrap_resamples: int = Field(default=1000, ge=100, description="Resamples for confidence intervals.")
     bootstrap_seed: int = Field(default=0, description="Seed of the bootstrap, so intervals are reproducible.")
 
+    # -- cluster --------------------------------------------------------------------------------
+    ray_dashboard_port: int = Field(default=8265, ge=1, le=65535,
+                                    description="Dashboard / job server port of a Ray started by `vid-bench serve`.")
+    gpu_memory_gb: float | None = Field(
+        default=None, gt=0, description="Memory of the cluster's GPUs, for GPU fractions when the driver sees none.")
+    actor_min_cpus: float = Field(default=0.25, gt=0, le=64,
+                                  description="Smallest CPU share a benchmark actor takes when fewer are free.")
+    resource_wait_s: float = Field(default=300.0, gt=0,
+                                   description="How long a benchmark waits for its actor to be placed before failing.")
+    heartbeat_s: float = Field(default=10.0, gt=0, description="How often a running benchmark's owner reports in.")
+    orphan_after_s: float = Field(default=60.0, gt=0,
+                                  description="A running benchmark whose owner is silent this long is resumed.")
+
     # -- security -------------------------------------------------------------------------------
     secret_key: SecretStr | None = Field(
         default=None, description="Server secret for API-key digests and JWT signatures; default: a random key "

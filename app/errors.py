@@ -106,6 +106,20 @@ class BenchmarkCancelledError(VidBenchError):
     http_status = 409
 
 
+class ResourcesUnavailableError(VidBenchError):
+    """The cluster cannot place a benchmark's actor: infeasible on every node, or not free within the wait."""
+
+    code = "RESOURCES_UNAVAILABLE"
+    http_status = 503
+
+
+class ClusterConfigurationError(VidBenchError):
+    """The cluster's shape and the settings disagree (e.g. node-local SQLite on several nodes)."""
+
+    code = "CLUSTER_MISCONFIGURED"
+    http_status = 503
+
+
 class TaskNotFoundError(VidBenchError):
     code = "TASK_NOT_FOUND"
     http_status = 404
