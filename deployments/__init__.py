@@ -1,5 +1,4 @@
-"""Ray Serve deployments over app.engines (the gateway).
+"""Ray Serve deployments over app.engines (the gateway): build_app in app.py, the ingress, one class per modality.
 
-Not built yet: tracked by the gateway issue. Nothing here is imported by the
-benchmark path.
+Nothing here is imported by the benchmark path.
 """

@@ -8,35 +8,57 @@ to the ingress as bytes, which stores them as artifacts.
 
 from __future__ import annotations
 
+import asyncio
 import io
+import json
 import os
+import tempfile
 import time
+from collections.abc import Hashable
+from pathlib import Path
 from typing import Any
 
 from ray import serve
 
+from app.catalog import get_catalog
+from app.catalog.spec import GenerationParams
 from app.config import Settings
+from app.engines.image import ImageEngine
+from app.engines.speech import SpeechEngine
+from app.engines.text import TextStream, make_text_engine
+from app.engines.video import VideoEngine
 from app.errors import TaskCancelledError
+from app.storage.database import get_database
+from app.storage.tasks import TaskRepository
+from app.storage.videos import write_mp4
+
+ENGINES = {"video": VideoEngine, "image": ImageEngine, "text": make_text_engine, "speech": SpeechEngine}
+"""Engine constructor per modality; each takes (model spec, device, optimization profile, models dir)."""
+
+BatchRequest = tuple[str, dict[str, Any]]  # (task id, payload)
+
+
+def _cancelled(task_id: str) -> TaskCancelledError:
+    return TaskCancelledError(f"Task {task_id} was cancelled", {"task_id": task_id})
 
 
 class _Replica:
+    """What every replica does: load its model once at start, keep task rows current, answer health checks."""
+
     modality = ""
 
     def __init__(self, model_name: str, settings_json: dict[str, Any]):
-        from app.catalog import get_catalog
-        from app.storage.database import get_database
-        from app.storage.tasks import TaskRepository
+        import torch
 
         self.settings = Settings(**settings_json)
         self.settings.ensure_dirs()
-        import torch
-
         torch.set_num_threads(self.settings.torch_threads_per_actor)
-        self.spec = get_catalog().get(model_name)
+        self.model_spec = get_catalog().get(model_name)
         self.tasks = TaskRepository(get_database(self.settings.resolved_database_url),
                                     self.settings.data_dir / "artifacts")
-        self.engine = self.make_engine()
-        self.load_s = self.engine.load()
+        self.engine = ENGINES[self.modality](self.model_spec, self.settings.device, None,
+                                             self.settings.resolved_models_dir)
+        self.load_s = self.engine.load()  # a load failure is the engine's ModelLoadError; the replica does not start
         self.loaded_at = time.time()
 
     def worker_id(self) -> str:
@@ -52,7 +74,7 @@ class _Replica:
     def step_reporter(self, task_id: str):
         def on_step(done: int, total: int) -> None:
             if not self.tasks.progress(task_id, done / total):
-                raise TaskCancelledError(f"Task {task_id} was cancelled", {"task_id": task_id})
+                raise _cancelled(task_id)
         return on_step
 
     def health(self, task_id: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -71,13 +93,52 @@ class _Replica:
                             "engine": getattr(self.engine, "name", type(self.engine).__name__),
                             "replica": self.worker_id()}}
 
+    def smoke_test(self) -> None:
+        raise NotImplementedError
+
+
+class _BatchedReplica(_Replica):
+    """Concurrent requests are collected (@serve.batch); those with the same settings share one pipeline call.
+
+    A request whose task was cancelled before its batch ran, or during it, gets no result (None), and its
+    caller a TaskCancelledError.
+    """
+
+    def __init__(self, model_name: str, settings_json: dict[str, Any], max_batch_size: int = 4,
+                 batch_wait_timeout_s: float = 0.05):
+        super().__init__(model_name, settings_json)
+        self.generate_batch.set_max_batch_size(max_batch_size)
+        self.generate_batch.set_batch_wait_timeout_s(batch_wait_timeout_s)
+
+    async def generate(self, task_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        result = await self.generate_batch((task_id, payload))
+        if result is None:
+            raise _cancelled(task_id)
+        return result
+
+    @serve.batch(max_batch_size=4, batch_wait_timeout_s=0.05)
+    async def generate_batch(self, requests: list[BatchRequest]) -> list[dict[str, Any] | None]:
+        return await asyncio.to_thread(self._run_batch, requests)
+
+    def _run_batch(self, requests: list[BatchRequest]) -> list[dict[str, Any] | None]:
+        raise NotImplementedError
+
+    def _start_groups(self, requests: list[BatchRequest]) -> dict[Hashable, list[int]]:
+        """Mark each task running and group the requests that can share a pipeline call, by index.
+
+        A task cancelled before it started joins no group, so its result stays None.
+        """
+        groups: dict[Hashable, list[int]] = {}
+        for i, (task_id, payload) in enumerate(requests):
+            if self.tasks.start(task_id, self.worker_id()):
+                groups.setdefault(self.batch_key(payload), []).append(i)
+        return groups
+
+    def batch_key(self, payload: dict[str, Any]) -> Hashable:
+        raise NotImplementedError
+
 
 def _mp4_output(result, params) -> dict[str, Any]:
-    import tempfile
-    from pathlib import Path
-
-    from app.storage.videos import write_mp4
-
     with tempfile.TemporaryDirectory() as tmp:
         data = write_mp4(result.frames, result.fps, Path(tmp) / "video.mp4").read_bytes()
     meta = {"num_frames": result.num_frames, "fps": result.fps, "width": params.width, "height": params.height,
@@ -86,36 +147,18 @@ def _mp4_output(result, params) -> dict[str, Any]:
 
 
 @serve.deployment
-class VideoDeployment(_Replica):
+class VideoDeployment(_BatchedReplica):
     """Text-to-video requests that arrive together with identical settings share one pipeline call
     (@serve.batch); image-to-video requests run one at a time (the pipeline conditions on one image)."""
 
     modality = "video"
 
-    def __init__(self, model_name: str, settings_json: dict[str, Any], max_batch_size: int = 4,
-                 batch_wait_timeout_s: float = 0.05):
-        super().__init__(model_name, settings_json)
-        self.generate_batch.set_max_batch_size(max_batch_size)
-        self.generate_batch.set_batch_wait_timeout_s(batch_wait_timeout_s)
-
-    def make_engine(self):
-        from app.engines.video import VideoEngine
-
-        return VideoEngine(self.spec, self.settings.device, None, self.settings.resolved_models_dir)
-
     async def generate(self, task_id: str, payload: dict[str, Any]) -> dict[str, Any]:
-        import asyncio
-
-        if self.spec.task != "t2v":
+        if self.model_spec.task != "t2v":
             return await asyncio.to_thread(self._generate_one, task_id, payload)
-        result = await self.generate_batch((task_id, payload))
-        if result is None:
-            raise TaskCancelledError(f"Task {task_id} was cancelled", {"task_id": task_id})
-        return result
+        return await super().generate(task_id, payload)
 
     def _generate_one(self, task_id: str, payload: dict[str, Any]) -> dict[str, Any]:
-        from app.catalog.spec import GenerationParams
-
         self.begin(task_id)
         params = GenerationParams(**payload["params"])
         result = self.engine.generate(payload["prompt"], params, seed=payload["seed"],
@@ -124,23 +167,12 @@ class VideoDeployment(_Replica):
                 "result": {"generation_time": result.timings.total_s, "timings": result.timings.to_dict(),
                            "steps_completed": params.num_inference_steps, "batch_size": 1}}
 
-    @serve.batch(max_batch_size=4, batch_wait_timeout_s=0.05)
-    async def generate_batch(self, requests: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any] | None]:
-        import asyncio
+    def batch_key(self, payload: dict[str, Any]) -> Hashable:
+        return json.dumps(payload["params"], sort_keys=True)
 
-        return await asyncio.to_thread(self._run_batch, requests)
-
-    def _run_batch(self, requests: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any] | None]:
-        import json
-
-        from app.catalog.spec import GenerationParams
-
+    def _run_batch(self, requests: list[BatchRequest]) -> list[dict[str, Any] | None]:
         results: list[dict[str, Any] | None] = [None] * len(requests)
-        groups: dict[str, list[int]] = {}
-        for i, (task_id, payload) in enumerate(requests):
-            if self.tasks.start(task_id, self.worker_id()):  # cancelled before starting: stays None
-                groups.setdefault(json.dumps(payload["params"], sort_keys=True), []).append(i)
-        for key, members in groups.items():
+        for key, members in self._start_groups(requests).items():
             params = GenerationParams(**json.loads(key))
 
             def on_step(done: int, total: int, members=members) -> None:
@@ -163,49 +195,24 @@ class VideoDeployment(_Replica):
         return results
 
     def smoke_test(self) -> None:
-        self.engine.generate("health check", {"num_frames": int(self.spec.parameters["num_frames"].min),
+        self.engine.generate("health check", {"num_frames": int(self.model_spec.parameters["num_frames"].min),
                                               "num_inference_steps": 1}, seed=0)
 
 
 @serve.deployment
-class ImageDeployment(_Replica):
+class ImageDeployment(_BatchedReplica):
     """Concurrent requests are batched (@serve.batch): requests with the same size, steps, guidance and
     negative prompt share one pipeline call; each image keeps its own seed."""
 
     modality = "image"
 
-    def __init__(self, model_name: str, settings_json: dict[str, Any], max_batch_size: int = 4,
-                 batch_wait_timeout_s: float = 0.05):
-        super().__init__(model_name, settings_json)
-        self.generate_batch.set_max_batch_size(max_batch_size)
-        self.generate_batch.set_batch_wait_timeout_s(batch_wait_timeout_s)
+    def batch_key(self, payload: dict[str, Any]) -> Hashable:
+        return (payload["width"], payload["height"], payload["num_inference_steps"], payload["guidance_scale"],
+                payload.get("negative_prompt"))
 
-    def make_engine(self):
-        from app.engines.image import ImageEngine
-
-        return ImageEngine(self.spec, self.settings.device, None, self.settings.resolved_models_dir)
-
-    async def generate(self, task_id: str, payload: dict[str, Any]) -> dict[str, Any]:
-        result = await self.generate_batch((task_id, payload))
-        if result is None:
-            raise TaskCancelledError(f"Task {task_id} was cancelled", {"task_id": task_id})
-        return result
-
-    @serve.batch(max_batch_size=4, batch_wait_timeout_s=0.05)
-    async def generate_batch(self, requests: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any] | None]:
-        import asyncio
-
-        return await asyncio.to_thread(self._run_batch, requests)
-
-    def _run_batch(self, requests: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any] | None]:
+    def _run_batch(self, requests: list[BatchRequest]) -> list[dict[str, Any] | None]:
         results: list[dict[str, Any] | None] = [None] * len(requests)
-        groups: dict[tuple, list[int]] = {}
-        for i, (task_id, payload) in enumerate(requests):
-            if self.tasks.start(task_id, self.worker_id()):  # cancelled before starting: stays None
-                key = (payload["width"], payload["height"], payload["num_inference_steps"], payload["guidance_scale"],
-                       payload.get("negative_prompt"))
-                groups.setdefault(key, []).append(i)
-        for (width, height, steps, guidance, negative), members in groups.items():
+        for (width, height, steps, guidance, negative), members in self._start_groups(requests).items():
             prompts, seeds, owners = [], [], []
             for i in members:
                 payload = requests[i][1]
@@ -241,52 +248,36 @@ class ImageDeployment(_Replica):
 class TextDeployment(_Replica):
     modality = "text"
 
-    def make_engine(self):
-        from app.engines.text import make_text_engine
-
-        return make_text_engine(self.spec, self.settings.device, None, self.settings.resolved_models_dir)
-
-    def _request(self, payload: dict[str, Any]):
-        return self.engine.request(payload["prompt"], payload["max_tokens"], payload["temperature"], payload["top_p"],
-                                   payload["top_k"], payload.get("stop"), payload.get("seed"))
+    def _stream(self, payload: dict[str, Any]) -> tuple[Any, TextStream]:
+        request = self.engine.request(payload["prompt"], payload["max_tokens"], payload["temperature"],
+                                      payload["top_p"], payload["top_k"], payload.get("stop"), payload.get("seed"))
+        return request, TextStream(self.engine.stream(request))
 
     def generate(self, task_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """The whole text at once; progress is tokens so far over max_tokens."""
         self.begin(task_id)
-        result = self._drain(task_id, self._request(payload))
+        request, pieces = self._stream(payload)
+        for produced, _ in enumerate(pieces, start=1):
+            if not self.tasks.progress(task_id, min(produced / request.max_tokens, 0.99)):
+                pieces.close()
+                raise _cancelled(task_id)
+        result = pieces.result
         return {"worker_id": self.worker_id(), "outputs": [],
                 "result": {"generated_text": result.text, "tokens_generated": result.tokens_generated,
                            "finish_reason": result.finish_reason, "prompt_tokens": result.prompt_tokens}}
 
-    def _drain(self, task_id: str, request):
-        iterator = self.engine.stream(request)
-        produced = 0
-        while True:
-            try:
-                next(iterator)
-            except StopIteration as done:
-                return done.value
-            produced += 1
-            if not self.tasks.progress(task_id, min(produced / request.max_tokens, 0.99)):
-                iterator.close()
-                raise TaskCancelledError(f"Task {task_id} was cancelled", {"task_id": task_id})
-
     def stream(self, task_id: str, payload: dict[str, Any]):
         """Yields {"token": text} per token, then {"finish_reason", "tokens_generated", ...}."""
         self.begin(task_id)
-        request = self._request(payload)
-        iterator = self.engine.stream(request)
-        while True:
-            try:
-                piece = next(iterator)
-            except StopIteration as done:
-                result = done.value
-                yield {"finish_reason": result.finish_reason, "tokens_generated": result.tokens_generated,
-                       "prompt_tokens": result.prompt_tokens, "worker_id": self.worker_id()}
-                return
+        _, pieces = self._stream(payload)
+        for piece in pieces:
             if self.tasks.is_cancelled(task_id):
-                iterator.close()
-                raise TaskCancelledError(f"Task {task_id} was cancelled", {"task_id": task_id})
+                pieces.close()
+                raise _cancelled(task_id)
             yield {"token": piece}
+        result = pieces.result
+        yield {"finish_reason": result.finish_reason, "tokens_generated": result.tokens_generated,
+               "prompt_tokens": result.prompt_tokens, "worker_id": self.worker_id()}
 
     def smoke_test(self) -> None:
         self.engine.generate(self.engine.request("health check", max_tokens=1, temperature=0.0))
@@ -296,17 +287,12 @@ class TextDeployment(_Replica):
 class SpeechDeployment(_Replica):
     modality = "speech"
 
-    def make_engine(self):
-        from app.engines.speech import SpeechEngine
-
-        return SpeechEngine(self.spec, self.settings.device, None, self.settings.resolved_models_dir)
-
     def generate(self, task_id: str, payload: dict[str, Any]) -> dict[str, Any]:
         self.begin(task_id)
         result = self.engine.synthesize(payload["text"], payload["voice"], payload["language"], payload["speed"],
                                         payload["pitch"], seed=payload["seed"])
         if self.tasks.is_cancelled(task_id):
-            raise TaskCancelledError(f"Task {task_id} was cancelled", {"task_id": task_id})
+            raise _cancelled(task_id)
         return {"worker_id": self.worker_id(),
                 "outputs": [{"data": result.wav, "media_type": "audio/wav",
                              "meta": {"duration": result.duration_s, "sample_rate": result.sample_rate}}],

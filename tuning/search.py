@@ -72,9 +72,8 @@ def run_trial(config: dict[str, Any], template: dict[str, Any], settings_json: d
     """One Tune trial: an in-process benchmark under ``config``, reported to Tune."""
     from ray import tune
 
-    from app.bench.profiler import summarize_performance
-    from app.bench.runner import BenchmarkWorker
-    from app.metrics.evaluator import aggregate
+    from app.bench.aggregates import aggregate_rows
+    from app.bench.worker import BenchmarkWorker
 
     parameters = {**template["parameters"], **{k: v for k, v in config.items() if k in GENERATION_KEYS}}
     spec = BenchmarkSpec(**{**template, "parameters": parameters,
@@ -86,17 +85,14 @@ def run_trial(config: dict[str, Any], template: dict[str, Any], settings_json: d
     ok = [r for r in records if r["status"] == "ok"]
     if not ok:
         raise ValidationError(f"every video failed under {config}: {records[0].get('error')}", {"config": config})
-    rows = {r["name"]: r for r in aggregate([{"metrics": r["metrics"], "metric_reasons": r["metric_reasons"],
-                                              "features": r["features"]} for r in ok],
-                                            [quality_metric], worker.evaluator.unavailable)}
-    quality = rows[quality_metric]["value"]
-    performance = summarize_performance([{"latency_s": r["latency_s"], "num_frames": r["num_frames"],
-                                          **r["measurement"]} for r in ok])
-    latency = performance["avg_latency_ms"]
+    values = {(row["kind"], row["name"]): row["value"]
+              for row in aggregate_rows(records, spec, worker.evaluator.unavailable, worker.settings)}
+    quality = values["metric", quality_metric]
+    latency = values["performance", "avg_latency_ms"]
     tune.report({"score": score_of(OptimizationObjective(objective), quality, latency, latency_budget_ms,
                                    quality_floor),
                  "quality": quality if quality is not None else float("nan"), "latency_ms": latency,
-                 "throughput_fps": performance["throughput_fps"], "videos": len(ok)})
+                 "throughput_fps": values["performance", "throughput_fps"], "videos": len(ok)})
 
 
 def gpu_fraction(model, device: str) -> float:

@@ -37,6 +37,14 @@ class BenchmarkResult:
         return out
 
 
+def video_record(row) -> dict[str, Any]:
+    """A stored video row as the record the worker produced."""
+    return {"prompt_index": row.prompt_index, "prompt": row.prompt, "seed": row.seed, "status": row.status,
+            "error": row.error, "num_frames": row.num_frames, "latency_s": row.latency_s, "timings": row.timings,
+            "measurement": row.measurement, "metrics": row.metrics, "metric_reasons": row.metric_reasons,
+            "features": row.features, "video_path": row.video_path, "worker": row.worker}
+
+
 def load_result(repo: BenchmarkRepository, benchmark_id: str) -> BenchmarkResult:
     row = repo.get(benchmark_id)
     metrics, details, performance = {}, {}, {}
@@ -47,10 +55,7 @@ def load_result(repo: BenchmarkRepository, benchmark_id: str) -> BenchmarkResult
                                  "n": agg.n, "reason": agg.reason, **(agg.details or {})}
         else:
             performance[agg.name] = agg.value
-    videos = [{"prompt_index": v.prompt_index, "prompt": v.prompt, "seed": v.seed, "status": v.status,
-               "error": v.error, "num_frames": v.num_frames, "latency_s": v.latency_s, "timings": v.timings,
-               "measurement": v.measurement, "metrics": v.metrics, "metric_reasons": v.metric_reasons, "features": v.features,
-               "video_path": v.video_path, "worker": v.worker} for v in repo.videos(benchmark_id)]
+    videos = [video_record(v) for v in repo.videos(benchmark_id)]
     return BenchmarkResult(
         benchmark_id=row.id, model_name=row.model_name, status=row.status, metrics=metrics, metric_details=details,
         performance={k: v for k, v in performance.items() if k != "success_rate"},

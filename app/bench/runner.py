@@ -18,14 +18,15 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Callable
 
-import numpy as np
+import ray
 
-from app.bench.profiler import summarize_performance
+from app.bench.aggregates import aggregate_rows
 from app.bench.provenance import package_versions
+from app.bench.results import video_record
 from app.bench.spec import BenchmarkSpec
+from app.bench.worker import BenchmarkWorker
 from app.config import Settings, get_settings
 from app.errors import ModelLoadError, VidBenchError
 from app.storage.database import get_database
@@ -33,93 +34,12 @@ from app.storage.repository import TERMINAL, BenchmarkRepository
 
 ProgressCallback = Callable[[dict[str, Any]], None]
 IN_FLIGHT_PER_ACTOR = 2
-
-
-# ---------------------------------------------------------------- the worker (runs inside a Ray actor)
-class BenchmarkWorker:
-    """Holds one loaded model, its evaluator and profiler; generates and scores one video per call."""
-
-    def __init__(self, spec_json: dict[str, Any], settings_json: dict[str, Any]):
-        import torch
-
-        from app.bench.profiler import Profiler
-        from app.catalog.spec import get_catalog, resolve_params
-        from app.engines.optimization import resolve_device
-        from app.metrics.evaluator import VideoEvaluator
-
-        self.spec = BenchmarkSpec(**spec_json)
-        self.settings = Settings(**settings_json)
-        torch.set_num_threads(self.settings.torch_threads_per_actor)
-        model = get_catalog().get(self.spec.model_name)
-        if model.source.kind == "remote":
-            from app.engines.remote import RemoteVideoEngine
-
-            self.engine = RemoteVideoEngine(model, self.settings.remote_api_key, self.settings.remote_timeout_s)
-        else:
-            from app.engines.video import VideoEngine
-
-            self.engine = VideoEngine(model, self.spec.device, self.spec.profile(),
-                                      self.settings.resolved_models_dir)
-        self.params = resolve_params(model, self.spec.parameters)
-        self.load_s = self.engine.load()
-        eval_device = self.engine.device if self.engine.device != "remote" else resolve_device("auto")
-        self.evaluator = VideoEvaluator(self.spec.metric_names(), self.settings.resolved_weights_dir, eval_device)
-        self.profiler = Profiler(self.engine.device)
-        self.warmed_up = False
-
-    def info(self) -> dict[str, Any]:
-        from app.bench.provenance import device_info
-
-        self.profiler.energy_available()
-        return {"device": device_info(self.engine.device), "load_s": self.load_s,
-                "memory_savers": getattr(self.engine, "memory_savers", []),
-                "evaluators": self.evaluator.provenance, "unavailable_evaluators": self.evaluator.unavailable,
-                "energy_unavailable_reason": self.profiler.nvml_unavailable_reason,
-                "params": self.params.model_dump()}
-
-    def warm_up(self) -> int:
-        """Untimed generations so first-call costs (allocator, kernels, caches) stay out of the figures."""
-        runs = self.spec.warmup_runs if self.spec.warmup_runs is not None else self.settings.warmup_runs
-        if not self.warmed_up and self.engine.device != "remote":
-            for k in range(runs):
-                self.engine.generate(self.spec.prompts[0], self.params, seed=10_000 + k, image=self.spec.conditioning_image)
-        self.warmed_up = True
-        return runs
-
-    def run(self, benchmark_id: str, prompt_index: int, prompt: str, seed: int) -> dict[str, Any]:
-        import os
-
-        record: dict[str, Any] = {"prompt_index": prompt_index, "prompt": prompt, "seed": seed,
-                                  "worker": f"{os.uname().nodename}:{os.getpid()}"}
-        try:
-            result, measurement = self.profiler.measure(
-                lambda: self.engine.generate(prompt, self.params, seed=seed, image=self.spec.conditioning_image))
-        except VidBenchError as exc:
-            return {**record, "status": "failed", "error": f"{exc.code}: {exc.message}"}
-        scored = self.evaluator.evaluate(result.frames, prompt) if self.spec.metric_names() else \
-            {"metrics": {}, "reasons": {}, "features": {}}
-        video_path = None
-        if self.spec.save_videos:
-            from app.storage.videos import write_mp4
-
-            target = self.settings.videos_dir / benchmark_id / f"p{prompt_index:04d}_s{seed}.mp4"
-            video_path = str(write_mp4(result.frames, result.fps, target))
-        return {**record, "status": "ok", "num_frames": result.num_frames, "latency_s": measurement.latency_s,
-                "timings": result.timings.to_dict(), "measurement": measurement.to_dict(),
-                "metrics": scored["metrics"], "metric_reasons": scored["reasons"], "features": scored["features"],
-                "video_path": video_path}
-
-    def pid(self) -> int:
-        import os
-
-        return os.getpid()
+RemoteBenchmarkWorker = ray.remote(BenchmarkWorker)  # the actor class; per-model resources come with .options()
 
 
 # ---------------------------------------------------------------- Ray setup
 def ensure_ray(settings: Settings | None = None) -> None:
     """Connect to the configured cluster, or start a local Ray once per process."""
-    import ray
-
     if ray.is_initialized():
         return
     settings = settings or get_settings()
@@ -145,7 +65,7 @@ def _cause(error: Exception) -> str:
 @dataclass
 class _Job:
     benchmark_id: str
-    spec: BenchmarkSpec
+    benchmark_spec: BenchmarkSpec
     pending: list[tuple[int, str, int]]
     actor: Any = None
     in_flight: dict[Any, tuple[int, str, int]] | None = None
@@ -176,8 +96,6 @@ class BenchmarkRunner:
         """Where the actors will run: 'auto' means a GPU when the cluster has one."""
         if device != "auto":
             return device
-        import ray
-
         ensure_ray(self.settings)
         return "cuda" if ray.cluster_resources().get("GPU", 0) > 0 else "cpu"
 
@@ -201,8 +119,6 @@ class BenchmarkRunner:
         after a crash are refs watched by the same ray.wait as the work items, so a model that
         waits for cluster resources does not hold up the others.
         """
-        import ray
-
         ensure_ray(self.settings)
         waiting = [self._job(bid) for bid in benchmark_ids]
         active: list[_Job] = []
@@ -236,8 +152,6 @@ class BenchmarkRunner:
         return _Job(benchmark_id, spec, pending, in_flight={})
 
     def _actor_options(self, spec: BenchmarkSpec) -> dict[str, Any]:
-        import ray
-
         gpus = ray.cluster_resources().get("GPU", 0)
         wants_gpu = spec.device.startswith("cuda") or (spec.device == "auto" and gpus > 0)
         return {"num_cpus": self.settings.torch_threads_per_actor, "num_gpus": 1 if wants_gpu else 0,
@@ -245,8 +159,6 @@ class BenchmarkRunner:
 
     def _launch(self, job: _Job, on_progress: ProgressCallback | None) -> bool:
         """Create the job's actor and ask it to get ready; does not wait for it."""
-        import ray
-
         if self._is_cancelled(job.benchmark_id):
             self._stop(job, "cancelled")
             return False
@@ -254,16 +166,14 @@ class BenchmarkRunner:
             self._finish(job, on_progress)
             return False
         self.repo.update(job.benchmark_id, status="running", current_task="loading model")
-        job.actor = ray.remote(BenchmarkWorker).options(**self._actor_options(job.spec)).remote(
-            job.spec.model_dump(mode="json"), self.settings.portable())
+        job.actor = RemoteBenchmarkWorker.options(**self._actor_options(job.benchmark_spec)).remote(
+            job.benchmark_spec.model_dump(mode="json"), self.settings.portable())
         job.info_ref = job.actor.info.remote()
         job.ready_ref = job.actor.warm_up.remote()  # actor calls run in order: info, then warm-up
         return True
 
     def _on_ready(self, job: _Job, on_progress: ProgressCallback | None) -> bool:
         """The actor answered its readiness call: start sending work, or fail the job. False when it stops."""
-        import ray
-
         ready_ref, job.ready_ref = job.ready_ref, None
         try:
             ray.get(ready_ref)
@@ -279,9 +189,10 @@ class BenchmarkRunner:
             self._emit(on_progress, job, "benchmark_error", error=_cause(exc))
             return False
         if job.retries == 0:
+            spec = job.benchmark_spec
             provenance = {"packages": package_versions(), "worker": job.info,
-                          "spec_hash": self.repo.get(job.benchmark_id).spec_hash, "seeds": job.spec.seeds(),
-                          "precision": job.spec.profile().precision, "optimization": job.spec.profile().to_dict()}
+                          "spec_hash": self.repo.get(job.benchmark_id).spec_hash, "seeds": spec.seeds(),
+                          "precision": spec.profile().precision, "optimization": spec.profile().to_dict()}
             self.repo.mark_running(job.benchmark_id, provenance)
             self._emit(on_progress, job, "benchmark_progress")
         self._feed(job)
@@ -294,8 +205,6 @@ class BenchmarkRunner:
 
     def _collect(self, job: _Job, ref: Any, on_progress: ProgressCallback | None) -> bool:
         """Store one finished item. False when the job had to stop."""
-        import ray
-
         if ref not in job.in_flight:  # dropped when the actor died earlier in this turn
             return True
         item = job.in_flight.pop(ref)
@@ -320,15 +229,13 @@ class BenchmarkRunner:
                       "error": _cause(exc)}
         self.repo.record_video(job.benchmark_id, record)
         row = self.repo.get(job.benchmark_id)
-        self.repo.update(job.benchmark_id,
-                         current_task=f"Generating video {row.completed_videos + row.failed_videos + 1}/{row.total_videos}"
+        next_video = row.completed_videos + row.failed_videos + 1
+        self.repo.update(job.benchmark_id, current_task=f"Generating video {next_video}/{row.total_videos}"
                          if job.pending or job.in_flight else "aggregating")
         self._emit(on_progress, job, "benchmark_progress", current_prompt=item[1])
         return True
 
     def _stop(self, job: _Job, status: str, error: str | None = None) -> None:
-        import ray
-
         if job.actor is not None:
             ray.kill(job.actor, no_restart=True)
         job.in_flight = {}
@@ -336,9 +243,7 @@ class BenchmarkRunner:
         self.repo.finish(job.benchmark_id, status, error)
 
     def _finish(self, job: _Job, on_progress: ProgressCallback | None) -> None:
-        import ray
-
-        self.write_aggregates(job.benchmark_id, job.spec, (job.info or {}).get("unavailable_evaluators", {}))
+        self.write_aggregates(job.benchmark_id, job.benchmark_spec, (job.info or {}).get("unavailable_evaluators", {}))
         row = self.repo.get(job.benchmark_id)
         status = "completed" if row.completed_videos > 0 else "failed"
         error = None if status == "completed" else "every video failed; see the per-video errors"
@@ -349,32 +254,9 @@ class BenchmarkRunner:
                    error=error)
 
     def write_aggregates(self, benchmark_id: str, spec: BenchmarkSpec, unavailable: dict[str, str]) -> None:
-        from app.metrics.evaluator import aggregate
-
-        videos = [v for v in self.repo.videos(benchmark_id) if v.status == "ok"]
-        records = [{"metrics": v.metrics or {}, "metric_reasons": v.metric_reasons or {}, "features": v.features or {}}
-                   for v in videos]
-        reference = None
-        if spec.metric_settings.fvd_reference_dir and "fvd" in spec.metric_names() and "i3d" not in unavailable:
-            reference = self._reference_features(Path(spec.metric_settings.fvd_reference_dir))
-        rows = aggregate(records, spec.metric_names(), unavailable, self.settings.bootstrap_resamples,
-                         self.settings.bootstrap_seed, reference) if spec.metric_names() else []
-        perf = summarize_performance([{"latency_s": v.latency_s, "num_frames": v.num_frames, **(v.measurement or {})}
-                                      for v in videos])
-        total = len(spec.work_items())
-        perf["success_rate"] = len(videos) / total if total else None
-        for name, value in perf.items():
-            rows.append({"kind": "performance", "name": name, "value": value, "ci_low": None, "ci_high": None,
-                         "n": len(videos), "reason": None if value is not None else "not measurable on this hardware",
-                         "details": None})
-        self.repo.write_aggregates(benchmark_id, rows)
-
-    def _reference_features(self, directory: Path) -> np.ndarray:
-        from app.metrics import fvd
-        from app.metrics.weights import verified_path
-
-        path, _ = verified_path("i3d", self.settings.resolved_weights_dir)
-        return fvd.reference_features(directory, fvd.I3DFeatures(path))
+        """The aggregates of what is stored, in one transaction (also after a resume)."""
+        records = [video_record(v) for v in self.repo.videos(benchmark_id)]
+        self.repo.write_aggregates(benchmark_id, aggregate_rows(records, spec, unavailable, self.settings))
 
     def _emit(self, on_progress: ProgressCallback | None, job: _Job, kind: str, **extra: Any) -> None:
         if on_progress is None:

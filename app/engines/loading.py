@@ -8,8 +8,9 @@ that fails is a :class:`ModelLoadError` naming the source; there is no fallback.
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from app.catalog.spec import ModelSpec
 from app.catalog.tiny import ensure_builtin
@@ -29,6 +30,18 @@ def checkpoint_location(spec: ModelSpec, models_dir: Path) -> str:
     if source.kind == "huggingface":
         return source.repo_id
     raise ValidationError(f"Model '{spec.name}' ({source.kind}) is not a diffusers checkpoint", {"model_name": spec.name})
+
+
+@contextmanager
+def load_failures(spec: ModelSpec, location: str) -> Iterator[None]:
+    """Any loader failure inside becomes one typed ModelLoadError naming the model, its source and location."""
+    try:
+        yield
+    except Exception as exc:
+        raise ModelLoadError(
+            f"Could not load '{spec.name}' from {spec.source.kind} source '{location}': {type(exc).__name__}: {exc}",
+            {"model_name": spec.name, "source": spec.source.kind, "location": location},
+        ) from exc
 
 
 def load_pipeline(spec: ModelSpec, torch_dtype: Any, models_dir: Path) -> tuple[Any, float]:
@@ -54,17 +67,12 @@ def load_pipeline(spec: ModelSpec, torch_dtype: Any, models_dir: Path) -> tuple[
         if spec.source.variant and torch_dtype is not None and str(torch_dtype).endswith("float16"):
             kwargs["variant"] = spec.source.variant
     started = time.perf_counter()
-    try:
+    with load_failures(spec, location):
         if spec.source.motion_adapter:
             adapter = diffusers.MotionAdapter.from_pretrained(spec.source.motion_adapter, torch_dtype=torch_dtype,
                                                               cache_dir=kwargs.get("cache_dir"))
             kwargs["motion_adapter"] = adapter
         pipeline = pipeline_cls.from_pretrained(location, **kwargs)
-    except Exception as exc:  # any loader failure becomes one typed, explained error
-        raise ModelLoadError(
-            f"Could not load '{spec.name}' from {spec.source.kind} source '{location}': {type(exc).__name__}: {exc}",
-            {"model_name": spec.name, "source": spec.source.kind, "location": location},
-        ) from exc
     pipeline.set_progress_bar_config(disable=True)
     return pipeline, time.perf_counter() - started
 

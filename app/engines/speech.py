@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 
 from app.catalog.spec import ModelSpec, check_ranges, validate_prompt
-from app.engines.loading import EngineBase, checkpoint_location
+from app.engines.loading import EngineBase, checkpoint_location, load_failures
 from app.engines.optimization import OptimizationProfile
-from app.errors import ModelLoadError, ValidationError
+from app.errors import ValidationError
 
 
 @dataclass
@@ -59,16 +59,13 @@ class SpeechEngine(EngineBase):
 
             location = checkpoint_location(self.spec, self.models_dir)
             started = time.perf_counter()
-            try:
+            with load_failures(self.spec, location):
                 model_cls = getattr(transformers, self.spec.pipeline_class)
                 processor_cls = transformers.AutoProcessor if self.spec.pipeline_class == "BarkModel" \
                     else transformers.AutoTokenizer
                 cache = str(self.models_dir / "hub")
                 self.processor = processor_cls.from_pretrained(location, cache_dir=cache)
                 self.model = model_cls.from_pretrained(location, cache_dir=cache).to(self.device).eval()
-            except Exception as exc:  # any loader failure is one typed, explained error
-                raise ModelLoadError(f"Could not load '{self.spec.name}' from '{location}': {type(exc).__name__}: {exc}",
-                                     {"model_name": self.spec.name, "location": location}) from exc
             self.load_s = time.perf_counter() - started
         return self.load_s
 

@@ -15,10 +15,10 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Generator, Iterator
 
 from app.catalog.spec import ModelSpec, check_ranges, validate_prompt
-from app.engines.loading import EngineBase, checkpoint_location
+from app.engines.loading import EngineBase, checkpoint_location, load_failures
 from app.engines.optimization import OptimizationProfile, resolve_device
 from app.errors import ModelLoadError, ValidationError
 
@@ -71,13 +71,10 @@ class TextEngine(EngineBase):
 
             location = checkpoint_location(self.spec, self.models_dir)
             started = time.perf_counter()
-            try:
+            with load_failures(self.spec, location):
                 self.tokenizer = AutoTokenizer.from_pretrained(location, cache_dir=str(self.models_dir / "hub"))
                 self.model = AutoModelForCausalLM.from_pretrained(
                     location, dtype=self.profile.torch_dtype(), cache_dir=str(self.models_dir / "hub")).to(self.device)
-            except Exception as exc:  # any loader failure is one typed, explained error
-                raise ModelLoadError(f"Could not load '{self.spec.name}' from '{location}': {type(exc).__name__}: {exc}",
-                                     {"model_name": self.spec.name, "location": location}) from exc
             self.model.eval()
             self.load_s = time.perf_counter() - started
         return self.load_s
@@ -150,12 +147,34 @@ class TextEngine(EngineBase):
                           seconds=time.perf_counter() - started)
 
     def generate(self, req: TextRequest) -> TextResult:
-        iterator = self.stream(req)
-        while True:
-            try:
-                next(iterator)
-            except StopIteration as done:
-                return done.value
+        return TextStream(self.stream(req)).drain()
+
+
+class TextStream:
+    """An engine's text stream that keeps its final TextResult (a for loop drops a generator's return value)."""
+
+    def __init__(self, pieces: Generator[str, None, TextResult]):
+        self._pieces = pieces
+        self.result: TextResult | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        try:
+            return next(self._pieces)
+        except StopIteration as done:
+            self.result = done.value
+            raise
+
+    def close(self) -> None:
+        """Stop early: the engine's generator is closed."""
+        self._pieces.close()
+
+    def drain(self) -> TextResult:
+        for _ in self:
+            pass
+        return self.result
 
 
 def _token_streamer_class():
@@ -237,12 +256,9 @@ class VllmTextEngine(TextEngine):
 
             location = checkpoint_location(self.spec, self.models_dir)
             started = time.perf_counter()
-            try:
+            with load_failures(self.spec, location):
                 self.model = LLM(model=location, dtype={"fp32": "float32", "fp16": "float16", "bf16": "bfloat16"}[
                     self.profile.precision], download_dir=str(self.models_dir / "hub"))
-            except Exception as exc:  # any loader failure is one typed, explained error
-                raise ModelLoadError(f"vLLM could not load '{self.spec.name}' from '{location}': {exc}",
-                                     {"model_name": self.spec.name, "location": location}) from exc
             self.tokenizer = self.model.get_tokenizer()
             self.load_s = time.perf_counter() - started
         return self.load_s

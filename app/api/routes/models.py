@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from typing import Literal
 
 from fastapi import APIRouter, Query
@@ -103,5 +104,6 @@ async def model_health(model_name: str, state: State) -> dict:
     spec = get_catalog().get(model_name)
     if spec.name not in set(state.backend.models()):
         return {"model_name": spec.name, "status": "not_deployed", "details": {"model_loaded": False}}
-    report = await state.backend.call(spec.name, "health", "health-check", {})
+    # an id of its own: the backend keeps in-flight calls per id, so concurrent checks must not share one
+    report = await state.backend.call(spec.name, "health", f"health-check-{uuid.uuid4().hex[:16]}", {})
     return {"model_name": spec.name, **report}

@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 
 from app.catalog import get_catalog
+from app.catalog.spec import Source
 from app.engines.speech import SpeechEngine
-from app.engines.text import TextEngine, make_text_engine, vllm_available
-from app.errors import InvalidPromptError, ValidationError
+from app.engines.text import TextEngine, TextStream, make_text_engine, vllm_available
+from app.errors import InvalidPromptError, ModelLoadError, ValidationError
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +31,23 @@ def test_stop_sequence_is_cut_and_reported(text):
     result = text.generate(text.request("Hello there", max_tokens=12, temperature=0.0, stop=[stop]))
     assert result.text == full[:full.index(stop)] and result.finish_reason == "stop"
     assert stop not in "".join(text.stream(text.request("Hello there", max_tokens=12, temperature=0.0, stop=[stop])))
+
+
+def test_text_stream_keeps_the_result_and_closes_the_engine_stream(text):
+    stream = TextStream(text.stream(text.request("Hello there", max_tokens=6, temperature=0.0)))
+    pieces = list(stream)
+    assert stream.result.text == "".join(pieces) and stream.result.tokens_generated == 6
+    stopped = TextStream(text.stream(text.request("Hello there", max_tokens=6, temperature=0.0)))
+    next(stopped)
+    stopped.close()
+    assert list(stopped) == [] and stopped.result is None
+
+
+def test_a_load_failure_is_one_typed_error(settings, tmp_path):
+    spec = get_catalog().get("tiny-text").model_copy(update={"source": Source(kind="local", path=str(tmp_path))})
+    with pytest.raises(ModelLoadError, match=f"from local source '{tmp_path}'") as error:
+        TextEngine(spec, device="cpu").load()
+    assert error.value.details["model_name"] == "tiny-text" and error.value.details["location"] == str(tmp_path)
 
 
 def test_seeded_sampling_is_reproducible(text):
