@@ -11,45 +11,42 @@ Flow for each benchmark:
      from what is stored and written in one transaction.
 Cancellation stops sending work, kills the actors and marks the benchmark
 cancelled; stored videos stay as they are.
+
+Ownership lives in the shared database, so it works from any process on the cluster: the
+runner writes a heartbeat for every benchmark it holds and reads cancel requests between
+work items; a benchmark whose runner went silent is an orphan that another process claims
+(compare-and-set) and resumes, redoing only what is not stored. REST benchmarks run in a
+detached ``BenchmarkOwner`` actor, so they outlive the replica that accepted them.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import threading
+import time
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Callable
 
 import ray
 
 from app.bench.aggregates import aggregate_rows
+from app.bench.cluster import ensure_ray, fit_cpus, gpu_fraction, gpu_memory_gb
 from app.bench.provenance import package_versions
 from app.bench.results import video_record
 from app.bench.spec import BenchmarkSpec
 from app.bench.worker import BenchmarkWorker
 from app.config import Settings, get_settings
-from app.errors import ModelLoadError, VidBenchError
+from app.errors import ModelLoadError, ResourcesUnavailableError, VidBenchError
 from app.storage.database import get_database
 from app.storage.repository import TERMINAL, BenchmarkRepository
+from app.storage.tables import utcnow
 
 ProgressCallback = Callable[[dict[str, Any]], None]
+NAMESPACE = "vid-bench"  # Ray namespace of the detached benchmark owners
 IN_FLIGHT_PER_ACTOR = 2
 RemoteBenchmarkWorker = ray.remote(BenchmarkWorker)  # the actor class; per-model resources come with .options()
-
-
-# ---------------------------------------------------------------- Ray setup
-def ensure_ray(settings: Settings | None = None) -> None:
-    """Connect to the configured cluster, or start a local Ray once per process."""
-    if ray.is_initialized():
-        return
-    settings = settings or get_settings()
-    kwargs: dict[str, Any] = {"include_dashboard": False, "logging_level": "WARNING", "log_to_driver": True}
-    if settings.ray_address:
-        kwargs["address"] = settings.ray_address
-    else:
-        kwargs["num_cpus"] = settings.ray_num_cpus
-        kwargs["object_store_memory"] = settings.ray_object_store_mb * 2**20
-    ray.init(**kwargs)
 
 
 def _cause(error: Exception) -> str:
@@ -73,13 +70,17 @@ class _Job:
     info: dict[str, Any] | None = None
     info_ref: Any = None
     ready_ref: Any = None  # set while the actor starts or restarts; no work is sent meanwhile
+    launched_at: float = 0.0  # monotonic time the actor was asked for, to bound the wait for resources
+    resources: dict[str, Any] | None = None
 
 
 class BenchmarkRunner:
-    def __init__(self, repo: BenchmarkRepository | None = None, settings: Settings | None = None):
+    def __init__(self, repo: BenchmarkRepository | None = None, settings: Settings | None = None,
+                 runner_id: str | None = None):
         self.settings = settings or get_settings()
         self.settings.ensure_dirs()
         self.repo = repo or BenchmarkRepository(get_database(self.settings.resolved_database_url))
+        self.runner_id = runner_id or f"{os.uname().nodename}:{os.getpid()}"
         self._cancelled: set[str] = set()
         self._lock = threading.Lock()
 
@@ -100,16 +101,52 @@ class BenchmarkRunner:
         return "cuda" if ray.cluster_resources().get("GPU", 0) > 0 else "cpu"
 
     def cancel(self, benchmark_id: str) -> None:
+        """Ask for a stop, from any process: the runner holding it reads the request between work items."""
         row = self.repo.get(benchmark_id)
         if row.status in TERMINAL:
             return
         with self._lock:
             self._cancelled.add(benchmark_id)
-        self.repo.update(benchmark_id, current_task="cancelling")
+        self.repo.request_cancel(benchmark_id)
 
     def _is_cancelled(self, benchmark_id: str) -> bool:
         with self._lock:
             return benchmark_id in self._cancelled
+
+    # -- ownership: detached owners, heartbeats, orphans ----------------------------------------------
+    def start_detached(self, benchmark_id: str) -> None:
+        """Run the benchmark in a detached actor that outlives this process (the REST path)."""
+        ensure_ray(self.settings)
+        name = f"benchmark-{benchmark_id}"
+        owner = RemoteBenchmarkOwner.options(name=name, namespace=NAMESPACE, lifetime="detached", num_cpus=0,
+                                             max_restarts=0).remote(self.settings.portable(), f"actor:{name}")
+        owner.run.remote(benchmark_id)
+
+    def resume_orphans(self) -> list[str]:
+        """Claim every benchmark whose runner went silent and resume it in a detached owner; returns their ids."""
+        silent_since = utcnow() - timedelta(seconds=self.settings.orphan_after_s)
+        resumed = []
+        for row in self.repo.orphans(silent_since):
+            if not self.repo.claim(row.id, self.runner_id, silent_since):
+                continue  # another process took it first
+            self.repo.update(row.id, current_task=f"resuming: the previous runner ({row.runner or 'unknown'}) "
+                                                  f"went silent")
+            try:
+                self.start_detached(row.id)
+            except Exception as exc:  # noqa: BLE001 - whatever stops the resume ends the benchmark, with why
+                self.repo.finish(row.id, "failed", f"interrupted: its runner went silent and it could not be "
+                                                   f"resumed: {type(exc).__name__}: {exc}")
+                continue
+            resumed.append(row.id)
+        return resumed
+
+    def _report_in(self, benchmark_ids: list[str]) -> set[str]:
+        """Heartbeat for what this runner holds; returns those that someone asked to cancel."""
+        self.repo.heartbeat(benchmark_ids, self.runner_id)
+        requested = self.repo.cancel_requested(benchmark_ids)
+        with self._lock:
+            self._cancelled |= requested
+        return requested
 
     # -- execution ------------------------------------------------------------------------------
     def run(self, benchmark_ids: list[str], max_workers: int = 1, on_progress: ProgressCallback | None = None) -> None:
@@ -117,12 +154,30 @@ class BenchmarkRunner:
 
         The loop never blocks on one actor: an actor's start (load + warm-up) and its restart
         after a crash are refs watched by the same ray.wait as the work items, so a model that
-        waits for cluster resources does not hold up the others.
+        waits for cluster resources does not hold up the others. Whatever error escapes the loop
+        (a database outage, a bug) ends every benchmark it held as failed, with the error.
         """
+        try:
+            self._run(benchmark_ids, max_workers, on_progress)
+        except BaseException as exc:
+            for benchmark_id in benchmark_ids:
+                try:
+                    if self.repo.get(benchmark_id).status not in TERMINAL:
+                        self.repo.finish(benchmark_id, "failed", f"runner error: {type(exc).__name__}: {exc}")
+                except Exception:  # noqa: BLE001 - the database itself may be what failed; the sweep resumes it
+                    pass
+            raise
+
+    def _run(self, benchmark_ids: list[str], max_workers: int, on_progress: ProgressCallback | None) -> None:
         ensure_ray(self.settings)
+        self._report_in(benchmark_ids)
         waiting = [self._job(bid) for bid in benchmark_ids]
         active: list[_Job] = []
+        last_report = time.monotonic()
         while waiting or active:
+            if time.monotonic() - last_report >= min(1.0, self.settings.heartbeat_s):
+                self._report_in([job.benchmark_id for job in waiting + active])
+                last_report = time.monotonic()
             while waiting and len(active) < max(1, max_workers):
                 job = waiting.pop(0)
                 if self._launch(job, on_progress):
@@ -134,7 +189,10 @@ class BenchmarkRunner:
                     self._stop(job, "cancelled")
                     active.remove(job)
                 elif job.ready_ref is not None:
-                    if job.ready_ref in ready and not self._on_ready(job, on_progress):
+                    if job.ready_ref in ready:
+                        if not self._on_ready(job, on_progress):
+                            active.remove(job)
+                    elif not self._still_placeable(job, on_progress):
                         active.remove(job)
                 elif not all(self._collect(job, ref, on_progress) for ref in [r for r in ready if r in job.in_flight]):
                     active.remove(job)
@@ -151,11 +209,47 @@ class BenchmarkRunner:
         pending = [item for item in spec.work_items() if (item[0], item[2]) not in done]
         return _Job(benchmark_id, spec, pending, in_flight={})
 
-    def _actor_options(self, spec: BenchmarkSpec) -> dict[str, Any]:
+    def _actor_resources(self, spec: BenchmarkSpec) -> dict[str, Any]:
+        """CPUs that fit the cluster now (a share where fewer are free) and a GPU fraction from the model's VRAM.
+
+        Raises ResourcesUnavailableError when no node could ever hold the actor.
+        """
         gpus = ray.cluster_resources().get("GPU", 0)
         wants_gpu = spec.device.startswith("cuda") or (spec.device == "auto" and gpus > 0)
-        return {"num_cpus": self.settings.torch_threads_per_actor, "num_gpus": 1 if wants_gpu else 0,
-                "max_restarts": self.settings.actor_max_restarts, "max_task_retries": 0}
+        num_gpus = gpu_fraction(spec.check(), "cuda", gpu_memory_gb(self.settings)) if wants_gpu else 0.0
+        if wants_gpu and gpus < num_gpus:
+            raise ResourcesUnavailableError(
+                f"The benchmark needs {num_gpus} GPU and this cluster has {gpus}: infeasible here",
+                {"needs": {"GPU": num_gpus}, "cluster": {"GPU": gpus}})
+        cpus, why = fit_cpus(float(self.settings.torch_threads_per_actor), self.settings.actor_min_cpus)
+        if cpus is None:
+            raise ResourcesUnavailableError(f"No node can hold the benchmark's actor: {why}",
+                                            {"needs": {"CPU": self.settings.actor_min_cpus}})
+        return {"num_cpus": cpus, "num_gpus": num_gpus, "why": why}
+
+    def _still_placeable(self, job: _Job, on_progress: ProgressCallback | None) -> bool:
+        """While the actor is not placed, say so with what it waits for; fail after ``resource_wait_s``."""
+        from ray._private import state
+
+        if job.retries or job.actor is None:
+            return True
+        actor = state.actors(actor_id=job.actor._actor_id.hex()) or {}
+        placed = bool((actor.get("Address") or {}).get("Port"))  # a worker holds it: loading, not waiting
+        if actor.get("State") != "PENDING_CREATION" or placed:
+            return True
+        waited = time.monotonic() - job.launched_at
+        needs = {k: v for k, v in (job.resources or {}).items() if k != "why"}
+        free = {k: round(v, 2) for k, v in ray.available_resources().items() if k in ("CPU", "GPU")}
+        if waited > self.settings.resource_wait_s:
+            error = ResourcesUnavailableError(
+                f"The benchmark's actor could not be placed within {self.settings.resource_wait_s:.0f}s: "
+                f"it needs {needs}, the cluster has {free} free", {"needs": needs, "free": free})
+            self._stop(job, "failed", f"{error.code}: {error.message}")
+            self._emit(on_progress, job, "benchmark_error", error=error.message)
+            return False
+        self.repo.update(job.benchmark_id, current_task=f"waiting for resources: needs {needs}, free {free} "
+                                                        f"({waited:.0f}s of {self.settings.resource_wait_s:.0f}s)")
+        return True
 
     def _launch(self, job: _Job, on_progress: ProgressCallback | None) -> bool:
         """Create the job's actor and ask it to get ready; does not wait for it."""
@@ -165,9 +259,20 @@ class BenchmarkRunner:
         if not job.pending:  # everything already stored (a resumed run): only the aggregates are left
             self._finish(job, on_progress)
             return False
+        try:
+            job.resources = self._actor_resources(job.benchmark_spec)
+        except VidBenchError as exc:
+            self._stop(job, "failed", f"{exc.code}: {exc.message}")
+            self._emit(on_progress, job, "benchmark_error", error=exc.message)
+            return False
         self.repo.update(job.benchmark_id, status="running", current_task="loading model")
-        job.actor = RemoteBenchmarkWorker.options(**self._actor_options(job.benchmark_spec)).remote(
-            job.benchmark_spec.model_dump(mode="json"), self.settings.portable())
+        settings = self.settings.portable()
+        settings["torch_threads_per_actor"] = max(1, int(job.resources["num_cpus"]))  # threads match the CPU share
+        job.launched_at = time.monotonic()
+        job.actor = RemoteBenchmarkWorker.options(
+            num_cpus=job.resources["num_cpus"], num_gpus=job.resources["num_gpus"],
+            max_restarts=self.settings.actor_max_restarts, max_task_retries=0,
+        ).remote(job.benchmark_spec.model_dump(mode="json"), settings)
         job.info_ref = job.actor.info.remote()
         job.ready_ref = job.actor.warm_up.remote()  # actor calls run in order: info, then warm-up
         return True
@@ -268,3 +373,18 @@ class BenchmarkRunner:
                      "percentage": 100.0 * done / row.total_videos if row.total_videos else 100.0,
                      "status": row.status, **extra})
 
+
+class BenchmarkOwner:
+    """Runs one benchmark to its end inside a detached actor, then exits: the cluster owns the work."""
+
+    def __init__(self, settings_json: dict[str, Any], runner_id: str):
+        self.runner = BenchmarkRunner(settings=Settings(**settings_json), runner_id=runner_id)
+
+    def run(self, benchmark_id: str) -> None:
+        try:
+            self.runner.run([benchmark_id])
+        finally:
+            ray.actor.exit_actor()
+
+
+RemoteBenchmarkOwner = ray.remote(BenchmarkOwner)

@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime
 from typing import Any, Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import BenchmarkNotFoundError, ValidationError
@@ -37,7 +37,7 @@ class BenchmarkRepository:
                          benchmark_id: str | None = None, owner: str | None = None) -> BenchmarkRow:
         row = BenchmarkRow(id=benchmark_id or f"bench_{uuid.uuid4().hex[:12]}", model_name=model_name,
                            status="submitted", owner=owner, spec=json_safe(spec), spec_hash=spec_hash(spec),
-                           total_videos=total_videos)
+                           total_videos=total_videos, heartbeat_at=utcnow(), cancel_requested=False)
         with self.db.session() as s, s.begin():
             s.add(row)
         return row
@@ -64,6 +64,42 @@ class BenchmarkRepository:
 
     def finish(self, benchmark_id: str, status: str, error: str | None = None) -> None:
         self.update(benchmark_id, status=status, error=error, completed_at=utcnow(), current_task=None)
+
+    # -- ownership across processes: cancel requests, heartbeats, orphans ------------------------------
+    def request_cancel(self, benchmark_id: str) -> None:
+        """Ask whoever runs the benchmark to stop; it reads the flag between work items."""
+        self.update(benchmark_id, cancel_requested=True, current_task="cancelling")
+
+    def cancel_requested(self, benchmark_ids: list[str]) -> set[str]:
+        with self.db.session() as s:
+            rows = s.execute(select(BenchmarkRow.id).where(BenchmarkRow.id.in_(benchmark_ids),
+                                                           BenchmarkRow.cancel_requested.is_(True))).all()
+        return {row[0] for row in rows}
+
+    def heartbeat(self, benchmark_ids: list[str], runner: str) -> None:
+        """The runner of these benchmarks is alive (one statement for all of them)."""
+        if not benchmark_ids:
+            return
+        with self.db.session() as s, s.begin():
+            s.execute(update(BenchmarkRow).where(BenchmarkRow.id.in_(benchmark_ids),
+                                                 BenchmarkRow.status.not_in(TERMINAL))
+                      .values(heartbeat_at=utcnow(), runner=runner))
+
+    def orphans(self, silent_since: datetime) -> list[BenchmarkRow]:
+        """Unfinished benchmarks whose runner has not reported in since ``silent_since``."""
+        with self.db.session() as s:
+            return list(s.scalars(select(BenchmarkRow).where(
+                BenchmarkRow.status.not_in(TERMINAL),
+                or_(BenchmarkRow.heartbeat_at.is_(None), BenchmarkRow.heartbeat_at < silent_since))))
+
+    def claim(self, benchmark_id: str, runner: str, silent_since: datetime) -> bool:
+        """Take over an orphan; exactly one of several processes racing for it wins (compare-and-set)."""
+        with self.db.session() as s, s.begin():
+            result = s.execute(update(BenchmarkRow).where(
+                BenchmarkRow.id == benchmark_id, BenchmarkRow.status.not_in(TERMINAL),
+                or_(BenchmarkRow.heartbeat_at.is_(None), BenchmarkRow.heartbeat_at < silent_since))
+                .values(heartbeat_at=utcnow(), runner=runner))
+        return result.rowcount == 1
 
     def list(self, status: str | None = None, model_name: str | None = None, created_after: datetime | None = None,
              sort: str = "-created_at", page: int = 1, limit: int = 20) -> tuple[list[BenchmarkRow], int]:
