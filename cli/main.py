@@ -136,9 +136,11 @@ def benchmark(
                                           resolution=resolution, seed=seed, videos_per_prompt=videos_per_prompt,
                                           save_videos=save_videos, optimization_level=optimization_level)
         if output:
+            from app.metrics.registry import video_metric_names
             from app.storage.export import export_parquet
 
-            export_parquet(suite.runner.repo, [result.benchmark_id], output / f"{result.benchmark_id}.parquet")
+            export_parquet(suite.runner.repo, [result.benchmark_id], output / f"{result.benchmark_id}.parquet",
+                           video_metric_names())
     except Exception as exc:  # typed errors become one line; others propagate
         _fail(exc)
     if as_json:
@@ -553,13 +555,14 @@ def auth_create_user(
 def export(benchmark_ids: list[str], output: Annotated[Path, typer.Option(help="Parquet file to write.")]):
     """Export stored per-video results to Parquet."""
     from app.config import get_settings
+    from app.metrics.registry import video_metric_names
     from app.storage.database import get_database
     from app.storage.export import export_parquet
     from app.storage.repository import BenchmarkRepository
 
     try:
         path = export_parquet(BenchmarkRepository(get_database(get_settings().resolved_database_url)), benchmark_ids,
-                              output)
+                              output, video_metric_names())
     except Exception as exc:
         _fail(exc)
     console.print(f"wrote {path}")

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from app.metrics.spec import MetricSpec, VideoContext
+
 SAMPLED_FRAMES = 8
 
 
@@ -40,3 +42,15 @@ class ClipSimilarity:
         video_emb = torch.nn.functional.normalize(image_emb.mean(dim=0), dim=-1)
         text_emb = torch.nn.functional.normalize(text_emb.double()[0], dim=-1)
         return float(video_emb @ text_emb)
+
+
+def _clip_similarity(video: VideoContext) -> float:
+    return video.networks["clip"](video.frames, video.prompt)
+
+
+LOADERS = {"clip": ClipSimilarity}
+SPECS = [
+    MetricSpec("clip_similarity", True, "video", "mean", "clip", "cosine",
+               "Cosine of the prompt embedding with the normalised mean of frame embeddings (CLIP ViT-B/32)",
+               score_video=_clip_similarity, aliases=("clip_score", "clip")),
+]

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from app.metrics.spec import MetricSpec, Null, SetAggregate, SetContext, VideoContext
+
 MIN_FRAMES = 10
 SMALL_N = 256  # below this FVD is markedly biased upward; common reports use 256-2048 videos
 
@@ -102,7 +104,8 @@ def load_video(path: Path) -> np.ndarray:
 def reference_features(directory: Path, extractor: I3DFeatures) -> np.ndarray:
     from app.errors import ValidationError
 
-    files = sorted(p for p in Path(directory).iterdir() if p.suffix.lower() in {".mp4", ".webm", ".avi", ".mov", ".gif"})
+    suffixes = {".mp4", ".webm", ".avi", ".mov", ".gif"}
+    files = sorted(p for p in Path(directory).iterdir() if p.suffix.lower() in suffixes)
     if not files:
         raise ValidationError(f"No videos in FVD reference directory {directory}", {"path": str(directory)})
     feats = []
@@ -113,3 +116,29 @@ def reference_features(directory: Path, extractor: I3DFeatures) -> np.ndarray:
     if not feats:
         raise ValidationError(f"No reference video in {directory} has {MIN_FRAMES}+ frames", {"path": str(directory)})
     return np.stack(feats)
+
+
+def _i3d_features(video: VideoContext) -> list[float] | Null:
+    if len(video.frames) < MIN_FRAMES:
+        return Null(f"video has {len(video.frames)} frames; FVD's I3D needs at least {MIN_FRAMES}")
+    return video.networks["i3d"](video.frames).tolist()
+
+
+def _fvd_of_set(context: SetContext) -> SetAggregate:
+    if not context.features:
+        return SetAggregate(None, reason=next(iter(context.video_reasons), "no video with I3D features"))
+    n = len(context.features)
+    if context.reference_i3d is None:
+        return SetAggregate(None, n=n, reason="no reference set: give metric_settings.fvd_reference_dir, "
+                                              "or compare two models' outputs with compare_models")
+    result = fvd(np.asarray(context.features), context.reference_i3d)
+    return SetAggregate(result["value"], n=n, reason=result.get("reason"),
+                        details={k: v for k, v in result.items() if k != "value"})
+
+
+LOADERS = {"i3d": I3DFeatures}
+SPECS = [
+    MetricSpec("fvd", False, "set", "set", "i3d", "distance",
+               "Frechet Video Distance on I3D (Kinetics-400) 400-d logits",
+               features=_i3d_features, aggregate_set=_fvd_of_set),
+]

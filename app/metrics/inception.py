@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from app.metrics.spec import MetricSpec, SetAggregate, SetContext, VideoContext
+
 
 class InceptionProbabilities:
     def __init__(self, path: Path, device: str = "cpu"):
@@ -45,3 +47,24 @@ def inception_score(probs: np.ndarray, splits: int = 10) -> dict:
         kl = part * (np.log(np.clip(part, 1e-12, None)) - np.log(np.clip(marginal, 1e-12, None)))
         scores.append(float(np.exp(kl.sum(axis=1).mean())))
     return {"value": float(np.mean(scores)), "std": float(np.std(scores)), "splits": splits, "n": n}
+
+
+def _frame_probabilities(video: VideoContext) -> list[list[float]]:
+    return video.networks["inception"](video.frames).tolist()
+
+
+def _inception_score_of_set(context: SetContext) -> SetAggregate:
+    probs = [p for video in context.features for p in video]
+    if not probs:
+        return SetAggregate(None, reason="no frames scored")
+    result = inception_score(np.asarray(probs))
+    return SetAggregate(result["value"], n=result["n"], reason=result.get("reason"),
+                        details={k: v for k, v in result.items() if k not in ("value", "reason")})
+
+
+LOADERS = {"inception": InceptionProbabilities}
+SPECS = [
+    MetricSpec("inception_score", True, "set", "set", "inception", "score",
+               "Per-frame Inception Score, InceptionV3 (TF 2015-12-05 weights, 1008 classes), 10 splits",
+               features=_frame_probabilities, aggregate_set=_inception_score_of_set, aliases=("is",)),
+]

@@ -10,7 +10,7 @@ across runs and versions; changing them is a versioned change (OVERALL_VERSION).
 
 from __future__ import annotations
 
-from app.metrics.registry import METRICS
+from app.metrics.spec import MetricSpec, SetAggregate, SetContext
 
 OVERALL_VERSION = "1"
 
@@ -23,14 +23,14 @@ NORMALISATION: dict[str, tuple[float, float, float]] = {
 }
 
 
-def overall_score(values: dict[str, float | None]) -> dict:
+def overall_score(values: dict[str, float | None], higher_is_better: dict[str, bool]) -> dict:
     used, total, weight_sum = [], 0.0, 0.0
     for name, (low, high, weight) in NORMALISATION.items():
         value = values.get(name)
         if value is None:
             continue
         unit = min(1.0, max(0.0, (value - low) / (high - low)))
-        if not METRICS[name].higher_is_better:
+        if not higher_is_better[name]:
             unit = 1.0 - unit
         total += weight * unit
         weight_sum += weight
@@ -38,3 +38,16 @@ def overall_score(values: dict[str, float | None]) -> dict:
     if not used:
         return {"value": None, "reason": "no quality metric available", "used": [], "version": OVERALL_VERSION}
     return {"value": 100.0 * total / weight_sum, "used": used, "version": OVERALL_VERSION}
+
+
+def _overall_of_set(context: SetContext) -> SetAggregate:
+    result = overall_score(context.earlier, context.higher_is_better)
+    return SetAggregate(result["value"], reason=result.get("reason"),
+                        details={"used": result["used"], "version": result["version"]})
+
+
+SPECS = [
+    MetricSpec("overall_score", True, "set", "set", None, "score 0-100",
+               "Weighted combination of normalised available metrics (docs/metrics.md)",
+               aggregate_set=_overall_of_set),
+]

@@ -27,10 +27,12 @@ Definitions (also in docs/metrics.md):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
 from app.errors import ValidationError
+from app.metrics.spec import MetricSpec, Null, VideoContext
 
 
 def check_video(frames: np.ndarray, min_frames: int = 2) -> np.ndarray:
@@ -157,3 +159,41 @@ def temporal_metrics(frames: np.ndarray) -> dict[str, float | None]:
         "dynamic_degree": dynamic_degree(flows, frames.shape[1], frames.shape[2], len(frames)),
         "temporal_consistency": consistency,
     }
+
+
+def _temporal_pass(video: VideoContext) -> dict[str, float | None]:
+    return temporal_metrics(video.frames)
+
+
+def _from_pass(name: str, null_reason: str = "no unoccluded pixels between consecutive frames"
+               ) -> Callable[[VideoContext], float | Null]:
+    """One metric of the shared temporal pass (flow computed once per video for all of them).
+
+    Flow-based values are null only when no pixel survives the occlusion check; PSNR names its own reason.
+    """
+    def score(video: VideoContext) -> float | Null:
+        value = video.shared(_temporal_pass)[name]
+        return Null(null_reason) if value is None else value
+    return score
+
+
+SPECS = [
+    MetricSpec("temporal_flickering", True, "video", "mean", None, "score 0-1",
+               "1 - mean absolute difference of consecutive frames / 255 (VBench)",
+               score_video=_from_pass("temporal_flickering")),
+    MetricSpec("warping_error", False, "video", "mean", None, "MSE on [0,1]",
+               "Farneback-flow warping error on unoccluded pixels (classical flow, not RAFT)",
+               score_video=_from_pass("warping_error")),
+    MetricSpec("consecutive_ssim", True, "video", "mean", None, "SSIM",
+               "SSIM of consecutive grayscale frames", score_video=_from_pass("consecutive_ssim")),
+    MetricSpec("consecutive_psnr", True, "video", "mean", None, "dB",
+               "PSNR over consecutive frames; null when frames are identical",
+               score_video=_from_pass("consecutive_psnr", "all consecutive frames identical: PSNR unbounded")),
+    MetricSpec("motion_magnitude", True, "video", "mean", None, "px/frame",
+               "Mean forward optical-flow magnitude", score_video=_from_pass("motion_magnitude")),
+    MetricSpec("dynamic_degree", True, "video", "mean", None, "fraction of videos",
+               "VBench dynamic degree rule on Farneback flow", score_video=_from_pass("dynamic_degree")),
+    MetricSpec("temporal_consistency", True, "video", "mean", None, "score 0-1",
+               "Mean of temporal_flickering, consecutive_ssim and 1/(1+100*warping_error)",
+               score_video=_from_pass("temporal_consistency")),
+]

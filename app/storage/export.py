@@ -4,7 +4,9 @@ Schema (pyarrow), documented in docs/results-schema.md:
   benchmark_id string, model_name string, prompt_index int32, prompt string, seed int64,
   status string, error string, num_frames int32, latency_s float64,
   encode_s / denoise_s / decode_s float64, peak_vram_allocated_gb / peak_rss_mb / energy_j float64,
-  metric_<name> float64 for every registered per-video metric, video_path string.
+  metric_<name> float64 for every per-video metric the caller names, video_path string.
+The caller names the metric columns (the registry's per-video metrics:
+app.metrics.registry.video_metric_names), as storage never imports app.metrics.
 Nulls stay nulls: a figure that was not measured is never written as 0.
 """
 
@@ -15,23 +17,23 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from app.metrics.registry import METRICS
 from app.storage.repository import BenchmarkRepository
 
-VIDEO_METRICS = [name for name, spec in METRICS.items() if spec.level == "video"]
 
-SCHEMA = pa.schema(
-    [("benchmark_id", pa.string()), ("model_name", pa.string()), ("prompt_index", pa.int32()), ("prompt", pa.string()),
-     ("seed", pa.int64()), ("status", pa.string()), ("error", pa.string()), ("num_frames", pa.int32()),
-     ("latency_s", pa.float64()), ("encode_s", pa.float64()), ("denoise_s", pa.float64()), ("decode_s", pa.float64()),
-     ("peak_vram_allocated_gb", pa.float64()), ("peak_rss_mb", pa.float64()), ("energy_j", pa.float64())]
-    + [(f"metric_{name}", pa.float64()) for name in VIDEO_METRICS]
-    + [("video_path", pa.string())],
-    metadata={"vid_bench_schema": "1"},
-)
+def parquet_schema(metric_names: list[str]) -> pa.Schema:
+    return pa.schema(
+        [("benchmark_id", pa.string()), ("model_name", pa.string()), ("prompt_index", pa.int32()),
+         ("prompt", pa.string()), ("seed", pa.int64()), ("status", pa.string()), ("error", pa.string()),
+         ("num_frames", pa.int32()), ("latency_s", pa.float64()), ("encode_s", pa.float64()),
+         ("denoise_s", pa.float64()), ("decode_s", pa.float64()), ("peak_vram_allocated_gb", pa.float64()),
+         ("peak_rss_mb", pa.float64()), ("energy_j", pa.float64())]
+        + [(f"metric_{name}", pa.float64()) for name in metric_names]
+        + [("video_path", pa.string())],
+        metadata={"vid_bench_schema": "1"},
+    )
 
 
-def export_parquet(repo: BenchmarkRepository, benchmark_ids: list[str], path: Path) -> Path:
+def export_parquet(repo: BenchmarkRepository, benchmark_ids: list[str], path: Path, metric_names: list[str]) -> Path:
     rows = []
     for benchmark_id in benchmark_ids:
         bench = repo.get(benchmark_id)
@@ -41,11 +43,12 @@ def export_parquet(repo: BenchmarkRepository, benchmark_ids: list[str], path: Pa
                 "benchmark_id": benchmark_id, "model_name": bench.model_name, "prompt_index": v.prompt_index,
                 "prompt": v.prompt, "seed": v.seed, "status": v.status, "error": v.error, "num_frames": v.num_frames,
                 "latency_s": v.latency_s, "encode_s": timings.get("encode_s"), "denoise_s": timings.get("denoise_s"),
-                "decode_s": timings.get("decode_s"), "peak_vram_allocated_gb": measurement.get("peak_vram_allocated_gb"),
+                "decode_s": timings.get("decode_s"),
+                "peak_vram_allocated_gb": measurement.get("peak_vram_allocated_gb"),
                 "peak_rss_mb": measurement.get("peak_rss_mb"), "energy_j": measurement.get("energy_j"),
-                **{f"metric_{name}": metrics.get(name) for name in VIDEO_METRICS}, "video_path": v.video_path,
+                **{f"metric_{name}": metrics.get(name) for name in metric_names}, "video_path": v.video_path,
             })
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(pa.Table.from_pylist(rows, schema=SCHEMA), path)
+    pq.write_table(pa.Table.from_pylist(rows, schema=parquet_schema(metric_names)), path)
     return path

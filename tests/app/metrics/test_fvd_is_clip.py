@@ -6,7 +6,7 @@ import scipy.linalg
 
 from app.errors import WeightsError
 from app.metrics.evaluator import VideoEvaluator, aggregate
-from app.metrics.fvd import frechet_distance, fvd, gaussian_stats, preprocess
+from app.metrics.fvd import frechet_distance, fvd, preprocess
 from app.metrics.inception import inception_score
 from app.metrics.weights import install, status, verified_path
 from tests.app.metrics.tiny_evaluators import TinyI3D, install_all, save_torchscript
@@ -102,6 +102,17 @@ def test_clip_similarity_is_deterministic(tmp_path):
     a = evaluator.evaluate(frames, "a cat")["metrics"]["clip_similarity"]
     assert a == evaluator.evaluate(frames, "a cat")["metrics"]["clip_similarity"]
     assert a != evaluator.evaluate(frames, "a completely different prompt")["metrics"]["clip_similarity"]
+
+
+def test_video_too_short_for_i3d_keeps_no_features_and_says_why(tmp_path):
+    weights = tmp_path / "weights"
+    install("i3d", save_torchscript(TinyI3D(), tmp_path / "i3d.pt"), weights)
+    evaluator = VideoEvaluator(["fvd"], weights, "cpu")
+    scored = evaluator.evaluate(np.zeros((5, 32, 32, 3), np.uint8), "a cat")
+    assert scored == {"metrics": {}, "reasons": {"fvd": "video has 5 frames; FVD's I3D needs at least 10"},
+                      "features": {}}
+    [row] = aggregate([{**scored, "metric_reasons": scored["reasons"]}], ["fvd"], evaluator.unavailable)
+    assert row["value"] is None and row["reason"] == scored["reasons"]["fvd"]
 
 
 def test_changed_weight_file_is_refused(tmp_path):

@@ -2,7 +2,10 @@ import numpy as np
 import pytest
 
 from app.metrics.overall import overall_score
+from app.metrics.registry import METRICS
 from app.metrics.statistics import bootstrap_ci
+
+DIRECTIONS = {name: spec.higher_is_better for name, spec in METRICS.items()}
 
 
 def test_bootstrap_is_seeded_and_brackets_the_mean():
@@ -20,9 +23,9 @@ def test_one_value_has_no_interval():
 
 
 def test_overall_score_uses_available_metrics_only():
-    assert overall_score({})["value"] is None
-    only_tc = overall_score({"temporal_consistency": 0.75, "fvd": None})
+    assert overall_score({}, DIRECTIONS)["value"] is None
+    only_tc = overall_score({"temporal_consistency": 0.75, "fvd": None}, DIRECTIONS)
     assert only_tc["value"] == pytest.approx(50.0) and only_tc["used"] == ["temporal_consistency"]
-    both = overall_score({"temporal_consistency": 1.0, "fvd": 1000.0})  # best consistency, worst FVD
+    both = overall_score({"temporal_consistency": 1.0, "fvd": 1000.0}, DIRECTIONS)  # best consistency, worst FVD
     assert both["value"] == pytest.approx(100 * 0.30 / 0.55)
-    assert overall_score({"clip_similarity": 0.9})["value"] == 100.0  # clipped at the top
+    assert overall_score({"clip_similarity": 0.9}, DIRECTIONS)["value"] == 100.0  # clipped at the top

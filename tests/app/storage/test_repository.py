@@ -8,9 +8,10 @@ import pytest
 from sqlalchemy import text
 
 from app.errors import BenchmarkNotFoundError, DownloadNotFoundError, ValidationError
+from app.metrics.registry import video_metric_names
 from app.storage.database import Database, get_database
 from app.storage.downloads import DownloadRepository
-from app.storage.export import SCHEMA, export_parquet
+from app.storage.export import export_parquet, parquet_schema
 from app.storage.repository import BenchmarkRepository
 from app.storage.searches import SearchRepository
 from tests.conftest import BACKENDS_RAN, postgres_url
@@ -125,8 +126,8 @@ def test_parquet_export_keeps_nulls(repo, tmp_path):
     row = repo.create_benchmark("tiny-t2v", {"x": 1}, 2)
     repo.record_video(row.id, _record(0, 0))
     repo.record_video(row.id, _record(0, 1, status="failed", error="boom", num_frames=None, latency_s=None))
-    table = pq.read_table(export_parquet(repo, [row.id], tmp_path / "out.parquet"))
-    assert table.schema.equals(SCHEMA, check_metadata=False)
+    table = pq.read_table(export_parquet(repo, [row.id], tmp_path / "out.parquet", video_metric_names()))
+    assert table.schema.equals(parquet_schema(video_metric_names()), check_metadata=False)
     data = table.to_pylist()
     assert [d["status"] for d in data] == ["ok", "failed"]
     assert data[0]["metric_temporal_consistency"] == 0.5 and data[0]["metric_consecutive_psnr"] is None
