@@ -13,6 +13,7 @@ import os
 import secrets
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from app.config import Settings
 from app.errors import ValidationError, VidBenchError
@@ -55,6 +56,15 @@ def derive(secret: bytes, purpose: str) -> bytes:
 
 def key_digest(secret: bytes, key: str) -> str:
     return hmac.new(derive(secret, "api-key"), key.encode(), hashlib.sha256).hexdigest()
+
+
+def key_summary(row: ApiKeyRow) -> dict[str, Any]:
+    """What may be shown of a key (never its digest), with its status: active, expired or revoked."""
+    expires = row.expires_at
+    status = "revoked" if row.revoked_at else "expired" if expires and expires <= utcnow() else "active"
+    return {"key_id": row.id, "name": row.name, "prefix": row.prefix, "permissions": row.permissions,
+            "tier": row.tier, "status": status, "created_at": row.created_at, "expires_at": row.expires_at,
+            "revoked_at": row.revoked_at, "last_used_at": row.last_used_at}
 
 
 class ApiKeys:

@@ -11,17 +11,14 @@ from app.api.deps import Caller, State, requires
 from app.api.schemas.auth import (ApiKeyCreate, ApiKeyCreated, ApiKeyList, ApiKeyView, LoginRequest, TokenResponse,
                                   UserCreate, UserView, WhoAmI)
 from app.errors import ValidationError
+from app.security.keys import key_summary
 from app.storage.tables import ApiKeyRow, utcnow
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
 def key_view(row: ApiKeyRow) -> ApiKeyView:
-    expires = row.expires_at
-    status = "revoked" if row.revoked_at else "expired" if expires and expires <= utcnow() else "active"
-    return ApiKeyView(key_id=row.id, name=row.name, prefix=row.prefix, permissions=row.permissions, tier=row.tier,
-                      status=status, created_at=row.created_at, expires_at=row.expires_at, revoked_at=row.revoked_at,
-                      last_used_at=row.last_used_at)
+    return ApiKeyView(**key_summary(row))
 
 
 @router.post("/api-keys", status_code=201, response_model=ApiKeyCreated, dependencies=[requires("admin", "auth")])

@@ -11,7 +11,7 @@ from app.config import Settings
 from app.errors import AuthenticationError, ValidationError
 from app.security.auth import Authenticator
 from app.security.bootstrap import ensure_admin_key
-from app.security.keys import key_digest, server_secret
+from app.security.keys import key_digest, key_summary, server_secret
 from app.storage.database import Database
 from app.storage.tables import ApiKeyRow, utcnow
 from tests.conftest import BACKENDS_RAN, postgres_url
@@ -51,6 +51,19 @@ def test_revoked_and_expired_keys_are_refused(auth, db):
     with pytest.raises(AuthenticationError) as info:
         auth.authenticate(expired)
     assert info.value.details["reason"] == "expired"
+
+
+def test_key_summary_shows_status_and_never_the_digest(auth, db):
+    active, _ = auth.keys.create("a", ["models.read"])
+    expiring, _ = auth.keys.create("b", ["models.read"], expires_at=utcnow() + timedelta(hours=1))
+    revoked, _ = auth.keys.create("c", ["models.read"])
+    auth.store.revoke_key(revoked.id)
+    with db.session() as s, s.begin():
+        s.execute(update(ApiKeyRow).where(ApiKeyRow.id == expiring.id)
+                  .values(expires_at=utcnow() - timedelta(seconds=1)))
+    statuses = {key_summary(r)["key_id"]: key_summary(r)["status"] for r in auth.store.list_keys(include_revoked=True)}
+    assert (statuses[active.id], statuses[expiring.id], statuses[revoked.id]) == ("active", "expired", "revoked")
+    assert "digest" not in key_summary(active) and active.digest not in key_summary(active).values()
 
 
 @pytest.mark.parametrize("credential, reason", [

@@ -1,0 +1,183 @@
+"""Benchmark commands (top level): benchmark, compare, profile, export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from cli.common import app_errors_exit_2, collect_prompts, console, emit_json, fmt, progress_printer
+
+app = typer.Typer()
+
+
+def result_table(result) -> Table:
+    table = Table(title=f"{result.model_name} - {result.benchmark_id} ({result.status})")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    table.add_column("95% CI", justify="right")
+    table.add_column("n / note")
+    for name, detail in result.metric_details.items():
+        ci = detail.get("ci95")
+        if detail.get("value") is None:
+            note = detail.get("reason") or ""
+        elif detail.get("used"):
+            note = "from " + ", ".join(detail["used"])
+        else:
+            note = f"n={detail.get('n')}"
+        if detail.get("warning"):
+            note += f" ({detail['warning']})"
+        table.add_row(name, fmt(detail["value"]), f"[{fmt(ci[0])}, {fmt(ci[1])}]" if ci else "", note)
+    for name, value in result.performance.items():
+        table.add_row(name, fmt(value), "", "" if value is not None else "not measurable on this hardware")
+    table.add_row("success_rate", fmt(result.success_rate), "", "")
+    return table
+
+
+@app.command()
+@app_errors_exit_2
+def benchmark(
+    model: Annotated[str, typer.Argument(help="Catalog model name (see `vid-bench models list`).")],
+    prompts: Annotated[Optional[list[str]], typer.Option("--prompts", "-p", help="A prompt; repeat for more.")] = None,
+    prompts_file: Annotated[Optional[Path], typer.Option(help="Text file, one prompt per line.")] = None,
+    prompt_set: Annotated[Optional[str], typer.Option(help="A standard set, e.g. DIVERSE_SET_V2.")] = None,
+    num_prompts: Annotated[Optional[int], typer.Option(help="Use only the first N prompts.", min=1)] = None,
+    num_frames: Annotated[Optional[int], typer.Option()] = None,
+    fps: Annotated[Optional[int], typer.Option()] = None,
+    num_inference_steps: Annotated[Optional[int], typer.Option()] = None,
+    guidance_scale: Annotated[Optional[float], typer.Option()] = None,
+    resolution: Annotated[Optional[str], typer.Option(help="WIDTHxHEIGHT")] = None,
+    seed: Annotated[int, typer.Option(min=0)] = 0,
+    videos_per_prompt: Annotated[int, typer.Option(min=1)] = 1,
+    metrics: Annotated[Optional[list[str]], typer.Option("--metrics", help="Metric names (aliases: is, clip_score); "
+                                                                           "default all.")] = None,
+    optimization_level: Annotated[str, typer.Option(help="baseline | balanced | performance")] = "baseline",
+    device: Annotated[str, typer.Option(help="auto | cpu | cuda | cuda:N")] = "auto",
+    save_videos: Annotated[bool, typer.Option("--save-videos")] = False,
+    output: Annotated[Optional[Path], typer.Option(help="Directory for results JSON and Parquet.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+):
+    """Benchmark one model: generate, time and score videos; store every result."""
+    from app.bench.suite import BenchmarkSuite
+
+    chosen = collect_prompts(prompts, prompts_file, prompt_set)[: num_prompts or None]
+    with progress_printer("benchmark") as on_progress:
+        suite = BenchmarkSuite(device=device, output_dir=output, on_progress=on_progress, metrics=metrics)
+        result = suite.evaluate_model(model, chosen, num_frames=num_frames, fps=fps,
+                                      num_inference_steps=num_inference_steps, guidance_scale=guidance_scale,
+                                      resolution=resolution, seed=seed, videos_per_prompt=videos_per_prompt,
+                                      save_videos=save_videos, optimization_level=optimization_level)
+    if output:
+        from app.metrics.registry import video_metric_names
+        from app.storage.export import export_parquet
+
+        export_parquet(suite.runner.repo, [result.benchmark_id], output / f"{result.benchmark_id}.parquet",
+                       video_metric_names())
+    if as_json:
+        emit_json(result.to_dict(per_video=False))
+        return
+    console.print(result_table(result))
+    where = f" and {output}/" if output else ""
+    console.print(f"Stored in {suite.settings.resolved_database_url}{where} as {result.benchmark_id}")
+    if result.status != "completed":
+        raise typer.Exit(1)
+
+
+@app.command()
+@app_errors_exit_2
+def compare(
+    models: Annotated[list[str], typer.Argument(help="Two or more catalog model names.")],
+    prompts: Annotated[Optional[list[str]], typer.Option("--prompts", "-p")] = None,
+    prompts_file: Annotated[Optional[Path], typer.Option()] = None,
+    prompt_set: Annotated[Optional[str], typer.Option()] = None,
+    num_prompts: Annotated[Optional[int], typer.Option(min=1)] = None,
+    metrics: Annotated[Optional[list[str]], typer.Option("--metrics")] = None,
+    objectives: Annotated[Optional[list[str]], typer.Option("--objective",
+                          help="Pareto objective (metric or performance figure); repeat.")] = None,
+    max_workers: Annotated[int, typer.Option(min=1)] = 1,
+    seed: Annotated[int, typer.Option(min=0)] = 0,
+    device: Annotated[str, typer.Option()] = "auto",
+    output: Annotated[Optional[Path], typer.Option(help="Write the comparison report (JSON) here.")] = None,
+):
+    """Benchmark several models on the same prompts; rank them and print the Pareto frontier."""
+    from app.bench.suite import BenchmarkSuite
+    from app.errors import ValidationError
+
+    if len(models) < 2:
+        raise ValidationError("compare needs at least two models", {"models": models})
+    chosen = collect_prompts(prompts, prompts_file, prompt_set)[: num_prompts or None]
+    with progress_printer("compare") as on_progress:
+        suite = BenchmarkSuite(device=device, on_progress=on_progress, metrics=metrics)
+        results = suite.evaluate_multiple_models(models, chosen, max_workers=max_workers, seed=seed)
+    report = suite.compare_models(results, objectives)
+    if output:
+        emit_json(report, output)
+    table = Table(title=f"Ranking by {report['rank_by']}")
+    for column in ["rank", "model", *report["pareto_objectives"], "pareto"]:
+        table.add_column(column)
+    for entry in report["ranking"]:
+        name = entry["model_name"]
+        values = [fmt(report["models"][name].get(o)) for o in report["pareto_objectives"]]
+        table.add_row(fmt(entry["rank"]), name, *values, "yes" if name in report["pareto_frontier"] else "")
+    console.print(table)
+    if report["skipped_objectives"]:
+        console.print(f"Objectives left out (null for some model): {', '.join(report['skipped_objectives'])}")
+    console.print(f"Pareto frontier: {', '.join(report['pareto_frontier'])}")
+
+
+@app.command()
+@app_errors_exit_2
+def profile(
+    model: str,
+    optimization_levels: Annotated[list[str], typer.Option("--optimization-levels",
+                                   help="Levels to compare: baseline balanced performance.")] = ["baseline"],
+    test_prompts: Annotated[int, typer.Option(min=1, help="How many DIVERSE_SET_V2 prompts to use.")] = 3,
+    detailed: Annotated[bool, typer.Option("--detailed", help="Also print per-phase timings.")] = False,
+    device: Annotated[str, typer.Option()] = "auto",
+    output: Annotated[Optional[Path], typer.Option(help="Write the report (JSON) here.")] = None,
+):
+    """Run the same prompts under each optimization level: latency, frames/s, phases, memory, energy, quality."""
+    from app.bench.prompts import StandardPrompts
+    from app.bench.suite import BenchmarkSuite
+
+    with progress_printer("profile") as on_progress:
+        suite = BenchmarkSuite(device=device, on_progress=on_progress)
+        report = suite.profile_model(model, optimization_levels, StandardPrompts.DIVERSE_SET_V2[:test_prompts])
+    if output:
+        emit_json(report, output)
+    table = Table(title=f"Optimization levels: {model}")
+    columns = ["level", "latency ms", "frames/s", "peak VRAM GB", "peak RSS MB", "energy J", "temporal_consistency"]
+    if detailed:
+        columns += ["encode s", "denoise s", "decode s"]
+    for column in columns:
+        table.add_column(column)
+    for level, entry in report["levels"].items():
+        if entry["status"] == "unsupported":
+            continue
+        perf = entry["performance"]
+        row = [level, fmt(perf["avg_latency_ms"]), fmt(perf["throughput_fps"]), fmt(perf["peak_vram_gb"]),
+               fmt(perf["peak_rss_mb"]), fmt(perf["total_energy_j"]), fmt(entry["metrics"].get("temporal_consistency"))]
+        if detailed:
+            row += [fmt(entry["phases_mean"][p]) for p in ("encode_s", "denoise_s", "decode_s")]
+        table.add_row(*row)
+    console.print(table)
+    for level, entry in report["levels"].items():
+        if entry["status"] == "unsupported":
+            console.print(f"{level}: not run here ({entry['reason']})")
+
+
+@app.command()
+@app_errors_exit_2
+def export(benchmark_ids: list[str], output: Annotated[Path, typer.Option(help="Parquet file to write.")]):
+    """Export stored per-video results to Parquet."""
+    from app.config import get_settings
+    from app.metrics.registry import video_metric_names
+    from app.storage.database import get_database
+    from app.storage.export import export_parquet
+    from app.storage.repository import BenchmarkRepository
+
+    path = export_parquet(BenchmarkRepository(get_database(get_settings().resolved_database_url)), benchmark_ids, output,
+                          video_metric_names())
+    console.print(f"wrote {path}")

@@ -1,0 +1,56 @@
+"""`vid-bench serve`: Ray Serve with the gateway, from a serve config file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from cli.common import app_errors_exit_2
+
+app = typer.Typer()
+
+DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "deployments" / "serve.yaml"
+
+
+@app.command()
+@app_errors_exit_2
+def serve(
+    config: Annotated[Path, typer.Option(help="Serve config file (applications with deployments.app:build_app).")] =
+        DEFAULT_CONFIG,
+    host: Annotated[Optional[str], typer.Option(help="Override the config's HTTP host.")] = None,
+    port: Annotated[Optional[int], typer.Option(help="Override the config's HTTP port.")] = None,
+):
+    """Start Ray and Ray Serve with the gateway (default: tiny models on CPU at 127.0.0.1:8080)."""
+    import threading
+
+    import yaml
+
+    from app.errors import ValidationError
+
+    if not config.is_file():
+        raise ValidationError(f"Serve config {config} does not exist", {"path": str(config)})
+    data = yaml.safe_load(config.read_text())
+    http = {**data.get("http_options", {}), **({"host": host} if host else {}), **({"port": port} if port else {})}
+    from ray import serve as ray_serve
+
+    from app.bench.runner import ensure_ray
+    from app.config import get_settings
+    from app.security.bootstrap import ensure_admin_key
+    from deployments.app import build_app
+
+    key_file, created = ensure_admin_key(get_settings())
+    ensure_ray()
+    ray_serve.start(http_options=http)
+    for application in data["applications"]:
+        ray_serve.run(build_app(application.get("args", {})), name=application["name"],
+                      route_prefix=application.get("route_prefix", "/"))
+    url = f"http://{http.get('host', '127.0.0.1')}:{http.get('port', 8000)}"
+    print(f"vid-bench gateway at {url}  (API {url}/api/v1, docs {url}/docs); Ctrl-C stops it", flush=True)
+    print(f"admin API key {'created in' if created else 'in'} {key_file} (readable by you only); "
+          f"send it as 'X-API-Key: <key>' or run: export VDB_API_KEY=$(cat {key_file})", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        ray_serve.shutdown()

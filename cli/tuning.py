@@ -1,0 +1,59 @@
+"""`vid-bench optimize`: parameter search with Ray Tune + Optuna, every trial a real benchmark."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from cli.common import app_errors_exit_2, console, emit_json, fmt
+
+app = typer.Typer()
+
+
+@app.command()
+@app_errors_exit_2
+def optimize(
+    model: str,
+    objective: Annotated[str, typer.Option(help="quality | latency | balanced | quality_under_latency | "
+                                                "latency_above_quality")] = "quality",
+    strategy: Annotated[str, typer.Option(help="bayesian | random | grid | pareto")] = "bayesian",
+    max_evaluations: Annotated[int, typer.Option(min=1)] = 20,
+    guidance_scale: Annotated[Optional[tuple[float, float]], typer.Option(help="Range to search, e.g. 1 15")] = None,
+    steps: Annotated[Optional[list[int]], typer.Option("--steps", help="num_inference_steps values; repeat")] = None,
+    frames: Annotated[Optional[list[int]], typer.Option("--frames", help="num_frames values; repeat")] = None,
+    scheduler: Annotated[Optional[list[str]], typer.Option("--scheduler", help="scheduler names; repeat")] = None,
+    latency_budget_ms: Annotated[Optional[float], typer.Option()] = None,
+    quality_floor: Annotated[Optional[float], typer.Option()] = None,
+    device: Annotated[str, typer.Option()] = "cpu",
+    output: Annotated[Optional[Path], typer.Option(help="Write the result (JSON) here.")] = None,
+):
+    """Search generation settings with Ray Tune + Optuna; every trial is a real benchmark."""
+    from app.catalog import get_catalog
+    from tuning import AIOptimizationEngine, SearchSpace
+
+    g = get_catalog().get(model).parameters["guidance_scale"]
+    space = SearchSpace(continuous_params={"guidance_scale": tuple(guidance_scale) if guidance_scale
+                                           else (g.min, g.max)},
+                        discrete_params={k: v for k, v in {"num_inference_steps": steps, "num_frames": frames}.items()
+                                         if v},
+                        categorical_params={"scheduler": scheduler} if scheduler else {})
+    result = AIOptimizationEngine().optimize_benchmark_parameters(
+        model, objective, strategy, space, max_evaluations, latency_budget_ms=latency_budget_ms,
+        quality_floor=quality_floor, device=device, verbose=1)
+    if output:
+        emit_json(result.to_dict(), output)
+    table = Table(title=f"{strategy} search for {model} ({objective}), {len(result.trials)} trials, "
+                        f"{result.elapsed_time:.1f}s")
+    for column in ["config", "score", "quality", "latency ms", "pareto"]:
+        table.add_column(column)
+    for trial in sorted(result.trials, key=lambda t: -(t["score"] or float("-inf"))):
+        table.add_row(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in trial["config"].items()}),
+                      fmt(trial["score"]), fmt(trial["quality"]), fmt(trial["latency_ms"]),
+                      "yes" if trial in result.pareto_set else "")
+    console.print(table)
+    console.print(f"best parameters: {result.best_parameters} (score {fmt(result.best_score)}); "
+                  f"experiment: {result.experiment_path}")

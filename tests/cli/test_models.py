@@ -1,0 +1,47 @@
+"""`vid-bench models`: the catalog, and a health check that really loads and generates, for every modality."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from cli.main import app
+
+runner = CliRunner()
+
+
+def test_models_list_and_info():
+    result = runner.invoke(app, ["models", "list", "--json"])
+    assert result.exit_code == 0
+    names = [m["name"] for m in json.loads(result.stdout)]
+    assert {"svd-xt", "cogvideox-2b", "tiny-t2v"} <= set(names)
+    info = runner.invoke(app, ["models", "info", "svd-xt"])
+    assert json.loads(info.stdout)["source"]["repo_id"] == "stabilityai/stable-video-diffusion-img2vid-xt-1-1"
+
+
+@pytest.mark.parametrize("model, modality, key", [
+    ("tiny-t2v", "video", "frames"),
+    ("tiny-t2i", "image", "width"),
+    ("tiny-text", "text", "tokens_generated"),
+    ("tiny-tts", "speech", "duration_s"),
+])
+def test_health_check_every_modality(settings, model, modality, key):
+    result = runner.invoke(app, ["models", "health-check", model, "--device", "cpu"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["model_name"] == model and report["modality"] == modality and report["status"] == "healthy"
+    assert report["device"] == "cpu" and report["load_time_ms"] > 0 and report["test_generation_ms"] > 0
+    assert report["output"][key] > 0
+
+
+def test_health_check_of_a_model_that_cannot_load_is_exit_2():
+    result = runner.invoke(app, ["models", "health-check", "svd-xt", "--device", "cpu"])  # offline, not cached
+    assert result.exit_code == 2 and result.stdout == ""
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]  # libraries warn too
+    assert len(errors) == 1 and errors[0].startswith("error: MODEL_LOAD_FAILED: Could not load 'svd-xt'")
+
+
+def test_health_check_of_a_remote_model_without_endpoint_is_exit_2(monkeypatch):
+    monkeypatch.delenv("VDB_PIKA_LUMIERE_URL", raising=False)
+    result = runner.invoke(app, ["models", "health-check", "pika-lumiere"])
+    assert result.exit_code == 2 and "VDB_PIKA_LUMIERE_URL" in result.stderr
