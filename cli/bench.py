@@ -181,3 +181,33 @@ def export(benchmark_ids: list[str], output: Annotated[Path, typer.Option(help="
     path = export_parquet(BenchmarkRepository(get_database(get_settings().resolved_database_url)), benchmark_ids, output,
                           video_metric_names())
     console.print(f"wrote {path}")
+
+
+@app.command()
+@app_errors_exit_2
+def batch(
+    spec_file: Annotated[Path, typer.Argument(help="YAML/JSON batch spec: models, prompts or prompts_file, "
+                                                   "parameters, videos_per_prompt, metrics, max_workers, parquet.")],
+    device: Annotated[str, typer.Option(help="auto | cpu | cuda | cuda:N")] = "auto",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the benchmark ids and statuses as JSON.")] = False,
+):
+    """Run several models over one prompt list as one job (what `distributed submit` runs on the cluster)."""
+    from app.bench.batch import BatchSpec, run_batch
+    from app.bench.runner import BenchmarkRunner
+
+    spec = BatchSpec.from_file(spec_file)
+    runner = BenchmarkRunner()
+    with progress_printer("batch") as on_progress:
+        ids = run_batch(spec, runner, device, on_progress)
+    rows = [runner.repo.get(benchmark_id) for benchmark_id in ids]
+    summary = [{"benchmark_id": r.id, "model_name": r.model_name, "status": r.status, "error": r.error,
+                "completed_videos": r.completed_videos, "failed_videos": r.failed_videos} for r in rows]
+    if as_json:
+        emit_json({"benchmarks": summary, "parquet": spec.parquet})
+        return
+    for item in summary:
+        console.print(f"{item['benchmark_id']}  {item['model_name']}  {item['status']}  "
+                      f"{item['completed_videos']} ok / {item['failed_videos']} failed"
+                      + (f"  ({item['error']})" if item["error"] else ""))
+    if spec.parquet:
+        console.print(f"wrote {spec.parquet}")

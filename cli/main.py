@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from cli import auth, bench, metrics, models, serve, tuning
+from cli import auth, bench, distributed, metrics, models, serve, tuning
 
 app = typer.Typer(help="Benchmark (and serve) video generation models on Ray.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -20,9 +20,10 @@ app.add_typer(serve.app)
 app.add_typer(models.app, name="models")
 app.add_typer(metrics.app, name="metrics")
 app.add_typer(auth.app, name="auth")
+app.add_typer(distributed.app, name="distributed")
 
 MULTI_VALUE_OPTIONS = {"--prompts", "-p", "--metrics", "--objective", "--optimization-levels", "--steps", "--frames",
-                       "--scheduler"}
+                       "--scheduler", "--models"}
 
 
 def expand_multi_value_options(argv: list[str]) -> list[str]:

@@ -21,8 +21,14 @@ def serve(
         DEFAULT_CONFIG,
     host: Annotated[Optional[str], typer.Option(help="Override the config's HTTP host.")] = None,
     port: Annotated[Optional[int], typer.Option(help="Override the config's HTTP port.")] = None,
+    detach: Annotated[bool, typer.Option(
+        "--detach", help="Deploy onto the existing cluster (VDB_RAY_ADDRESS / RAY_ADDRESS) and return.")] = False,
 ):
-    """Start Ray and Ray Serve with the gateway (default: tiny models on CPU at 127.0.0.1:8080)."""
+    """Start Ray and Ray Serve with the gateway (default: tiny models on CPU at 127.0.0.1:8080).
+
+    Without a cluster address it starts a local Ray with its dashboard and job server, so
+    `ray job submit` works against it; with one it deploys there.
+    """
     import threading
 
     import yaml
@@ -35,13 +41,19 @@ def serve(
     http = {**data.get("http_options", {}), **({"host": host} if host else {}), **({"port": port} if port else {})}
     from ray import serve as ray_serve
 
-    from app.bench.runner import ensure_ray
+    from app.bench.cluster import cluster_address, ensure_ray
     from app.config import get_settings
+
+    settings = get_settings()
+    joined = cluster_address(settings)
+    if detach and not joined:
+        raise ValidationError("--detach deploys onto an existing cluster: set VDB_RAY_ADDRESS (or RAY_ADDRESS); "
+                              "a Ray started by this command stops with it", {"option": "--detach"})
     from app.security.bootstrap import ensure_admin_key
     from deployments.app import build_app
 
-    key_file, created = ensure_admin_key(get_settings())
-    ensure_ray()
+    key_file, created = ensure_admin_key(settings)
+    ensure_ray(settings, dashboard=True)
     ray_serve.start(http_options=http)
     for application in data["applications"]:
         ray_serve.run(build_app(application.get("args", {})), name=application["name"],
@@ -50,6 +62,13 @@ def serve(
     print(f"vid-bench gateway at {url}  (API {url}/api/v1, docs {url}/docs); Ctrl-C stops it", flush=True)
     print(f"admin API key {'created in' if created else 'in'} {key_file} (readable by you only); "
           f"send it as 'X-API-Key: <key>' or run: export VDB_API_KEY=$(cat {key_file})", flush=True)
+    if not joined:
+        from ray._private.worker import get_dashboard_url
+
+        print(f"Ray jobs: ray job submit --address http://{get_dashboard_url()} -- vid-bench benchmark ...",
+              flush=True)
+    if detach:
+        return
     try:
         threading.Event().wait()
     except KeyboardInterrupt:

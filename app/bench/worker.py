@@ -76,7 +76,7 @@ class BenchmarkWorker:
                 lambda: self.engine.generate(prompt, self.params, seed=seed, image=spec.conditioning_image))
         except VidBenchError as exc:
             return {**record, "status": "failed", "error": f"{exc.code}: {exc.message}"}
-        scored = self.evaluator.evaluate(result.frames, prompt) if spec.metric_names() else \
+        scored = self.evaluator.evaluate(result.frames, prompt, fps=result.fps) if spec.metric_names() else \
             {"metrics": {}, "reasons": {}, "features": {}}
         video_path = None
         if spec.save_videos:

@@ -33,7 +33,9 @@ def parquet_schema(metric_names: list[str]) -> pa.Schema:
     )
 
 
-def export_parquet(repo: BenchmarkRepository, benchmark_ids: list[str], path: Path, metric_names: list[str]) -> Path:
+def export_parquet(repo: BenchmarkRepository, benchmark_ids: list[str], path: Path | str,
+                   metric_names: list[str]) -> Path | str:
+    """Write per-video rows to ``path``: a local path, or a URI every node can see (s3://, gs://, file://)."""
     rows = []
     for benchmark_id in benchmark_ids:
         bench = repo.get(benchmark_id)
@@ -48,7 +50,15 @@ def export_parquet(repo: BenchmarkRepository, benchmark_ids: list[str], path: Pa
                 "peak_rss_mb": measurement.get("peak_rss_mb"), "energy_j": measurement.get("energy_j"),
                 **{f"metric_{name}": metrics.get(name) for name in metric_names}, "video_path": v.video_path,
             })
+    table = pa.Table.from_pylist(rows, schema=parquet_schema(metric_names))
+    if "://" in str(path):  # shared storage through pyarrow's filesystems
+        import pyarrow.fs
+
+        filesystem, location = pyarrow.fs.FileSystem.from_uri(str(path))
+        filesystem.create_dir(location.rpartition("/")[0], recursive=True)
+        pq.write_table(table, location, filesystem=filesystem)
+        return str(path)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(pa.Table.from_pylist(rows, schema=parquet_schema(metric_names)), path)
+    pq.write_table(table, path)
     return path
