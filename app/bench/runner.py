@@ -32,7 +32,7 @@ from typing import Any, Callable
 import ray
 
 from app.bench.aggregates import aggregate_rows
-from app.bench.cluster import ensure_ray, fit_cpus, gpu_fraction, gpu_memory_gb
+from app.bench.cluster import check_shared_state, ensure_ray, fit_cpus, gpu_fraction, gpu_memory_gb
 from app.bench.provenance import package_versions
 from app.bench.results import video_record
 from app.bench.spec import BenchmarkSpec
@@ -88,6 +88,8 @@ class BenchmarkRunner:
     def submit(self, spec: BenchmarkSpec, owner: str | None = None) -> str:
         """Validate (raises before storing anything) and store a new benchmark; returns its id."""
         spec.check()
+        ensure_ray(self.settings)
+        check_shared_state(self.settings, gateway=False)  # several nodes on node-local SQLite: refused, nothing stored
         spec.profile().check_device(self._effective_device(spec.device))
         row = self.repo.create_benchmark(spec.model_name, spec.model_dump(mode="json"), len(spec.work_items()),
                                          owner=owner)
@@ -170,6 +172,7 @@ class BenchmarkRunner:
 
     def _run(self, benchmark_ids: list[str], max_workers: int, on_progress: ProgressCallback | None) -> None:
         ensure_ray(self.settings)
+        check_shared_state(self.settings, gateway=False)
         self._report_in(benchmark_ids)
         waiting = [self._job(bid) for bid in benchmark_ids]
         active: list[_Job] = []

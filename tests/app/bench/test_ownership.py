@@ -1,0 +1,128 @@
+"""Benchmarks owned by the cluster: a detached owner runs them, any process cancels them, and a benchmark
+whose owner dies is resumed by whoever sweeps for orphans, with every result stored exactly once."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from app.bench.spec import BenchmarkSpec
+
+pytestmark = [pytest.mark.ray, pytest.mark.slow]
+
+PROMPTS = [f"A small red boat, scene {k}" for k in range(6)]
+
+
+def _wait(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+@pytest.fixture
+def runner(ray_session, settings):
+    from app.bench.runner import BenchmarkRunner
+    from app.config import Settings
+
+    fast = Settings(**{**settings.portable(), "heartbeat_s": 0.5, "orphan_after_s": 2.0})
+    return BenchmarkRunner(settings=fast)
+
+
+def _spec() -> BenchmarkSpec:
+    return BenchmarkSpec(model_name="tiny-t2v", prompts=PROMPTS, parameters={"num_frames": 4, "num_inference_steps": 2},
+                         device="cpu", metric_settings={"metrics": ["temporal_flickering"]})
+
+
+def _done(runner, benchmark_id: str) -> int:
+    row = runner.repo.get(benchmark_id)
+    return row.completed_videos + row.failed_videos
+
+
+def test_cancel_from_another_process_stops_within_one_work_item(runner):
+    from app.bench.runner import BenchmarkRunner
+
+    benchmark_id = runner.submit(_spec())
+    runner.start_detached(benchmark_id)  # runs in a detached actor: another process
+    _wait(lambda: _done(runner, benchmark_id) >= 1, 180, "the first stored video")
+    elsewhere = BenchmarkRunner(settings=runner.settings)  # a different runner: no shared memory with the owner
+    elsewhere.cancel(benchmark_id)
+    at_cancel = _done(runner, benchmark_id)
+    row = _wait(lambda: (r := runner.repo.get(benchmark_id)).status in ("cancelled", "completed") and r, 60,
+                "the owner to see the cancel")
+    assert row.status == "cancelled"
+    assert _done(runner, benchmark_id) <= at_cancel + 1  # at most the item that was being stored
+    assert _done(runner, benchmark_id) < len(PROMPTS)
+    keys = [(v.prompt_index, v.seed) for v in runner.repo.videos(benchmark_id)]
+    assert len(keys) == len(set(keys))
+
+
+def test_a_benchmark_whose_owner_dies_is_resumed_with_every_result_once(runner):
+    import ray
+
+    from app.bench.runner import NAMESPACE
+
+    benchmark_id = runner.submit(_spec())
+    runner.start_detached(benchmark_id)
+    _wait(lambda: _done(runner, benchmark_id) >= 1, 180, "the first stored video")
+    ray.kill(ray.get_actor(f"benchmark-{benchmark_id}", namespace=NAMESPACE), no_restart=True)  # the owner dies
+    assert runner.repo.get(benchmark_id).status == "running"
+    resumed = _wait(lambda: runner.resume_orphans(), 30, "the benchmark to become an orphan")
+    assert resumed == [benchmark_id]
+    assert runner.resume_orphans() == []  # claimed once: a second sweep takes nothing
+    row = _wait(lambda: (r := runner.repo.get(benchmark_id)).status not in ("submitted", "running") and r, 240,
+                "the resumed benchmark to end")
+    assert row.status == "completed", row.error
+    keys = [(v.prompt_index, v.seed) for v in runner.repo.videos(benchmark_id)]
+    assert sorted(keys) == sorted((i, 0) for i in range(len(PROMPTS)))  # every item, exactly once
+    assert row.runner.startswith("actor:benchmark-")
+
+
+def test_an_infeasible_benchmark_fails_at_once_with_the_reason(runner):
+    from app.config import Settings
+
+    runner.settings = Settings(**{**runner.settings.portable(), "actor_min_cpus": 64})
+    benchmark_id = runner.submit(_spec())
+    started = time.monotonic()
+    runner.run([benchmark_id])
+    row = runner.repo.get(benchmark_id)
+    assert row.status == "failed" and "RESOURCES_UNAVAILABLE" in row.error and "no node has 64" in row.error
+    assert time.monotonic() - started < 30
+
+
+def test_a_benchmark_that_cannot_be_placed_waits_then_fails_with_what_it_needed(runner):
+    import ray
+
+    from app.config import Settings
+
+    @ray.remote(num_cpus=0)
+    class Hog:  # holds every free CPU so the benchmark's actor cannot be placed
+        def ping(self):
+            return 1
+
+    free = ray.available_resources().get("CPU", 0)
+    hog = Hog.options(num_cpus=free).remote()
+    ray.get(hog.ping.remote())
+    try:
+        runner.settings = Settings(**{**runner.settings.portable(), "resource_wait_s": 3, "actor_min_cpus": 0.5})
+        benchmark_id = runner.submit(_spec())
+        runner.run([benchmark_id])
+        row = runner.repo.get(benchmark_id)
+        assert row.status == "failed" and "could not be placed within 3s" in row.error and "needs" in row.error
+    finally:
+        ray.kill(hog)
+
+
+def test_a_model_that_cannot_load_fails_the_benchmark_promptly(runner):
+    spec = BenchmarkSpec(model_name="svd-xt", prompts=["a cat"], device="cpu",
+                         metric_settings={"metrics": ["temporal_flickering"]})
+    benchmark_id = runner.submit(spec)
+    started = time.monotonic()
+    runner.run([benchmark_id])
+    row = runner.repo.get(benchmark_id)
+    assert row.status == "failed" and row.error.startswith("MODEL_LOAD_FAILED")
+    assert time.monotonic() - started < 60

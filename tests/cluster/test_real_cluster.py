@@ -1,0 +1,176 @@
+"""vid-bench on a real Ray cluster started by the test: `ray job submit`, the Jobs SDK through
+`vid-bench distributed`, and two nodes with node-local data directories."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.cluster.conftest import RAY, RayCluster, cluster_env
+from tests.conftest import postgres_url
+
+pytestmark = [pytest.mark.cluster, pytest.mark.slow]
+
+VID_BENCH = str(Path(sys.executable).with_name("vid-bench"))
+BENCHMARK = [VID_BENCH, "benchmark", "tiny-t2v", "-p", "A cat playing piano", "-p", "Ocean waves",
+             "--num-frames", "4", "--num-inference-steps", "2", "--metrics", "temporal_flickering", "--json"]
+
+
+def _run(command: list[str], env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def _json_from(output: str) -> dict:
+    """The benchmark's JSON result: the first line that opens a JSON object, up to its end."""
+    start = output.index("\n{") + 1 if not output.startswith("{") else 0
+    return json.JSONDecoder().raw_decode(output[start:])[0]
+
+
+@pytest.fixture
+def head(cluster_root):
+    cluster = RayCluster(cluster_root, cluster_env(
+        cluster_root, VDB_DATABASE_URL=f"sqlite:///{cluster_root / 'shared.sqlite3'}"))
+    cluster.start_head(num_cpus=2)
+    yield cluster
+    cluster.stop()
+
+
+def _results(database_url: str, benchmark_id: str) -> tuple[dict, list[tuple[int, int]]]:
+    from app.bench.results import load_result
+    from app.storage.database import Database
+    from app.storage.repository import BenchmarkRepository
+
+    db = Database(database_url)
+    try:
+        repo = BenchmarkRepository(db)
+        return (load_result(repo, benchmark_id).to_dict(per_video=False),
+                [(v.prompt_index, v.seed) for v in repo.videos(benchmark_id)])
+    finally:
+        db.dispose()
+
+
+def test_ray_job_submit_runs_a_benchmark_on_a_real_head(head, cluster_root):
+    """The README's command: a job on a head started with `ray start --head`, token authentication on."""
+    submitted = _run([RAY, "job", "submit", "--address", head.dashboard_url, "--", *BENCHMARK], head.client_env(),
+                     timeout=600)
+    assert submitted.returncode == 0, submitted.stdout[-3000:] + submitted.stderr[-3000:]
+    result = _json_from(submitted.stdout)
+    assert result["status"] == "completed" and result["model_name"] == "tiny-t2v"
+    stored, keys = _results(f"sqlite:///{cluster_root / 'shared.sqlite3'}", result["benchmark_id"])
+    assert stored["status"] == "completed" and sorted(keys) == [(0, 0), (1, 0)]
+    assert stored["metrics"]["temporal_flickering"] is not None
+    exported = _run([VID_BENCH, "export", result["benchmark_id"], "--output", str(cluster_root / "out.parquet")],
+                    head.client_env(VDB_DATABASE_URL=f"sqlite:///{cluster_root / 'shared.sqlite3'}"))
+    assert exported.returncode == 0, exported.stderr
+    import pyarrow.parquet as pq
+
+    assert pq.read_table(cluster_root / "out.parquet").num_rows == 2
+
+
+def test_a_client_without_the_clusters_token_is_refused(head):
+    env = head.client_env()
+    env.pop("RAY_AUTH_TOKEN")
+    env["RAY_AUTH_MODE"] = "disabled"
+    refused = _run([RAY, "job", "list", "--address", head.dashboard_url], env, timeout=60)
+    assert refused.returncode != 0 and "authentication token" in (refused.stdout + refused.stderr).lower()
+
+
+def test_distributed_submit_runs_a_batch_job_and_reports_it(head, cluster_root):
+    port = head.dashboard_url.rsplit(":", 1)[1]
+    common = ["--coordinator", "127.0.0.1", "--dashboard-port", port]
+    submitted = _run([VID_BENCH, "distributed", "submit", *common, "--models", "tiny-t2v", "-p", "A red boat",
+                      "--videos-per-prompt", "2", "--parquet", str(cluster_root / "batch.parquet")], head.client_env())
+    assert submitted.returncode == 0, submitted.stderr
+    job_id = submitted.stdout.strip().splitlines()[-1]
+    deadline, state = time.monotonic() + 600, {}
+    while time.monotonic() < deadline:
+        status = _run([VID_BENCH, "distributed", "status", job_id, *common, "--json"], head.client_env())
+        assert status.returncode == 0, status.stderr
+        state = json.loads(status.stdout)
+        if state["status"] in ("SUCCEEDED", "FAILED", "STOPPED"):
+            break
+        time.sleep(2)
+    logs = _run([VID_BENCH, "distributed", "logs", job_id, *common], head.client_env()).stdout
+    assert state["status"] == "SUCCEEDED", logs[-3000:]
+    assert "tiny-t2v  completed  2 ok / 0 failed" in logs
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(cluster_root / "batch.parquet")
+    assert table.num_rows == 2 and set(table.column("seed").to_pylist()) == {0, 1}
+    assert "RAY_AUTH_TOKEN" not in logs and head.env["RAY_AUTH_TOKEN"] not in logs + submitted.stdout
+
+
+def test_two_nodes_on_node_local_sqlite_are_refused_at_start(cluster_root):
+    cluster = RayCluster(cluster_root, cluster_env(cluster_root))  # each node: SQLite in its own data directory
+    try:
+        cluster.start_head(num_cpus=1)
+        cluster.add_node("worker", num_cpus=1)
+        refused = _run([RAY, "job", "submit", "--address", cluster.dashboard_url, "--", *BENCHMARK],
+                       cluster.client_env(), timeout=300)
+        output = refused.stdout + refused.stderr
+        assert "CLUSTER_MISCONFIGURED" in output and "node-local SQLite file" in output, output[-3000:]
+        assert "set VDB_DATABASE_URL to a PostgreSQL URL" in output
+        assert not list(cluster_root.glob("data-*/vid-bench.sqlite3")) or all(
+            _count_benchmarks(f"sqlite:///{p}") == 0 for p in cluster_root.glob("data-*/vid-bench.sqlite3"))
+    finally:
+        cluster.stop()
+
+
+def _count_benchmarks(url: str) -> int:
+    from sqlalchemy import create_engine, inspect, text
+
+    engine = create_engine(url)
+    try:
+        if "benchmarks" not in inspect(engine).get_table_names():
+            return 0
+        with engine.connect() as connection:
+            return connection.execute(text("SELECT COUNT(*) FROM benchmarks")).scalar_one()
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def postgres_schema_url():
+    from sqlalchemy import create_engine, text
+
+    url = postgres_url()
+    if url is None:
+        pytest.skip("PostgreSQL is not running on localhost:5432")
+    schema = f"c_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    with admin.begin() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    yield f"{url.replace('postgresql://', 'postgresql+psycopg://')}?options=-csearch_path%3D{schema}"
+    with admin.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+def test_a_benchmark_actor_on_another_node_stores_every_result_once(cluster_root, postgres_schema_url):
+    """The head offers no CPU (as in cluster.yaml), so the actor runs on the worker node; the driver on the head
+    writes to the PostgreSQL every node shares."""
+    cluster = RayCluster(cluster_root, cluster_env(cluster_root, VDB_DATABASE_URL=postgres_schema_url))
+    try:
+        cluster.start_head(num_cpus=0)
+        cluster.add_node("worker", num_cpus=2)
+        submitted = _run([RAY, "job", "submit", "--address", cluster.dashboard_url, "--", *BENCHMARK,
+                          "--videos-per-prompt", "2"], cluster.client_env(), timeout=600)
+        assert submitted.returncode == 0, submitted.stdout[-3000:] + submitted.stderr[-3000:]
+        result = _json_from(submitted.stdout)
+        stored, keys = _results(postgres_schema_url, result["benchmark_id"])
+        assert stored["status"] == "completed"
+        assert sorted(keys) == [(0, 0), (0, 1), (1, 0), (1, 1)]  # every item, exactly once
+        nodes = json.loads(_run([RAY, "list", "nodes", "--address", cluster.dashboard_url, "--format", "json"],
+                                cluster.client_env()).stdout)
+        actors = json.loads(_run([RAY, "list", "actors", "--address", cluster.dashboard_url, "--detail", "--format",
+                                  "json", "--filter", "class_name=BenchmarkWorker"], cluster.client_env()).stdout)
+        head_id = next(n["node_id"] for n in nodes if n["is_head_node"])
+        assert actors and all(a["node_id"] != head_id for a in actors)  # generated on the other node
+    finally:
+        cluster.stop()
