@@ -99,6 +99,7 @@ def test_interrupted_search_resumes_without_repeating_finished_trials(ray_sessio
             assert (experiment / trial_dir / "result.json").read_text().count("\n") == content.count("\n")
 
 
+@pytest.mark.slow  # reads what the Ray searches above stored
 def test_search_outcome_is_stored_with_provenance(settings):
     from app.storage.repository import BenchmarkRepository
 
