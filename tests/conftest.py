@@ -68,6 +68,9 @@ def pytest_configure(config):
     os.environ.setdefault("VDB_LOGIN_ATTEMPTS_PER_MINUTE", "10000")
     os.environ["VDB_LOCAL_MODEL_ROOTS"] = json.dumps([os.path.join(os.environ["VDB_DATA_DIR"], "imports")])
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    # one intra-op thread for in-process torch (Ray actors already use one): on a busy machine torch's
+    # spinning thread pool makes the tiny models' tests many times slower, and no test measures parallelism
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
     from app.config import reset_settings_cache
 
     reset_settings_cache()

@@ -1,7 +1,6 @@
 """Model downloads: HTTP (a local server started here), local paths, refusals."""
 
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -9,6 +8,7 @@ import pytest
 from app.catalog.downloads import DownloadConflictError, DownloadManager, LocalSourceNotFoundError, safe_target
 from app.errors import PermissionDeniedError, ValidationError
 from app.storage.repository import BenchmarkRepository
+from tests.helpers import wait_until
 
 PAYLOAD = bytes(range(256)) * 4096  # 1 MiB
 
@@ -44,11 +44,8 @@ def http_server():
 
 
 def _wait(manager, download_id):
-    deadline = time.time() + 60
-    while (row := manager.get(download_id)).status == "downloading":
-        assert time.time() < deadline
-        time.sleep(0.05)
-    return row
+    return wait_until(lambda: manager.get(download_id), until=lambda row: row.status != "downloading",
+                      what=f"download {download_id} to end")
 
 
 def test_http_download_with_progress(manager, http_server):
