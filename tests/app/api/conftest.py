@@ -30,7 +30,7 @@ def start_gateway(tmp_path, api_app):
             settings = Settings(
                 **{
                     "data_dir": tmp_path / "data",
-                    "device": "cpu",
+                    "device": "cpu",  # 'auto' would ask Ray for the cluster's GPUs when a benchmark is submitted
                     "local_model_roots": [tmp_path / "imports"],
                     **overrides,
                 }
