@@ -1,14 +1,48 @@
-"""Session fixtures: one data directory, tiny models built once, one Ray for the whole run."""
+"""Session fixtures: one data directory, tiny models built once, one Ray for the whole run.
+
+Markers are applied here, from the fixtures a test uses: ``ray_session`` (directly or through
+``gateway``/``client``) makes a test ``ray`` and ``slow``; ``gateway``/``client`` also ``serve``.
+``pytest -m "not slow"`` is then the in-process tier, and a test that starts Ray without its
+marker fails, so the fast tier stays fast.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import socket
+import sys
 
 import pytest
 
 BACKENDS_RAN: dict[str, str] = {}
+SERVE_FIXTURES = {"gateway", "client"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))  # the whole closure: gateway brings ray_session
+        if fixtures & SERVE_FIXTURES:
+            item.add_marker(pytest.mark.serve)
+        if "ray_session" in fixtures:
+            item.add_marker(pytest.mark.ray)
+        if item.get_closest_marker("ray") or item.get_closest_marker("serve"):
+            item.add_marker(pytest.mark.slow)
+
+
+def _ray_running() -> bool:
+    ray = sys.modules.get("ray")
+    return ray is not None and ray.is_initialized()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """A test that starts Ray in-process must say so (mark ``ray``), or the fast tier silently slows down."""
+    ray_before = _ray_running()
+    result = yield
+    if not ray_before and _ray_running() and item.get_closest_marker("ray") is None:
+        pytest.fail(f"{item.nodeid} started Ray but is not marked 'ray' (and so 'slow')", pytrace=False)
+    return result
 
 
 def pytest_configure(config):
@@ -22,12 +56,21 @@ def pytest_configure(config):
     os.environ["HF_HUB_OFFLINE"] = "1"  # the suite never reaches a hub
     # The shared gateway's endpoint-group limits are raised so that the functional tests and the
     # schemathesis run are not cut short by 429s; the rate-limit tests start gateways with the defaults.
-    os.environ.setdefault("VDB_RATE_LIMIT_GROUPS", json.dumps(
-        {g: {"limit": 100000, "window_s": 3600, "burst": 10000} for g in
-         ("benchmarks", "models", "analytics", "streaming", "federated")}))
+    os.environ.setdefault(
+        "VDB_RATE_LIMIT_GROUPS",
+        json.dumps(
+            {
+                g: {"limit": 100000, "window_s": 3600, "burst": 10000}
+                for g in ("benchmarks", "models", "analytics", "streaming", "federated")
+            }
+        ),
+    )
     os.environ.setdefault("VDB_LOGIN_ATTEMPTS_PER_MINUTE", "10000")
     os.environ["VDB_LOCAL_MODEL_ROOTS"] = json.dumps([os.path.join(os.environ["VDB_DATA_DIR"], "imports")])
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    # one intra-op thread for in-process torch (Ray actors already use one): on a busy machine torch's
+    # spinning thread pool makes the tiny models' tests many times slower, and no test measures parallelism
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
     from app.config import reset_settings_cache
 
     reset_settings_cache()
@@ -97,13 +140,16 @@ def gateway(ray_session, settings, admin_key):
 
     port = _free_port()
     serve.start(http_options={"host": "127.0.0.1", "port": port})
-    config = {"models": [
-        # one request at a time and a queue of one, so the overload test can fill it
-        {"name": "tiny-t2v", "num_cpus": 0.1, "max_ongoing_requests": 1, "max_queued_requests": 1},
-        {"name": "tiny-t2i", "num_cpus": 0.1},
-        {"name": "tiny-text", "num_cpus": 0.1},
-        {"name": "tiny-tts", "num_cpus": 0.1},
-    ], "ingress_num_cpus": 0.1}
+    config = {
+        "models": [
+            # one request at a time and a queue of one, so the overload test can fill it
+            {"name": "tiny-t2v", "num_cpus": 0.1, "max_ongoing_requests": 1, "max_queued_requests": 1},
+            {"name": "tiny-t2i", "num_cpus": 0.1},
+            {"name": "tiny-text", "num_cpus": 0.1},
+            {"name": "tiny-tts", "num_cpus": 0.1},
+        ],
+        "ingress_num_cpus": 0.1,
+    }
     serve.run(build_app(config), name="vid-bench", route_prefix="/")
     yield f"http://127.0.0.1:{port}"
     serve.delete("vid-bench")

@@ -2,10 +2,14 @@
 
 import json
 import threading
-import time
 
 import httpx
 import pytest
+from sqlalchemy import select
+
+from app.storage.repository import BenchmarkRepository
+from app.storage.tables import TaskRow
+from tests.helpers import wait_until
 
 
 def test_health_docs_and_openapi(client):
@@ -80,14 +84,12 @@ def test_image_speech_video_artifacts(client):
 
 
 def test_async_request_returns_202_and_completes(client):
-    response = client.post("/api/v1/inference/text-to-speech", json={"model": "tiny-tts", "text": "later", "async": True})
+    response = client.post("/api/v1/inference/text-to-speech",
+                           json={"model": "tiny-tts", "text": "later", "async": True})
     assert response.status_code == 202
     task_id = response.json()["task_id"]
-    deadline = time.time() + 60
-    while client.get(f"/api/v1/tasks/{task_id}").json()["status"] not in ("completed", "failed"):
-        assert time.time() < deadline
-        time.sleep(0.2)
-    assert client.get(f"/api/v1/tasks/{task_id}").json()["status"] == "completed"
+    task = _wait_for(client, task_id, lambda t: t["status"] in ("completed", "failed"), timeout=60)
+    assert task["status"] == "completed"
 
 
 SLOW_VIDEO = {"model": "tiny-t2v", "prompt": "a long one", "num_frames": 16, "num_inference_steps": 50,
@@ -95,13 +97,8 @@ SLOW_VIDEO = {"model": "tiny-t2v", "prompt": "a long one", "num_frames": 16, "nu
 
 
 def _wait_for(client, task_id, predicate, timeout=120):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        task = client.get(f"/api/v1/tasks/{task_id}").json()
-        if predicate(task):
-            return task
-        time.sleep(0.1)
-    raise AssertionError(f"task {task_id} never reached the expected state: {task}")
+    return wait_until(lambda: client.get(f"/api/v1/tasks/{task_id}").json(), until=predicate, timeout=timeout,
+                      what=f"task {task_id} to reach the expected state")
 
 
 def test_cancel_a_running_task_leaves_no_result(client):
@@ -109,14 +106,13 @@ def test_cancel_a_running_task_leaves_no_result(client):
     _wait_for(client, task_id, lambda t: t["status"] == "running" and t["progress"] > 0)
     cancelled = client.delete(f"/api/v1/tasks/{task_id}")
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
-    time.sleep(3)  # let the replica reach its next step and stop
-    task = client.get(f"/api/v1/tasks/{task_id}").json()
-    assert task["status"] == "cancelled" and task["result"] is None and task["progress"] < 100
-    assert client.delete(f"/api/v1/tasks/{task_id}").status_code == 409  # already finished
-    # the replica is free again: a new request completes
+    # tiny-t2v takes one request at a time: this one completes once the replica has let the cancelled one go
     done = client.post("/api/v1/inference/video-generation",
                        json={"model": "tiny-t2v", "prompt": "next", "num_frames": 2, "num_inference_steps": 1}).json()
     assert done["status"] == "completed"
+    task = client.get(f"/api/v1/tasks/{task_id}").json()
+    assert task["status"] == "cancelled" and task["result"] is None and task["progress"] < 100
+    assert client.delete(f"/api/v1/tasks/{task_id}").status_code == 409  # already finished
 
 
 def test_websocket_task_progress(gateway, client, admin_key):
@@ -137,20 +133,28 @@ def test_websocket_task_progress(gateway, client, admin_key):
     assert progress == sorted(progress) and any(0 < p < 100 for p in progress)
 
 
-def test_full_queue_is_503_and_held_requests_complete(gateway, admin_key):
+def test_full_queue_is_503_and_held_requests_complete(gateway, client, settings):
     """tiny-t2v takes one request at a time with a queue of one: a third concurrent request is refused."""
+    created = client.post("/api/v1/auth/api-keys", json={"name": "queue", "permissions": ["inference.video"],
+                                                         "tier": "enterprise"}).json()
+    repo = BenchmarkRepository(settings.resolved_database_url)
     results = {}
 
     def send(name):
-        with httpx.Client(base_url=gateway, timeout=300, headers={"X-API-Key": admin_key}) as c:
+        with httpx.Client(base_url=gateway, timeout=300, headers={"X-API-Key": created["key"]}) as c:
             results[name] = c.post("/api/v1/inference/video-generation", json={**SLOW_VIDEO, "num_inference_steps": 8})
+
+    def statuses():  # of this key's tasks, oldest first
+        with repo.session() as s:
+            return s.scalars(select(TaskRow.status).where(TaskRow.owner == created["key_id"])
+                             .order_by(TaskRow.created_at)).all()
 
     first = threading.Thread(target=send, args=("first",))
     first.start()
-    time.sleep(1.5)
+    wait_until(statuses, until=lambda s: s == ["running"], what="the first request to run on the replica")
     second = threading.Thread(target=send, args=("second",))
     second.start()
-    time.sleep(1.5)
+    wait_until(statuses, until=lambda s: s == ["running", "queued"], what="the second request to queue")
     send("third")
     first.join()
     second.join()
@@ -250,10 +254,8 @@ def test_model_download_endpoints(client, settings):
                                                            "location": str(source)})
     assert started.status_code == 202 and started.json()["status"] == "downloading"
     download_id = started.json()["download_id"]
-    deadline = time.time() + 60
-    while (status := client.get(f"/api/v1/models/download/{download_id}/status").json())["status"] == "downloading":
-        assert time.time() < deadline
-        time.sleep(0.1)
+    status = wait_until(lambda: client.get(f"/api/v1/models/download/{download_id}/status").json(),
+                        until=lambda s: s["status"] != "downloading", what=f"download {download_id} to end")
     assert status["status"] == "completed" and status["progress"] == 100.0 and status["total_bytes"] == 4098
     escape = client.post("/api/v1/models/download", json={"model_name": "../../etc", "source": "local",
                                                           "location": str(source)})

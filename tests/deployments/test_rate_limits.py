@@ -2,7 +2,6 @@
 Serve applications) count one key's requests in the machine's Redis, with the reference's default limits."""
 
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -10,6 +9,7 @@ import pytest
 
 from app.config import DEFAULT_GROUPS, DEFAULT_TIERS
 from tests.conftest import redis_url
+from tests.helpers import wait_until
 
 INSTANCES = ("/rl-a", "/rl-b")
 
@@ -88,15 +88,14 @@ def test_the_concurrent_limit_holds_across_instances(instances, client, settings
     holders = [threading.Thread(target=generate, args=(i,)) for i in range(limit)]
     for thread in holders:
         thread.start()
-    deadline = time.time() + 120
-    while True:  # wait until both requests are inside the gateways (their tasks exist)
+
+    def live_tasks() -> int:
         with db.session() as s:
-            live = s.scalars(select(TaskRow).where(TaskRow.owner == created["key_id"],
-                                                   TaskRow.status.in_(["queued", "running"]))).all()
-        if len(live) == limit:
-            break
-        assert time.time() < deadline, "the held requests never arrived"
-        time.sleep(0.05)
+            return len(s.scalars(select(TaskRow).where(TaskRow.owner == created["key_id"],
+                                                       TaskRow.status.in_(["queued", "running"]))).all())
+
+    wait_until(live_tasks, until=lambda n: n == limit, timeout=120,
+               what="the held requests to be inside the gateways (their tasks exist)")
     with ThreadPoolExecutor(4) as pool:  # more parallel requests, on both instances, while both slots are held
         extra = list(pool.map(lambda i: httpx.post(instances[i % 2] + "/api/v1/inference/video-generation",
                                                    json=slow, headers={"X-API-Key": created["key"]}, timeout=60),

@@ -5,7 +5,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ import pytest
 from app.bench.compare import dominates
 from app.catalog import get_catalog
 from app.errors import ModelNotFoundError, ValidationError
+from tests.helpers import wait_until
 from tuning import AIOptimizationEngine, SearchSpace
 
 BASE = {"num_frames": 4}
@@ -78,19 +78,23 @@ def test_interrupted_search_resumes_without_repeating_finished_trials(ray_sessio
     env = {**os.environ, "VDB_RAY_ADDRESS": ray_session.get_runtime_context().gcs_address,
            "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     experiment = settings.data_dir / "tune" / "resume-me"
+    free_cpus = ray_session.available_resources().get("CPU", 0)
     process = subprocess.Popen([sys.executable, str(script)], env=env, start_new_session=True,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def finished_trials() -> int:
+        assert process.poll() is None, "the search ended before it could be interrupted"
+        return len([p for p in experiment.glob("*/result.json") if p.stat().st_size > 0])
+
     try:
-        deadline = time.time() + 300
-        while len([p for p in experiment.glob("*/result.json") if p.stat().st_size > 0]) < 2:
-            assert process.poll() is None, "the search ended before it could be interrupted"
-            assert time.time() < deadline
-            time.sleep(0.5)
+        wait_until(finished_trials, until=lambda n: n >= 2, timeout=300, interval=0.5,
+                   what="two trials of the search to finish")
     finally:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
     finished_before = {p.parent.name: p.read_text() for p in experiment.glob("*/result.json") if p.stat().st_size}
-    time.sleep(2)
+    wait_until(lambda: ray_session.available_resources().get("CPU", 0), until=lambda cpus: cpus >= free_cpus - 1e-6,
+               what="Ray to stop the killed driver's trials and free their CPUs")
     result = AIOptimizationEngine(settings=settings).optimize_benchmark_parameters(
         "tiny-t2v", "quality", "random", SPACE, max_evaluations=6, base_parameters=BASE, experiment_name="resume-me")
     assert len(result.trials) == 6 and all(t["error"] is None for t in result.trials)
@@ -99,6 +103,7 @@ def test_interrupted_search_resumes_without_repeating_finished_trials(ray_sessio
             assert (experiment / trial_dir / "result.json").read_text().count("\n") == content.count("\n")
 
 
+@pytest.mark.slow  # reads what the Ray searches above stored
 def test_search_outcome_is_stored_with_provenance(settings):
     from app.storage.database import get_database
     from app.storage.searches import SearchRepository

@@ -1,7 +1,6 @@
 """Model downloads: HTTP (a local server started here), local paths, refusals."""
 
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -10,6 +9,7 @@ from app.catalog.downloads import DownloadManager, safe_target
 from app.errors import DownloadConflictError, LocalSourceNotFoundError, PermissionDeniedError, ValidationError
 from app.storage.database import Database
 from app.storage.downloads import DownloadRepository
+from tests.helpers import wait_until
 
 PAYLOAD = bytes(range(256)) * 4096  # 1 MiB
 
@@ -45,11 +45,8 @@ def http_server():
 
 
 def _wait(manager, download_id):
-    deadline = time.time() + 60
-    while (row := manager.get(download_id)).status == "downloading":
-        assert time.time() < deadline
-        time.sleep(0.05)
-    return row
+    return wait_until(lambda: manager.get(download_id), until=lambda row: row.status != "downloading",
+                      what=f"download {download_id} to end")
 
 
 def test_http_download_with_progress(manager, http_server):
