@@ -7,7 +7,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from app.storage.repository import BenchmarkRepository
+from app.storage.database import get_database
 from app.storage.tables import TaskRow
 from tests.helpers import wait_until
 
@@ -137,7 +137,7 @@ def test_full_queue_is_503_and_held_requests_complete(gateway, client, settings)
     """tiny-t2v takes one request at a time with a queue of one: a third concurrent request is refused."""
     created = client.post("/api/v1/auth/api-keys", json={"name": "queue", "permissions": ["inference.video"],
                                                          "tier": "enterprise"}).json()
-    repo = BenchmarkRepository(settings.resolved_database_url)
+    db = get_database(settings.resolved_database_url)
     results = {}
 
     def send(name):
@@ -145,7 +145,7 @@ def test_full_queue_is_503_and_held_requests_complete(gateway, client, settings)
             results[name] = c.post("/api/v1/inference/video-generation", json={**SLOW_VIDEO, "num_inference_steps": 8})
 
     def statuses():  # of this key's tasks, oldest first
-        with repo.session() as s:
+        with db.session() as s:
             return s.scalars(select(TaskRow.status).where(TaskRow.owner == created["key_id"])
                              .order_by(TaskRow.created_at)).all()
 

@@ -39,9 +39,8 @@ def start_gateway(tmp_path, api_app):
             state = ApiState.create(settings, backend)
             install_state(state)
             cleanup.callback(install_state, None)
-            cleanup.callback(state.repo.dispose)
-            cleanup.callback(backend.tasks.repo.dispose)
-            key_file, _ = ensure_admin_key(settings, state.repo)
+            cleanup.callback(state.repo.db.dispose)
+            key_file, _ = ensure_admin_key(settings, state.repo.db)
             admin_key = key_file.read_text().strip()
             http = cleanup.enter_context(TestClient(api_app, headers={"X-API-Key": admin_key}))
             cleanup.callback(backend.release)  # runs first: held generations end before the client's loop stops

@@ -23,7 +23,7 @@ import numpy as np
 from app.catalog import get_catalog
 from app.config import Settings
 from app.errors import TaskCancelledError, ValidationError, VidBenchError
-from app.storage.repository import BenchmarkRepository
+from app.storage.database import get_database
 from app.storage.tasks import TaskRepository
 
 DEPLOYED = ("tiny-t2v", "tiny-t2i", "tiny-text", "tiny-tts")
@@ -36,7 +36,7 @@ class FakeBackend:
     def __init__(self, settings: Settings, deployed: tuple[str, ...] = DEPLOYED):
         # its own repository over the same database, as a replica in another process has
         self.tasks = TaskRepository(
-            BenchmarkRepository(settings.resolved_database_url), settings.data_dir / "artifacts"
+            get_database(settings.resolved_database_url), settings.data_dir / "artifacts"
         )
         self.deployed = list(deployed)
         self.inflight: set[str] = set()

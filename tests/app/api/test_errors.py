@@ -128,6 +128,6 @@ def _only_task_id(gw) -> str:
 
     from app.storage.tables import TaskRow
 
-    with gw.state.repo.session() as s:
+    with gw.state.repo.db.session() as s:
         [task_id] = s.scalars(select(TaskRow.id)).all()
     return task_id

@@ -28,7 +28,7 @@ def test_cancel_a_running_task_leaves_no_result(gw):
     gw.backend.release()
     task = gw.http.get(f"/api/v1/tasks/{task_id}").json()
     assert task["status"] == "cancelled" and task["result"] is None and task["progress"] < 100
-    with gw.state.repo.session() as s:
+    with gw.state.repo.db.session() as s:
         assert s.scalars(select(ArtifactRow).where(ArtifactRow.task_id == task_id)).all() == []
     expect_error(gw.http.delete(f"/api/v1/tasks/{task_id}"), 409, "TASK_ALREADY_FINISHED")
     assert gw.http.post("/api/v1/inference/video-generation", json=VIDEO).json()["status"] == "completed"

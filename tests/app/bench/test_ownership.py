@@ -11,7 +11,7 @@ from app.bench.spec import BenchmarkSpec
 
 pytestmark = [pytest.mark.ray, pytest.mark.slow]
 
-PROMPTS = [f"A small red boat, scene {k}" for k in range(6)]
+PROMPTS = [f"A small red boat, scene {k}" for k in range(24)]  # enough work to act while it runs
 
 
 def _wait(predicate, timeout: float, what: str):
@@ -34,7 +34,7 @@ def runner(ray_session, settings):
 
 
 def _spec() -> BenchmarkSpec:
-    return BenchmarkSpec(model_name="tiny-t2v", prompts=PROMPTS, parameters={"num_frames": 4, "num_inference_steps": 2},
+    return BenchmarkSpec(model_name="tiny-t2v", prompts=PROMPTS, parameters={"num_frames": 8, "num_inference_steps": 12},
                          device="cpu", metric_settings={"metrics": ["temporal_flickering"]})
 
 
