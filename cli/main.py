@@ -505,10 +505,10 @@ def auth_list_keys(include_revoked: Annotated[bool, typer.Option("--all", help="
             with VidBenchClient(url, api_key=api_key) as client:
                 views = client.list_api_keys(include_revoked)["api_keys"]
         else:
-            from app.api.routes.auth import key_view
+            from app.api.schemas.auth import ApiKeyView
 
             rows = _local_authenticator().store.list_keys(include_revoked=include_revoked)
-            views = [key_view(r).model_dump(mode="json") for r in rows]
+            views = [ApiKeyView.from_key(r).model_dump(mode="json") for r in rows]
     except Exception as exc:
         _fail(exc)
     table = Table("id", "name", "key", "permissions", "tier", "status", "expires", "last used")
