@@ -57,7 +57,8 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(default=Path.home() / ".vid-bench", description="Root of all local state.")
     models_dir: Path | None = Field(default=None, description="Model checkpoints; default <data_dir>/models.")
-    weights_dir: Path | None = Field(default=None, description="Evaluator weights (I3D, Inception, CLIP); default <data_dir>/weights.")
+    weights_dir: Path | None = Field(
+        default=None, description="Evaluator weights (I3D, Inception, CLIP); default <data_dir>/weights.")
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite file in data_dir.")
     device: str = Field(default="auto", description="'auto', 'cpu', 'cuda' or 'cuda:N'.")
     warmup_runs: int = Field(default=1, ge=0, description="Untimed generations before timing starts.")

@@ -46,7 +46,8 @@ def _raise_for(response: httpx.Response) -> None:
     try:
         body = response.json()["error"]
     except (ValueError, KeyError, TypeError):
-        raise ApiError(f"HTTP {response.status_code}: {response.text[:300]}", {"status": response.status_code}) from None
+        raise ApiError(f"HTTP {response.status_code}: {response.text[:300]}",
+                       {"status": response.status_code}) from None
     error = _error(body.get("code"), body.get("message", ""), body.get("details") or {})
     error.code, error.http_status, error.request_id = body.get("code"), response.status_code, body.get("request_id")
     raise error

@@ -69,8 +69,9 @@ class RateLimiter:
 
     def _limits(self, principal: Principal, group: str | None) -> list[tuple[RateLimitItem, tuple[str, ...], str]]:
         tier = self.tiers[principal.tier]
-        limits = [(RateLimitItemPerMinute(tier.per_minute), (NAMESPACE, principal.id, "tier"), f"tier:{principal.tier}"),
-                  (RateLimitItemPerHour(tier.per_hour), (NAMESPACE, principal.id, "tier"), f"tier:{principal.tier}")]
+        tier_ids, tier_label = (NAMESPACE, principal.id, "tier"), f"tier:{principal.tier}"
+        limits = [(RateLimitItemPerMinute(tier.per_minute), tier_ids, tier_label),
+                  (RateLimitItemPerHour(tier.per_hour), tier_ids, tier_label)]
         if group is not None and group not in self.groups:  # make_app refuses such a route: this is a bug
             raise VidBenchError(f"Endpoint group '{group}' has no rate-limit configuration", {"group": group})
         spec = self.groups[group] if group is not None else None
