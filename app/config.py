@@ -9,9 +9,15 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal, get_args
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+Tier = Literal["free", "pro", "enterprise"]
+"""The rate-limit tiers a credential can have. The names are fixed here; their limits are settings."""
+TIERS: tuple[Tier, ...] = get_args(Tier)
 
 
 class TierLimits(BaseModel):
@@ -30,7 +36,7 @@ class GroupLimits(BaseModel):
     burst: int = Field(ge=1)
 
 
-DEFAULT_TIERS = {
+DEFAULT_TIERS: dict[Tier, TierLimits] = {
     "free": TierLimits(per_minute=10, per_hour=100, concurrent=2),
     "pro": TierLimits(per_minute=100, per_hour=1000, concurrent=10),
     "enterprise": TierLimits(per_minute=1000, per_hour=10000, concurrent=50),
@@ -42,6 +48,8 @@ DEFAULT_GROUPS = {
     "streaming": GroupLimits(limit=50, burst=10),
     "federated": GroupLimits(limit=10, burst=2),
 }
+UNLIMITED_GROUPS = ("auth", "inference", "tasks")
+"""Endpoint groups with no limit of their own on purpose: the reference sets none, the tier limits still apply."""
 
 
 class Settings(BaseSettings):
@@ -49,7 +57,8 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(default=Path.home() / ".vid-bench", description="Root of all local state.")
     models_dir: Path | None = Field(default=None, description="Model checkpoints; default <data_dir>/models.")
-    weights_dir: Path | None = Field(default=None, description="Evaluator weights (I3D, Inception, CLIP); default <data_dir>/weights.")
+    weights_dir: Path | None = Field(
+        default=None, description="Evaluator weights (I3D, Inception, CLIP); default <data_dir>/weights.")
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite file in data_dir.")
     device: str = Field(default="auto", description="'auto', 'cpu', 'cuda' or 'cuda:N'.")
     warmup_runs: int = Field(default=1, ge=0, description="Untimed generations before timing starts.")
@@ -85,9 +94,14 @@ class Settings(BaseSettings):
     jwt_ttl_s: int = Field(default=3600, ge=60, le=7 * 24 * 3600, description="Lifetime of a login token.")
     rate_limit_storage: str = Field(
         default="memory://", description="`limits` storage URI; redis://host:6379 shares counters between replicas.")
-    rate_limit_tiers: dict[str, TierLimits] = Field(default_factory=lambda: dict(DEFAULT_TIERS),
-                                                    description="Limits of the tiers free, pro and enterprise.")
-    rate_limit_groups: dict[str, GroupLimits] = Field(default_factory=lambda: dict(DEFAULT_GROUPS))
+    rate_limit_tiers: dict[Tier, TierLimits] = Field(default_factory=lambda: dict(DEFAULT_TIERS),
+                                                     description="Limits of the tiers free, pro and enterprise.")
+    rate_limit_groups: dict[str, GroupLimits] = Field(
+        default_factory=lambda: dict(DEFAULT_GROUPS), description="Limits of the endpoint groups that have one.")
+    rate_limit_unlimited_groups: list[str] = Field(
+        default_factory=lambda: list(UNLIMITED_GROUPS),
+        description="Endpoint groups deliberately without a limit of their own (the tier limits still apply). A "
+                    "group a route names must be here or in rate_limit_groups, or the gateway refuses to start.")
     login_attempts_per_minute: int = Field(default=10, ge=1, description="Logins per client address and minute.")
     concurrency_slot_ttl_s: int = Field(
         default=3600, ge=10, description="A concurrency counter left by a crashed replica resets after this long.")
@@ -113,10 +127,18 @@ class Settings(BaseSettings):
 
     @field_validator("rate_limit_tiers")
     @classmethod
-    def _three_tiers(cls, tiers: dict[str, TierLimits]) -> dict[str, TierLimits]:
-        if list(tiers) != list(DEFAULT_TIERS):
-            raise ValueError(f"rate_limit_tiers must configure exactly {list(DEFAULT_TIERS)}, in that order")
+    def _every_tier(cls, tiers: dict[Tier, TierLimits]) -> dict[Tier, TierLimits]:
+        if tuple(tiers) != TIERS:
+            raise ValueError(f"rate_limit_tiers must configure exactly {list(TIERS)}, in that order")
         return tiers
+
+    @model_validator(mode="after")
+    def _groups_limited_or_unlimited(self) -> "Settings":
+        both = sorted(set(self.rate_limit_groups) & set(self.rate_limit_unlimited_groups))
+        if both:
+            raise ValueError(f"endpoint group(s) {both} are both limited (rate_limit_groups) and unlimited "
+                             "(rate_limit_unlimited_groups)")
+        return self
 
     def portable(self) -> dict:
         """These settings as JSON for another process (a Ray actor or replica), secrets included."""

@@ -68,10 +68,9 @@ def auth_list_keys(include_revoked: Annotated[bool, typer.Option("--all", help="
             views = client.list_api_keys(include_revoked)["api_keys"]
     else:
         from app.api.schemas.auth import ApiKeyView
-        from app.security.keys import key_summary
 
         rows = local_authenticator().store.list_keys(include_revoked=include_revoked)
-        views = [ApiKeyView(**key_summary(r)).model_dump(mode="json") for r in rows]  # same text as the gateway's
+        views = [ApiKeyView.from_key(r).model_dump(mode="json") for r in rows]  # same text as the gateway's
     table = Table("id", "name", "key", "permissions", "tier", "status", "expires", "last used")
     for view in views:
         table.add_row(*key_row(view))

@@ -38,7 +38,6 @@ NO_RAY = {"app.engines", "app.metrics"}
 # Known violations that other branches of the same refactor remove. Each entry is (importer module, imported
 # module); the lead deletes an entry once its fix is merged, and a stale entry fails the test.
 ALLOWED = {
-    ("app.api.ws", "app.api.routes.benchmarks"),  # removed after merge: the WebSocket stops importing routes
 }
 
 

@@ -16,18 +16,28 @@ from typing import Any, Iterator
 import httpx
 
 from app import errors as _errors
-
-_BY_CODE = {cls.code: cls for cls in [
-    _errors.ValidationError, _errors.InvalidPromptError, _errors.ModelNotFoundError, _errors.ModelLoadError,
-    _errors.InsufficientMemoryError, _errors.GenerationTimeoutError, _errors.BenchmarkNotFoundError,
-    _errors.TaskNotFoundError, _errors.TaskConflictError, _errors.ArtifactNotFoundError,
-    _errors.ServerOverloadedError, _errors.WeightsError, _errors.AuthenticationError, _errors.PermissionDeniedError,
-    _errors.RateLimitExceededError, _errors.PayloadTooLargeError, _errors.ApiKeyNotFoundError,
-    _errors.UserExistsError]}
+from app.config import Tier
 
 
 class ApiError(_errors.VidBenchError):
     """An error body whose code has no dedicated class."""
+
+
+def _typed_errors(base: type[_errors.VidBenchError] = _errors.VidBenchError):
+    """Every error class of app.errors below ``base``, so a new one is known to the client without a list."""
+    for cls in base.__subclasses__():
+        if cls.__module__ == _errors.__name__:
+            yield cls
+        yield from _typed_errors(cls)
+
+
+def error_classes() -> dict[str, type[_errors.VidBenchError]]:
+    """Error code -> the class the server raised it as."""
+    return {cls.code: cls for cls in _typed_errors()}
+
+
+def _error(code: str | None, message: str, details: dict[str, Any]) -> _errors.VidBenchError:
+    return _errors._rebuild_error(error_classes().get(code, ApiError), message, details)
 
 
 def _raise_for(response: httpx.Response) -> None:
@@ -36,9 +46,9 @@ def _raise_for(response: httpx.Response) -> None:
     try:
         body = response.json()["error"]
     except (ValueError, KeyError, TypeError):
-        raise ApiError(f"HTTP {response.status_code}: {response.text[:300]}", {"status": response.status_code}) from None
-    cls = _BY_CODE.get(body.get("code"), ApiError)
-    error = _errors._rebuild_error(cls, body.get("message", ""), body.get("details") or {})
+        raise ApiError(f"HTTP {response.status_code}: {response.text[:300]}",
+                       {"status": response.status_code}) from None
+    error = _error(body.get("code"), body.get("message", ""), body.get("details") or {})
     error.code, error.http_status, error.request_id = body.get("code"), response.status_code, body.get("request_id")
     raise error
 
@@ -80,9 +90,7 @@ class VidBenchClient:
                     continue
                 event = json.loads(line[6:])
                 if "error" in event:
-                    error = _errors._rebuild_error(_BY_CODE.get(event["error"]["code"], ApiError),
-                                                   event["error"]["message"], {})
-                    raise error
+                    raise _error(event["error"]["code"], event["error"]["message"], event["error"].get("details") or {})
                 if "token" in event:
                     yield event["token"]
 
@@ -171,7 +179,7 @@ class VidBenchClient:
         self.http.headers["Authorization"] = f"Bearer {token['access_token']}"
         return token
 
-    def create_api_key(self, name: str, permissions: list[str], tier: str = "free",
+    def create_api_key(self, name: str, permissions: list[str], tier: Tier = "free",
                        expires_in_days: int | None = None) -> dict:
         """Needs the admin permission. The returned ``key`` is shown this once."""
         body = {"name": name, "permissions": permissions, "tier": tier,

@@ -1,10 +1,11 @@
 """The SDK's exceptions are the app's typed errors."""
 
-from app.errors import (AuthenticationError, PermissionDeniedError, RateLimitExceededError, BenchmarkCancelledError, BenchmarkNotFoundError, GenerationTimeoutError,
+from app.errors import (AuthenticationError, BenchmarkCancelledError, BenchmarkNotFoundError, GenerationTimeoutError,
                         InsufficientMemoryError, InvalidPromptError, ModelLoadError, ModelNotFoundError,
-                        RemoteGenerationError, ServerOverloadedError, TaskNotFoundError, ValidationError,
-                        VidBenchError, WeightsError)
+                        PermissionDeniedError, RateLimitExceededError, RemoteGenerationError, ServerOverloadedError,
+                        TaskCancelledError, TaskNotFoundError, ValidationError, VidBenchError, WeightsError)
 
-__all__ = ["AuthenticationError", "PermissionDeniedError", "RateLimitExceededError", "BenchmarkCancelledError", "BenchmarkNotFoundError", "GenerationTimeoutError", "InsufficientMemoryError",
-           "InvalidPromptError", "ModelLoadError", "ModelNotFoundError", "RemoteGenerationError", "ServerOverloadedError", "TaskNotFoundError", "ValidationError",
-           "VidBenchError", "WeightsError"]
+__all__ = ["AuthenticationError", "BenchmarkCancelledError", "BenchmarkNotFoundError", "GenerationTimeoutError",
+           "InsufficientMemoryError", "InvalidPromptError", "ModelLoadError", "ModelNotFoundError",
+           "PermissionDeniedError", "RateLimitExceededError", "RemoteGenerationError", "ServerOverloadedError",
+           "TaskCancelledError", "TaskNotFoundError", "ValidationError", "VidBenchError", "WeightsError"]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, APIWebSocketRoute
 
 from app import __version__
+from app.config import Settings, get_settings
+from app.errors import ValidationError
 
 OPEN_PATHS = {"/health", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/api/v1/auth/login"}
 """The only routes reachable without credentials (login is limited per client address instead)."""
@@ -22,7 +24,9 @@ VALIDATED = _error_responses(400, 404, 409, 413)
 INFERENCE = _error_responses(408, 502, 503)
 
 
-def make_app() -> FastAPI:
+def make_app(settings: Settings | None = None) -> FastAPI:
+    """The gateway's FastAPI app. Refuses to build when a route has no guard, or names a rate-limit group that
+    ``settings`` (default: the environment's) neither limit nor declare unlimited."""
     from app.api import ws
     from app.api.errors import install_error_handlers
     from app.api.routes import auth, benchmarks, cluster, inference, models, openai_compat, tasks
@@ -46,6 +50,7 @@ def make_app() -> FastAPI:
         return {"status": "ok", "version": __version__}
 
     _refuse_unguarded(api)
+    refuse_unconfigured_groups(api, settings or get_settings())
     _install_security_middleware(api)
     return api
 
@@ -60,20 +65,55 @@ def iter_routes(router, prefix: str = ""):
             yield prefix + route.path, route
 
 
-def _refuse_unguarded(api: FastAPI) -> None:
-    """Fail at start-up, not in production, when a route forgot its requires(...) guard."""
+def guard_of(route) -> tuple[str, str] | None:
+    """(scope, rate-limit group) a route declares: requires(...) on HTTP routes, socket_guard(...) on WebSockets."""
+    if isinstance(route, APIRoute):
+        calls = [dependency.call for dependency in route.dependant.dependencies]
+    else:
+        calls = [getattr(route, "endpoint", None)]
+    for call in calls:
+        if getattr(call, "vdb_scope", None):
+            return call.vdb_scope, call.vdb_group
+    return None
+
+
+def _guarded_routes(api: FastAPI):
+    """(full path, route) of every HTTP and WebSocket route that needs credentials."""
     for path, route in iter_routes(api.router):
-        if not isinstance(route, APIRoute) or path in OPEN_PATHS:
-            continue
-        guards = [d for d in route.dependant.dependencies if getattr(d.call, "vdb_scope", None)]
-        if not guards:
-            raise RuntimeError(f"Route {sorted(route.methods)} {path} has no requires(...) guard")
+        if isinstance(route, (APIRoute, APIWebSocketRoute)) and path not in OPEN_PATHS:
+            yield path, route
+
+
+def _refuse_unguarded(api: FastAPI) -> None:
+    """Fail at start-up, not in production, when a route forgot its requires(...) / socket_guard(...)."""
+    for path, route in _guarded_routes(api):
+        if guard_of(route) is None:
+            raise RuntimeError(f"Route {sorted(getattr(route, 'methods', None) or ['WEBSOCKET'])} {path} has no "
+                               "requires(...) guard")
+
+
+def refuse_unconfigured_groups(api: FastAPI, settings: Settings) -> None:
+    """Fail at start-up when a route names a rate-limit group the settings neither limit nor declare unlimited:
+    such a route would otherwise go without its limit, silently."""
+    from app.security.ratelimit import configured_groups
+
+    known = configured_groups(settings)
+    unknown: dict[str, list[str]] = {}
+    for path, route in _guarded_routes(api):
+        group = guard_of(route)[1]
+        if group not in known:
+            unknown.setdefault(group, []).append(path)
+    if unknown:
+        raise ValidationError(
+            f"Rate-limit group(s) {', '.join(sorted(unknown))} used by routes but not configured: give each limits "
+            "in VDB_RATE_LIMIT_GROUPS or declare it unlimited in VDB_RATE_LIMIT_UNLIMITED_GROUPS",
+            {"groups": unknown, "limited": sorted(settings.rate_limit_groups),
+             "unlimited": sorted(settings.rate_limit_unlimited_groups)})
 
 
 def _install_security_middleware(api: FastAPI) -> None:
     from app.api.middleware import SecurityMiddleware
     from app.api.state import current_state
-    from app.config import get_settings
     from app.errors import VidBenchError
 
     def max_body_bytes() -> int:

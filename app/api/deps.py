@@ -13,8 +13,9 @@ from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from app.api.state import ApiState, current_state
-from app.errors import RateLimitExceededError, VidBenchError
+from app.errors import RateLimitExceededError, TaskNotFoundError, VidBenchError
 from app.security.auth import Principal
+from app.storage.tables import TaskRow
 
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, scheme_name="ApiKey",
                               description="An API key (vdb_...).")
@@ -29,8 +30,9 @@ def get_state(request: Request) -> ApiState:
 State = Annotated[ApiState, Depends(get_state)]
 
 
-def requires(scope: str | None, group: str | None = None):
-    """The dependency guarding one route; ``scope=None`` means any valid credential."""
+def requires(scope: str | None, group: str):
+    """The dependency guarding one route; ``scope=None`` means any valid credential. ``group`` is the route's
+    rate-limit endpoint group: make_app refuses one the settings neither limit nor declare unlimited."""
 
     # Real (not string) annotations: Serve pickles this closure by value, without this module's globals.
     def authorize(request: Request, key: Optional[str] = Security(api_key_header),
@@ -49,6 +51,7 @@ def requires(scope: str | None, group: str | None = None):
         return principal
 
     authorize.vdb_scope = scope or "authenticated"  # make_app refuses to build with an unguarded route
+    authorize.vdb_group = group
     return Depends(authorize)
 
 
@@ -60,3 +63,11 @@ def get_caller(request: Request) -> Principal:
 
 
 Caller = Annotated[Principal, Depends(get_caller)]
+
+
+def owned_task(state: ApiState, caller: Principal, task_id: str) -> TaskRow:
+    """The task if the caller may see it; someone else's task does not exist for them."""
+    task = state.tasks.get(task_id)
+    if not caller.may_see(task.owner):
+        raise TaskNotFoundError(task_id)
+    return task

@@ -1,8 +1,10 @@
 """Tiered rate limits, endpoint-group limits and concurrency slots, counted by the `limits` library.
 
 Every request of a credential is counted against its tier (per minute and per
-hour) and, when its route belongs to a configured endpoint group, against that
-group's limit and burst. Counters use moving windows, so a burst can never get
+hour) and against its endpoint group's limit and burst, unless the settings
+declare that group unlimited. A group that is neither is refused: ``make_app``
+checks every route's group with :func:`configured_groups` at start-up, so none
+goes unlimited by a typo. Counters use moving windows, so a burst can never get
 more than the quota of any window, and live in the storage named by
 ``VDB_RATE_LIMIT_STORAGE``: in memory for one ingress replica, Redis for several.
 """
@@ -18,11 +20,16 @@ from limits import RateLimitItem, RateLimitItemPerHour, RateLimitItemPerMinute, 
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
-from app.config import Settings
-from app.errors import RateLimitExceededError, ValidationError
+from app.config import GroupLimits, Settings
+from app.errors import RateLimitExceededError, ValidationError, VidBenchError
 from app.security.auth import Principal
 
 NAMESPACE = "vdb"
+
+
+def configured_groups(settings: Settings) -> dict[str, GroupLimits | None]:
+    """Every endpoint group the settings know: its limits, or None where it is unlimited on purpose."""
+    return {**{group: None for group in settings.rate_limit_unlimited_groups}, **settings.rate_limit_groups}
 
 
 @dataclass(frozen=True)
@@ -56,15 +63,18 @@ class RateLimiter:
                                   {"rate_limit_storage": settings.rate_limit_storage}) from None
         self.strategy = MovingWindowRateLimiter(self.storage)
         self.tiers = settings.rate_limit_tiers
-        self.groups = settings.rate_limit_groups
+        self.groups = configured_groups(settings)
         self.login_item = RateLimitItemPerMinute(settings.login_attempts_per_minute)
         self.slot_ttl_s = settings.concurrency_slot_ttl_s
 
     def _limits(self, principal: Principal, group: str | None) -> list[tuple[RateLimitItem, tuple[str, ...], str]]:
-        tier = self.tiers.get(principal.tier) or self.tiers["free"]
-        limits = [(RateLimitItemPerMinute(tier.per_minute), (NAMESPACE, principal.id, "tier"), f"tier:{principal.tier}"),
-                  (RateLimitItemPerHour(tier.per_hour), (NAMESPACE, principal.id, "tier"), f"tier:{principal.tier}")]
-        spec = self.groups.get(group) if group else None
+        tier = self.tiers[principal.tier]
+        tier_ids, tier_label = (NAMESPACE, principal.id, "tier"), f"tier:{principal.tier}"
+        limits = [(RateLimitItemPerMinute(tier.per_minute), tier_ids, tier_label),
+                  (RateLimitItemPerHour(tier.per_hour), tier_ids, tier_label)]
+        if group is not None and group not in self.groups:  # make_app refuses such a route: this is a bug
+            raise VidBenchError(f"Endpoint group '{group}' has no rate-limit configuration", {"group": group})
+        spec = self.groups[group] if group is not None else None
         if spec is not None:
             ids = (NAMESPACE, principal.id, "group", group)
             limits.append((RateLimitItemPerSecond(spec.limit, spec.window_s), ids, f"group:{group}"))
@@ -77,7 +87,8 @@ class RateLimiter:
                       window_s=item.get_expiry(), scope=label)
 
     def hit(self, principal: Principal, group: str | None) -> Window:
-        """Count one request; the tightest window for the headers, or RateLimitExceededError."""
+        """Count one request (``group=None``: the tier only); the tightest window for the headers, or
+        RateLimitExceededError."""
         limits = self._limits(principal, group)
         for item, ids, label in limits:  # refuse without spending any counter when one is already full
             if not self.strategy.test(item, *ids):
@@ -99,7 +110,7 @@ class RateLimiter:
 
     def acquire_slot(self, principal: Principal) -> str:
         """Take one of the tier's concurrent slots (released by the middleware when the response ends)."""
-        limit = (self.tiers.get(principal.tier) or self.tiers["free"]).concurrent
+        limit = self.tiers[principal.tier].concurrent
         key = self._slot_key(principal.id)
         in_flight = self.storage.incr(key, self.slot_ttl_s, 1)
         if in_flight > limit:

@@ -24,7 +24,6 @@ SCOPES: dict[str, str] = {
     "federated.*": "Every federated scope",
     "admin": "Everything, including API keys and users",
 }
-TIERS = ("free", "pro", "enterprise")  # names are fixed; their limits are settings
 
 
 def grants(held: Iterable[str], required: str) -> bool:

@@ -57,3 +57,20 @@ def test_client_credentials_and_typed_auth_errors(gateway, admin_key, monkeypatc
     with VidBenchClient(gateway) as anonymous:
         with pytest.raises(AuthenticationError):
             anonymous.list_models()
+
+
+def test_every_error_code_maps_to_its_class():
+    import httpx
+
+    from app import errors
+    from app.errors import TaskCancelledError, VidBenchError, error_body
+    from vid_diffusion_bench.client import _raise_for, error_classes
+
+    typed = [obj for obj in vars(errors).values()
+             if isinstance(obj, type) and issubclass(obj, VidBenchError) and obj is not VidBenchError]
+    assert len({cls.code for cls in typed}) == len(typed)  # one code, one class
+    assert error_classes() == {cls.code: cls for cls in typed}
+    body = error_body(TaskCancelledError("Task t was cancelled", {"task_id": "t"}), "req-1")
+    with pytest.raises(TaskCancelledError) as info:
+        _raise_for(httpx.Response(409, json=body))
+    assert info.value.details == {"task_id": "t"} and info.value.request_id == "req-1"

@@ -11,32 +11,27 @@ from app.api.deps import Caller, State, requires
 from app.api.schemas.auth import (ApiKeyCreate, ApiKeyCreated, ApiKeyList, ApiKeyView, LoginRequest, TokenResponse,
                                   UserCreate, UserView, WhoAmI)
 from app.errors import ValidationError
-from app.security.keys import key_summary
-from app.storage.tables import ApiKeyRow, utcnow
+from app.storage.tables import utcnow
 
 router = APIRouter(prefix="/auth", tags=["auth"])
-
-
-def key_view(row: ApiKeyRow) -> ApiKeyView:
-    return ApiKeyView(**key_summary(row))
 
 
 @router.post("/api-keys", status_code=201, response_model=ApiKeyCreated, dependencies=[requires("admin", "auth")])
 def create_api_key(body: ApiKeyCreate, state: State, caller: Caller) -> ApiKeyCreated:
     expires_at = utcnow() + timedelta(days=body.expires_in_days) if body.expires_in_days else None
     row, key = state.auth.keys.create(body.name, body.permissions, body.tier, expires_at, created_by=caller.id)
-    return ApiKeyCreated(**key_view(row).model_dump(), key=key)
+    return ApiKeyCreated.from_new_key(row, key)
 
 
 @router.get("/api-keys", response_model=ApiKeyList, dependencies=[requires("admin", "auth")])
 def list_api_keys(state: State, include_revoked: bool = Query(False)) -> ApiKeyList:
     rows = state.auth.store.list_keys(include_revoked=include_revoked)
-    return ApiKeyList(api_keys=[key_view(r) for r in rows], total=len(rows))
+    return ApiKeyList(api_keys=[ApiKeyView.from_key(r) for r in rows], total=len(rows))
 
 
 @router.delete("/api-keys/{key_id}", response_model=ApiKeyView, dependencies=[requires("admin", "auth")])
 def revoke_api_key(key_id: str, state: State) -> ApiKeyView:
-    return key_view(state.auth.store.revoke_key(key_id))
+    return ApiKeyView.from_key(state.auth.store.revoke_key(key_id))
 
 
 LOGIN_BODY = {"required": True, "content": {
@@ -86,11 +81,9 @@ async def _login_body(request: Request) -> LoginRequest:
 
 @router.post("/users", status_code=201, response_model=UserView, dependencies=[requires("admin", "auth")])
 def create_user(body: UserCreate, state: State) -> UserView:
-    row = state.auth.users.create(body.username, body.password, body.permissions, body.tier)
-    return UserView(user_id=row.id, username=row.username, permissions=row.permissions, tier=row.tier,
-                    created_at=row.created_at)
+    return UserView.from_user(state.auth.users.create(body.username, body.password, body.permissions, body.tier))
 
 
 @router.get("/me", response_model=WhoAmI, dependencies=[requires(None, "auth")])
 def who_am_i(caller: Caller) -> WhoAmI:
-    return WhoAmI(id=caller.id, kind=caller.kind, name=caller.name, permissions=list(caller.scopes), tier=caller.tier)
+    return WhoAmI.from_principal(caller)

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import asyncio
-import math
 import re
 from datetime import datetime
 from typing import Literal
@@ -11,11 +10,10 @@ from fastapi.responses import JSONResponse
 
 from app.api.deps import Caller, State, requires
 from app.api.schemas.benchmarks import (BenchmarkCreate, BenchmarkList, BenchmarkStatus, BenchmarkSubmitted,
-                                        BenchmarkSummary, Pagination, Progress)
+                                        BenchmarkSummary, Pagination)
 from app.bench.results import load_result
 from app.bench.spec import BenchmarkSpec, MetricSettings
 from app.errors import PermissionDeniedError, ValidationError
-from app.storage.tables import BenchmarkRow
 
 router = APIRouter(prefix="/benchmarks", tags=["benchmarks"])
 RFC3339 = r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
@@ -27,16 +25,6 @@ def parse_date_time(value: str) -> datetime:
         return datetime.fromisoformat(re.sub(r"(T\d{2}:\d{2}):60", r"\1:59", value.replace("z", "Z").replace("t", "T")))
     except ValueError:
         raise ValidationError(f"created_after is not a real date-time: {value}", {"created_after": value}) from None
-
-
-def status_view(row: BenchmarkRow) -> BenchmarkStatus:
-    done = row.completed_videos + row.failed_videos
-    return BenchmarkStatus(
-        benchmark_id=row.id, model_name=row.model_name, status=row.status,
-        progress=Progress(completed_prompts=done, failed=row.failed_videos, total_prompts=row.total_videos,
-                          percentage=round(100.0 * done / row.total_videos, 1) if row.total_videos else 100.0),
-        current_task=row.current_task, error=row.error, created_at=row.created_at, started_at=row.started_at,
-        updated_at=row.updated_at, completed_at=row.completed_at)
 
 
 @router.post("", status_code=202, response_model=BenchmarkSubmitted,
@@ -52,9 +40,7 @@ async def start_benchmark(body: BenchmarkCreate, state: State, caller: Caller):
     runner = state.get_runner()
     benchmark_id = runner.submit(spec, owner=caller.id)  # validates before storing anything
     state.spawn(asyncio.to_thread(runner.run, [benchmark_id]))
-    row = state.repo.get(benchmark_id)
-    return BenchmarkSubmitted(benchmark_id=row.id, status=row.status, created_at=row.created_at,
-                              message="Benchmark submitted")
+    return BenchmarkSubmitted.from_benchmark(state.repo.get(benchmark_id))
 
 
 @router.get("", response_model=BenchmarkList, dependencies=[requires("benchmark.read", "benchmarks")])
@@ -67,21 +53,14 @@ def list_benchmarks(state: State, page: int = Query(1, ge=1), limit: int = Query
     after = parse_date_time(created_after) if created_after else None
     rows, total = state.repo.list(status=status, model_name=model_name, created_after=after, sort=sort,
                                   page=page, limit=limit)
-    summaries = []
-    for row in rows:
-        aggregates = {a.name: a.value for a in state.repo.aggregates(row.id)}
-        summaries.append(BenchmarkSummary(
-            benchmark_id=row.id, model_name=row.model_name, status=row.status, created_at=row.created_at,
-            metrics_summary={"overall_score": aggregates.get("overall_score"),
-                             "avg_latency_ms": aggregates.get("avg_latency_ms")}))
-    return BenchmarkList(benchmarks=summaries, pagination=Pagination(page=page, limit=limit, total=total,
-                                                                     pages=math.ceil(total / limit) if total else 0))
+    summaries = [BenchmarkSummary.from_benchmark(row, state.repo.aggregates(row.id)) for row in rows]
+    return BenchmarkList(benchmarks=summaries, pagination=Pagination.of(page, limit, total))
 
 
 @router.get("/{benchmark_id}", response_model=BenchmarkStatus,
             dependencies=[requires("benchmark.read", "benchmarks")])
 def get_benchmark(benchmark_id: str, state: State) -> BenchmarkStatus:
-    return status_view(state.repo.get(benchmark_id))
+    return BenchmarkStatus.from_benchmark(state.repo.get(benchmark_id))
 
 
 @router.get("/{benchmark_id}/results", dependencies=[requires("benchmark.read", "benchmarks")])

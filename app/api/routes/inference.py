@@ -8,9 +8,9 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from app.api.deps import Caller, State, requires
 from app.api.dispatch import run_task
-from app.api.routes.tasks import task_response
-from app.api.schemas.inference import (ImageGenerationRequest, TaskResponse, TextGenerationRequest,
-                                       TextToSpeechRequest, VideoGenerationRequest)
+from app.api.schemas.inference import (ImageGenerationRequest, TextGenerationRequest, TextToSpeechRequest,
+                                       VideoGenerationRequest)
+from app.api.schemas.tasks import TaskResponse
 from app.errors import VidBenchError
 from app.inference import TASK_TYPES, prepare
 
@@ -24,9 +24,9 @@ async def _submit(request: Request, state, caller, modality: str, body: Any):
     base_url = str(request.base_url)
     if body.run_async:
         state.spawn(_quiet(run_task(state, task.id, modality, spec.name, payload, base_url)))
-        return JSONResponse(task_response(state.tasks.get(task.id)).model_dump(mode="json"), status_code=202)
+        return JSONResponse(TaskResponse.from_task(state.tasks.get(task.id)).model_dump(mode="json"), status_code=202)
     await run_task(state, task.id, modality, spec.name, payload, base_url)
-    return task_response(state.tasks.get(task.id))
+    return TaskResponse.from_task(state.tasks.get(task.id))
 
 
 async def _quiet(coro):

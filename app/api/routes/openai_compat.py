@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from app.api.schemas.base import RequestBody
 
@@ -112,10 +112,15 @@ async def _text(state: State, caller, request: _Sampling, prompt: str, chat: boo
 async def _stream(state, task_id, model, payload, ident, created, chat):
     kind = "chat.completion.chunk" if chat else "text_completion"
     text = ""
+
+    def chunk(choice: dict) -> str:
+        body = {"id": ident, "object": kind, "created": created, "model": model, "choices": [choice]}
+        return f"data: {json.dumps(body)}\n\n"
+
     try:
         if chat:
             first = {"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}
-            yield f"data: {json.dumps({'id': ident, 'object': kind, 'created': created, 'model': model, 'choices': [first]})}\n\n"
+            yield chunk(first)
         async for event in state.backend.stream(model, "stream", task_id, payload):
             if "token" in event:
                 text += event["token"]
@@ -126,7 +131,7 @@ async def _stream(state, task_id, model, payload, ident, created, chat):
                                                "tokens_generated": event["tokens_generated"], "model_used": model})
                 choice = {"index": 0, "delta": {}, "finish_reason": event["finish_reason"]} if chat else \
                     {"index": 0, "text": "", "logprobs": None, "finish_reason": event["finish_reason"]}
-            yield f"data: {json.dumps({'id': ident, 'object': kind, 'created': created, 'model': model, 'choices': [choice]})}\n\n"
+            yield chunk(choice)
         yield "data: [DONE]\n\n"
     except VidBenchError as error:
         state.tasks.fail(task_id, error)

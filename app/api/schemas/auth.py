@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from app.api.schemas.base import RequestBody
-
-from app.security.scopes import SCOPES, TIERS
+from app.config import Tier
+from app.security.auth import Principal
+from app.security.keys import key_summary
+from app.security.scopes import SCOPES
+from app.storage.tables import ApiKeyRow, UserRow
 
 Scope = Literal[tuple(SCOPES)]  # the schema lists every permission, so a typo is refused up front
-Tier = Literal[TIERS]
 
 
 class ApiKeyCreate(RequestBody):
@@ -30,16 +31,24 @@ class ApiKeyView(BaseModel):
     name: str
     prefix: str = Field(description="First characters of the key, to tell keys apart.")
     permissions: list[str]
-    tier: str
+    tier: Tier
     status: str = Field(description="active, expired or revoked")
     created_at: datetime
     expires_at: datetime | None = None
     revoked_at: datetime | None = None
     last_used_at: datetime | None = None
 
+    @classmethod
+    def from_key(cls, key: ApiKeyRow) -> "ApiKeyView":
+        return cls(**key_summary(key))
+
 
 class ApiKeyCreated(ApiKeyView):
     key: str = Field(description="The key itself. Shown this once: only a keyed digest is stored.")
+
+    @classmethod
+    def from_new_key(cls, row: ApiKeyRow, key: str) -> "ApiKeyCreated":
+        return cls(**ApiKeyView.from_key(row).model_dump(), key=key)
 
 
 class ApiKeyList(BaseModel):
@@ -74,8 +83,13 @@ class UserView(BaseModel):
     user_id: str
     username: str
     permissions: list[str]
-    tier: str
+    tier: Tier
     created_at: datetime
+
+    @classmethod
+    def from_user(cls, user: UserRow) -> "UserView":
+        return cls(user_id=user.id, username=user.username, permissions=user.permissions, tier=user.tier,
+                   created_at=user.created_at)
 
 
 class WhoAmI(BaseModel):
@@ -83,4 +97,9 @@ class WhoAmI(BaseModel):
     kind: str
     name: str
     permissions: list[str]
-    tier: str
+    tier: Tier
+
+    @classmethod
+    def from_principal(cls, principal: Principal) -> "WhoAmI":
+        return cls(id=principal.id, kind=principal.kind, name=principal.name, permissions=list(principal.scopes),
+                   tier=principal.tier)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -11,6 +12,7 @@ from app.api.schemas.base import RequestBody
 
 from app.bench.spec import MAX_PROMPTS
 from app.catalog.spec import MAX_PROMPT_CHARS, PROMPT_PATTERN
+from app.storage.tables import AggregateRow, BenchmarkRow
 
 
 class EvaluationSettings(RequestBody):
@@ -48,6 +50,11 @@ class BenchmarkSubmitted(BaseModel):
     created_at: datetime
     message: str
 
+    @classmethod
+    def from_benchmark(cls, benchmark: BenchmarkRow) -> "BenchmarkSubmitted":
+        return cls(benchmark_id=benchmark.id, status=benchmark.status, created_at=benchmark.created_at,
+                   message="Benchmark submitted")
+
 
 class Progress(BaseModel):
     completed_prompts: int
@@ -55,8 +62,17 @@ class Progress(BaseModel):
     total_prompts: int
     percentage: float
 
+    @classmethod
+    def from_benchmark(cls, benchmark: BenchmarkRow) -> "Progress":
+        done = benchmark.completed_videos + benchmark.failed_videos
+        total = benchmark.total_videos
+        return cls(completed_prompts=done, failed=benchmark.failed_videos, total_prompts=total,
+                   percentage=round(100.0 * done / total, 1) if total else 100.0)
+
 
 class BenchmarkStatus(BaseModel):
+    """What GET /benchmarks/{id} answers and the /ws benchmark updates are made of."""
+
     benchmark_id: str
     model_name: str
     status: str
@@ -68,12 +84,23 @@ class BenchmarkStatus(BaseModel):
     updated_at: datetime
     completed_at: datetime | None
 
+    @classmethod
+    def from_benchmark(cls, benchmark: BenchmarkRow) -> "BenchmarkStatus":
+        return cls(benchmark_id=benchmark.id, model_name=benchmark.model_name, status=benchmark.status,
+                   progress=Progress.from_benchmark(benchmark), current_task=benchmark.current_task,
+                   error=benchmark.error, created_at=benchmark.created_at, started_at=benchmark.started_at,
+                   updated_at=benchmark.updated_at, completed_at=benchmark.completed_at)
+
 
 class Pagination(BaseModel):
     page: int
     limit: int
     total: int
     pages: int
+
+    @classmethod
+    def of(cls, page: int, limit: int, total: int) -> "Pagination":
+        return cls(page=page, limit=limit, total=total, pages=math.ceil(total / limit))
 
 
 class BenchmarkSummary(BaseModel):
@@ -82,6 +109,13 @@ class BenchmarkSummary(BaseModel):
     status: str
     created_at: datetime
     metrics_summary: dict[str, float | None]
+
+    @classmethod
+    def from_benchmark(cls, benchmark: BenchmarkRow, aggregates: list[AggregateRow]) -> "BenchmarkSummary":
+        values = {aggregate.name: aggregate.value for aggregate in aggregates}
+        return cls(benchmark_id=benchmark.id, model_name=benchmark.model_name, status=benchmark.status,
+                   created_at=benchmark.created_at,
+                   metrics_summary={name: values.get(name) for name in ("overall_score", "avg_latency_ms")})
 
 
 class BenchmarkList(BaseModel):

@@ -64,7 +64,16 @@ def test_group_burst_applies_on_top_of_the_tier(tmp_path, storage):
     principal = _who("pro")
     allowed, refusals = _count_allowed(limiter, principal, "benchmarks", 5)
     assert allowed == 3 and refusals[0].details["scope"] == "group:benchmarks:burst"
-    assert limiter.hit(principal, "models").limit == 50  # another group only meets the tier's limits
+    assert limiter.hit(principal, "tasks").limit == 50  # a group unlimited on purpose only meets the tier's limits
+
+
+def test_a_group_without_configuration_is_an_error_not_unlimited(tmp_path):
+    from app.errors import VidBenchError
+
+    limiter = _limiter(tmp_path, "memory://")
+    with pytest.raises(VidBenchError) as info:
+        limiter.hit(_who(), "modles")  # neither limited nor declared unlimited
+    assert info.value.details == {"group": "modles"}
 
 
 def test_refused_requests_spend_no_quota(tmp_path, storage):
