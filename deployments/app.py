@@ -43,6 +43,8 @@ class ModelDeployment(_Strict):
     num_cpus: float = Field(default=0.25, ge=0)
     max_ongoing_requests: int = Field(default=4, ge=1)
     max_queued_requests: int = Field(default=16, ge=-1, description="-1: no bound")
+    resources: dict[str, float] = Field(default_factory=dict,
+                                        description="Custom Ray resources, e.g. to pin the replicas to a node type.")
     autoscaling_config: dict[str, Any] = Field(
         default_factory=lambda: {"min_replicas": 1, "max_replicas": 1, "target_ongoing_requests": 2})
     batching: Batching | None = None
@@ -66,6 +68,7 @@ class GatewayArgs(_Strict):
                                                                          "tiny-tts")])
     settings: dict[str, Any] = Field(default_factory=dict, description="Settings fields, over the VDB_* ones.")
     ingress_num_cpus: float = Field(default=0.25, ge=0)
+    ingress_resources: dict[str, float] = Field(default_factory=dict, description="Custom Ray resources of the ingress.")
 
     @field_validator("models")
     @classmethod
@@ -103,7 +106,7 @@ def deployment_for(model: ModelDeployment, settings_json: dict[str, Any]):
     batching = model.batching.model_dump() if model.batching else {}
     return DEPLOYMENTS[spec.modality].options(
         name=f"{spec.modality}-{spec.name}",
-        ray_actor_options={"num_gpus": model.num_gpus, "num_cpus": model.num_cpus},
+        ray_actor_options={"num_gpus": model.num_gpus, "num_cpus": model.num_cpus, "resources": model.resources},
         autoscaling_config=model.autoscaling_config,
         max_ongoing_requests=model.max_ongoing_requests,
         max_queued_requests=model.max_queued_requests,
@@ -114,6 +117,12 @@ def build_app(args: dict[str, Any] | None = None):
     parsed = GatewayArgs.parse(args)
     settings = Settings(**{**get_settings().portable(), **parsed.settings})
     refuse_unconfigured_groups(api, settings)  # the ingress app was checked against the environment's settings
+    import ray
+
+    if ray.is_initialized():  # `serve run` / `vid-bench serve` connect before building: refuse node-local state now
+        from app.bench.cluster import check_shared_state
+
+        check_shared_state(settings, gateway=True)
     settings_json = settings.portable()
     settings.ensure_dirs()
     if settings.secret_key is None:  # replicas on other nodes must sign and verify with the driver's secret
@@ -126,4 +135,5 @@ def build_app(args: dict[str, Any] | None = None):
     if created:
         logging.getLogger("vid_bench").warning("Created the first admin API key in %s (mode 0600)", key_file)
     handles = {model.name: deployment_for(model, settings_json) for model in parsed.models}
-    return Gateway.options(ray_actor_options={"num_cpus": parsed.ingress_num_cpus}).bind(handles, settings_json)
+    return Gateway.options(ray_actor_options={"num_cpus": parsed.ingress_num_cpus,
+                                              "resources": parsed.ingress_resources}).bind(handles, settings_json)

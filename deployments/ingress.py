@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
 from typing import Any, AsyncIterator
 
 from ray import serve
@@ -14,6 +17,22 @@ from app.config import Settings
 from app.errors import (ServerOverloadedError, TaskCancelledError, ValidationError, VidBenchError)
 
 api = make_app()
+log = logging.getLogger("vid_bench")
+
+
+def _sweep_orphans(state: ApiState) -> None:
+    """At start and then periodically: resume benchmarks whose runner went silent (a dead replica, driver or node).
+
+    Every ingress replica sweeps; the claim is a compare-and-set in the database, so each orphan is resumed once.
+    """
+    while True:
+        try:
+            resumed = state.get_runner().resume_orphans()
+            if resumed:
+                log.warning("Resumed benchmarks whose runner went silent: %s", ", ".join(resumed))
+        except Exception:  # noqa: BLE001 - a failed sweep (database briefly away) is retried on the next round
+            log.exception("The orphan sweep failed; retrying in %.0fs", state.settings.orphan_after_s)
+        time.sleep(state.settings.orphan_after_s)
 
 
 def _typed(error: BaseException, model: str, task_id: str) -> VidBenchError:
@@ -84,4 +103,6 @@ class ServeBackend:
 class Gateway:
     def __init__(self, handles: dict[str, DeploymentHandle], settings_json: dict[str, Any]):
         settings = Settings(**settings_json)
-        install_state(ApiState.create(settings, ServeBackend(handles)))
+        state = ApiState.create(settings, ServeBackend(handles))
+        install_state(state)
+        threading.Thread(target=_sweep_orphans, args=(state,), name="orphan-sweep", daemon=True).start()

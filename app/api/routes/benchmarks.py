@@ -38,8 +38,8 @@ async def start_benchmark(body: BenchmarkCreate, state: State, caller: Caller):
                                                         fvd_reference_dir=settings.fvd_reference_dir),
                          metadata=body.metadata)
     runner = state.get_runner()
-    benchmark_id = runner.submit(spec, owner=caller.id)  # validates before storing anything
-    state.spawn(asyncio.to_thread(runner.run, [benchmark_id]))
+    benchmark_id = await asyncio.to_thread(runner.submit, spec, caller.id)  # validates before storing anything
+    await asyncio.to_thread(runner.start_detached, benchmark_id)  # owned by the cluster: outlives this replica
     return BenchmarkSubmitted.from_benchmark(state.repo.get(benchmark_id))
 
 
@@ -77,7 +77,7 @@ def cancel_benchmark(benchmark_id: str, state: State, caller: Caller):
     if row.status in ("completed", "failed", "cancelled"):
         return JSONResponse({"benchmark_id": row.id, "status": row.status,
                              "message": f"Benchmark already {row.status}"}, status_code=409)
-    state.get_runner().cancel(benchmark_id)
+    state.repo.request_cancel(benchmark_id)  # whoever runs it, wherever, reads this between work items
     if row.status == "submitted":  # not started by a runner yet: nothing to stop
         state.repo.finish(benchmark_id, "cancelled")
     return {"benchmark_id": row.id, "status": "cancelled", "message": "Benchmark cancelled"}

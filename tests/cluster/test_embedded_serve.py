@@ -1,0 +1,89 @@
+"""The embedded default as a new user runs it: `vid-bench serve` with the shipped deployments/serve.yaml on a
+2-CPU local Ray, a REST benchmark of tiny-t2v to completion, and `ray job submit` against the same Ray."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.cluster.conftest import RAY, _free_ports, cluster_env
+
+pytestmark = [pytest.mark.cluster, pytest.mark.slow]
+
+VID_BENCH = str(Path(sys.executable).with_name("vid-bench"))
+
+
+def _wait_for(poll, timeout: float, what: str):
+    deadline, last = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        last = poll()
+        if last:
+            return last
+        time.sleep(1)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}; last: {last!r}")
+
+
+@pytest.fixture
+def embedded_gateway(cluster_root):
+    http_port, dashboard_port = _free_ports(2)
+    env = cluster_env(cluster_root, VDB_DATA_DIR=str(cluster_root / "data"), VDB_RAY_NUM_CPUS="2",
+                      VDB_RAY_DASHBOARD_PORT=str(dashboard_port))
+    env.pop("RAY_AUTH_TOKEN")  # a first local start: Ray makes its own token in ~/.ray, as on a laptop
+    env.pop("RAY_AUTH_MODE")
+    env["HOME"] = str(cluster_root / "home")
+    log = open(cluster_root / "serve.log", "w")
+    process = subprocess.Popen([VID_BENCH, "serve", "--port", str(http_port)], env=env, stdout=log,
+                               stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{http_port}"
+
+    def healthy():
+        if process.poll() is not None:
+            raise AssertionError(f"vid-bench serve exited: {(cluster_root / 'serve.log').read_text()[-3000:]}")
+        try:
+            return httpx.get(f"{url}/health", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    try:
+        _wait_for(healthy, 240, "the gateway to answer /health")
+        key = (cluster_root / "data" / "admin.key").read_text().strip()
+        yield url, key, env, dashboard_port, cluster_root
+    finally:
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+
+def test_embedded_serve_runs_a_rest_benchmark_to_completion(embedded_gateway):
+    url, key, env, dashboard_port, root = embedded_gateway
+    with httpx.Client(base_url=url, headers={"X-API-Key": key}, timeout=60) as client:
+        started = client.post("/api/v1/benchmarks", json={
+            "model_name": "tiny-t2v", "prompts": ["A cat playing piano", "Ocean waves"],
+            "parameters": {"num_frames": 4, "num_inference_steps": 2},
+            "evaluation_settings": {"metrics": ["temporal_flickering"]}})
+        assert started.status_code == 202, started.text
+        benchmark_id = started.json()["benchmark_id"]
+        done = _wait_for(lambda: (b := client.get(f"/api/v1/benchmarks/{benchmark_id}").json())["status"]
+                         not in ("submitted", "running") and b, 240, "the REST benchmark to end")
+        assert done["status"] == "completed", done
+        results = client.get(f"/api/v1/benchmarks/{benchmark_id}/results").json()
+        assert results["status"] == "completed" and results["metrics"]["temporal_flickering"] is not None
+
+    printed = (root / "serve.log").read_text()
+    assert f"ray job submit --address http://127.0.0.1:{dashboard_port}" in printed  # the job address is shown
+    job = subprocess.run([RAY, "job", "submit", "--address", f"http://127.0.0.1:{dashboard_port}", "--", "python",
+                          "-c", "import ray; ray.init(); print('cpus', ray.cluster_resources()['CPU'])"],
+                         env=env, capture_output=True, text=True, timeout=180)
+    assert job.returncode == 0 and "cpus 2.0" in job.stdout, job.stdout[-2000:] + job.stderr[-2000:]
+    token = root / "home" / ".ray" / "auth_token"
+    assert token.is_file() and token.read_text().strip() not in printed  # token auth on; the token never printed
