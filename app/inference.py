@@ -3,19 +3,25 @@
 ``prepare`` turns a request body into the normalized payload a model
 deployment runs, or raises a typed error that names the allowed values. The
 same checks run again in the engines; here they keep bad requests from ever
-queueing.
+queueing. An image, speech or video request without a seed gets a fresh one,
+carried in the payload so the task's result can say which seed made it; text
+without a seed samples unseeded, as the engines do.
 """
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
+from app.catalog.params import VideoParameters
 from app.catalog.spec import ModelSpec, check_ranges, get_catalog, resolve_params, validate_prompt
 from app.errors import ValidationError
 
 TASK_TYPES = {"text": "text-generation", "image": "image-generation", "speech": "text-to-speech",
               "video": "video-generation"}
 MAX_IMAGES = 4
+SEED_RANGE = 2**31
+"""Drawn seeds lie in [0, 2**31): valid for every engine and for a 32-bit column."""
 
 
 def model_for(modality: str, model_name: str) -> ModelSpec:
@@ -36,6 +42,8 @@ def prepare(modality: str, body: dict[str, Any]) -> tuple[ModelSpec, dict[str, A
         if any(not s for s in stop):
             raise ValidationError("stop_sequences cannot contain empty strings", {"stop_sequences": stop})
         return spec, {"prompt": body["prompt"], **values, "stop": stop, "seed": seed}
+    if seed is None:
+        seed = secrets.randbelow(SEED_RANGE)
     if modality == "image":
         validate_prompt(body["prompt"])
         width, height = spec.default_resolution()
@@ -49,7 +57,7 @@ def prepare(modality: str, body: dict[str, Any]) -> tuple[ModelSpec, dict[str, A
         if not 1 <= num_images <= MAX_IMAGES:
             raise ValidationError(f"num_images must be between 1 and {MAX_IMAGES}", {"num_images": num_images})
         return spec, {"prompt": body["prompt"], "negative_prompt": body.get("negative_prompt"), "width": width,
-                      "height": height, **values, "num_images": num_images, "seed": seed or 0}
+                      "height": height, **values, "num_images": num_images, "seed": seed}
     if modality == "speech":
         validate_prompt(body["text"])
         values = check_ranges(spec, {"speed": body.get("speed"), "pitch": body.get("pitch")})
@@ -59,11 +67,9 @@ def prepare(modality: str, body: dict[str, Any]) -> tuple[ModelSpec, dict[str, A
             raise ValidationError(f"voice '{voice}' is not offered by {spec.name}", {"allowed": spec.voices})
         if language not in spec.languages:
             raise ValidationError(f"language '{language}' is not offered by {spec.name}", {"allowed": spec.languages})
-        return spec, {"text": body["text"], "voice": voice, "language": language, **values, "seed": seed or 0}
+        return spec, {"text": body["text"], "voice": voice, "language": language, **values, "seed": seed}
     if modality == "video":
         validate_prompt(body["prompt"])
-        overrides = {k: body.get(k) for k in ("num_frames", "fps", "num_inference_steps", "guidance_scale", "width",
-                                              "height")}
-        params = resolve_params(spec, overrides)
-        return spec, {"prompt": body["prompt"], "params": params.model_dump(), "seed": seed or 0}
+        params = resolve_params(spec, {name: body.get(name) for name in VideoParameters.model_fields})
+        return spec, {"prompt": body["prompt"], "params": params.model_dump(), "seed": seed}
     raise ValidationError(f"Unknown modality '{modality}'", {"modality": modality})

@@ -19,13 +19,13 @@ from enum import Enum
 from typing import Any
 
 from app.bench.spec import BenchmarkSpec
-from app.catalog import get_catalog
+from app.catalog import VideoParameters, get_catalog
 from app.config import Settings, get_settings
 from app.errors import ValidationError
 from tuning.space import SearchSpace
 
 STRATEGIES = ("bayesian", "random", "grid", "pareto")
-GENERATION_KEYS = ("guidance_scale", "eta", "num_inference_steps", "num_frames", "fps", "scheduler")
+GENERATION_KEYS = tuple(VideoParameters.model_fields)  # the trial config's keys that are generation parameters
 
 
 class OptimizationObjective(str, Enum):
@@ -116,7 +116,8 @@ class AIOptimizationEngine:
     def optimize_benchmark_parameters(
         self, model_name: str, objective: OptimizationObjective | str = OptimizationObjective.MAXIMIZE_QUALITY,
         strategy: str = "bayesian", search_space: SearchSpace | None = None, max_evaluations: int = 20,
-        prompts: list[str] | None = None, seeds: int = 1, base_parameters: dict[str, Any] | None = None,
+        prompts: list[str] | None = None, seeds: int = 1,
+        base_parameters: VideoParameters | dict[str, Any] | None = None,
         quality_metric: str = "temporal_consistency", latency_budget_ms: float | None = None,
         quality_floor: float | None = None, grid_points: int = 3, device: str = "cpu", seed: int = 0,
         experiment_name: str | None = None, resume: bool = True, max_concurrent_trials: int = 1, verbose: int = 0,

@@ -1,4 +1,8 @@
-"""SearchSpace: which generation settings a search may vary, checked before any trial runs."""
+"""SearchSpace: which generation settings a search may vary, checked before any trial runs.
+
+The axes are VideoParameters' fields (floats continuous, integers discrete, names categorical) plus the
+precision; every value is checked by the same resolve_params a benchmark runs.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,29 @@ from typing import Any
 
 import numpy as np
 
-from app.catalog.spec import SCHEDULERS, ModelSpec
+from app.catalog.params import field_types
+from app.catalog.spec import ModelSpec, resolve_params
 from app.errors import ValidationError
 
-CONTINUOUS = {"guidance_scale", "eta"}
-DISCRETE = {"num_inference_steps", "num_frames", "fps"}
-CATEGORICAL = {"scheduler", "precision"}
 PRECISIONS = ("fp32", "fp16", "bf16")
+AXIS_KINDS = {float: "continuous", int: "discrete", str: "categorical"}
+
+
+def searchable() -> dict[str, set[str]]:
+    """The names each kind of axis may vary: VideoParameters' fields by value type, and the precision."""
+    kinds: dict[str, set[str]] = {"continuous": set(), "discrete": set(), "categorical": {"precision"}}
+    for name, value_type in field_types().items():
+        kinds[AXIS_KINDS[value_type]].add(name)
+    return kinds
+
+
+def refusal(model: ModelSpec, name: str, value: Any) -> ValidationError | None:
+    """Why ``model`` refuses ``name=value`` (the benchmark's own check, every other setting at its default)."""
+    try:
+        resolve_params(model, {name: value})
+    except ValidationError as error:
+        return error
+    return None
 
 
 @dataclass
@@ -26,42 +46,43 @@ class SearchSpace:
         return [*self.continuous_params, *self.discrete_params, *self.categorical_params]
 
     def validate(self, model: ModelSpec, device: str) -> None:
-        """Refuse, before any trial: empty or inverted ranges, values outside the model's ranges,
-        unknown schedulers, precisions the device cannot run."""
+        """Refuse, before any trial: empty or inverted ranges, values the model refuses (the same check a
+        benchmark makes), precisions the device cannot run."""
         if not self.names():
             raise ValidationError("The search space is empty", {})
-        for name, bounds in self.continuous_params.items():
-            if name not in CONTINUOUS:
-                raise ValidationError(f"'{name}' is not a continuous parameter", {"allowed": sorted(CONTINUOUS)})
-            low, high = bounds
+        allowed = searchable()
+        for kind, axes in (("continuous", self.continuous_params), ("discrete", self.discrete_params),
+                           ("categorical", self.categorical_params)):
+            for name, values in axes.items():
+                if name not in allowed[kind]:
+                    raise ValidationError(f"'{name}' is not a {kind} parameter", {"allowed": sorted(allowed[kind])})
+                if not values:
+                    raise ValidationError(f"{name}: no values to try", {"parameter": name})
+        for name, (low, high) in self.continuous_params.items():
             if not low < high:
                 raise ValidationError(f"{name}: empty range ({low}, {high})", {"parameter": name})
-            limit = (0.0, 1.0) if name == "eta" else (model.parameters[name].min, model.parameters[name].max)
-            if low < limit[0] or high > limit[1]:
-                raise ValidationError(f"{name} range ({low}, {high}) exceeds what {model.name} supports: {limit}",
-                                      {"parameter": name, "allowed": {"min": limit[0], "max": limit[1]}})
+            error = refusal(model, name, low) or refusal(model, name, high)
+            if error:
+                raise ValidationError(f"{name} range ({low}, {high}) exceeds what {model.name} supports: "
+                                      f"{error.message}", {**error.details, "parameter": name})
         for name, values in self.discrete_params.items():
-            if name not in DISCRETE:
-                raise ValidationError(f"'{name}' is not a discrete parameter", {"allowed": sorted(DISCRETE)})
-            if not values:
-                raise ValidationError(f"{name}: no values to try", {"parameter": name})
-            param = model.parameters[name]
-            maximum = min(param.max, model.max_frames) if name == "num_frames" and model.max_frames else param.max
-            bad = [v for v in values if isinstance(v, bool) or int(v) != v or not param.min <= v <= maximum]
-            if bad:
-                raise ValidationError(f"{name} values {bad} are outside what {model.name} supports "
-                                      f"({param.min}..{maximum})", {"parameter": name, "invalid": bad})
+            refused = [(value, error) for value in values if (error := refusal(model, name, value))]
+            if refused:
+                raise ValidationError(f"{name} values {[v for v, _ in refused]} are outside what {model.name} "
+                                      f"supports: {refused[0][1].message}",
+                                      {"parameter": name, "invalid": [v for v, _ in refused]})
         for name, values in self.categorical_params.items():
-            if name not in CATEGORICAL:
-                raise ValidationError(f"'{name}' is not a categorical parameter", {"allowed": sorted(CATEGORICAL)})
-            if not values:
-                raise ValidationError(f"{name}: no values to try", {"parameter": name})
-            allowed = list(SCHEDULERS) if name == "scheduler" else list(PRECISIONS)
-            unknown = [v for v in values if v not in allowed]
-            if unknown:
-                raise ValidationError(f"unknown {name} {unknown}", {"parameter": name, "allowed": allowed})
-            if name == "precision" and device == "cpu" and any(v != "fp32" for v in values):
-                raise ValidationError("half precision cannot run on the CPU", {"parameter": name, "device": device})
+            if name == "precision":
+                unknown = [v for v in values if v not in PRECISIONS]
+                if unknown:
+                    raise ValidationError(f"unknown {name} {unknown}", {"parameter": name, "allowed": list(PRECISIONS)})
+                if device == "cpu" and any(v != "fp32" for v in values):
+                    raise ValidationError("half precision cannot run on the CPU", {"parameter": name, "device": device})
+                continue
+            refused = [(value, error) for value in values if (error := refusal(model, name, value))]
+            if refused:
+                raise ValidationError(f"unknown {name} {[v for v, _ in refused]}: {refused[0][1].message}",
+                                      {"parameter": name, "invalid": [v for v, _ in refused]})
 
     def to_tune(self, grid_points: int | None = None) -> dict[str, Any]:
         """Ray Tune search space; with grid_points every parameter becomes a grid axis."""

@@ -17,6 +17,7 @@ import httpx
 
 from app import errors as _errors
 from app.config import Tier
+from app.catalog.params import VideoParameters
 
 
 class ApiError(_errors.VidBenchError):
@@ -139,8 +140,10 @@ class VidBenchClient:
         return self._request("GET", f"/models/{name}/health")
 
     # -- benchmarks -----------------------------------------------------------------------------------
-    def start_benchmark(self, model_name: str, prompts: list[str], parameters: dict | None = None,
+    def start_benchmark(self, model_name: str, prompts: list[str], parameters: VideoParameters | dict | None = None,
                         evaluation_settings: dict | None = None, **fields: Any) -> dict:
+        if isinstance(parameters, VideoParameters):
+            parameters = parameters.model_dump(mode="json", exclude_none=True)
         body = {"model_name": model_name, "prompts": prompts, "parameters": parameters or {},
                 "evaluation_settings": evaluation_settings or {}, **fields}
         return self._request("POST", "/benchmarks", json=body)

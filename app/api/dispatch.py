@@ -42,4 +42,5 @@ async def run_task(state: ApiState, task_id: str, modality: str, model: str, pay
             return
         files.append({"url": f"{base_url.rstrip('/')}/api/v1/artifacts/{artifact.id}", "artifact_id": artifact.id,
                       "format": EXTENSIONS.get(output["media_type"], "bin"), **output.get("meta", {})})
-    state.tasks.complete(task_id, _result_body(modality, model, out.get("result", {}), files))
+    seed = {"seed": payload["seed"]} if payload.get("seed") is not None else {}  # the seed used, drawn or given
+    state.tasks.complete(task_id, _result_body(modality, model, {**out.get("result", {}), **seed}, files))

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+import pydantic
+from pydantic import BaseModel, ConfigDict, Field, FieldSerializationInfo, field_serializer, field_validator
 
+from app.catalog.params import VideoParameters, typed_error
 from app.catalog.spec import ModelSpec, get_catalog, resolve_params, validate_prompt
 from app.engines.optimization import get_profile
 from app.errors import ValidationError
 from app.metrics.evaluator import resolve_metric_names
 
 MAX_PROMPTS = 1000
+MAX_VIDEOS_PER_PROMPT = 100
+MAX_SEED = 2**31 - MAX_VIDEOS_PER_PROMPT
+"""Video k of a prompt uses seed + k, and every one must fit the 32-bit seed column (PostgreSQL INTEGER)."""
 
 
 class MetricSettings(BaseModel):
@@ -23,22 +28,36 @@ class MetricSettings(BaseModel):
 
 
 class BenchmarkSpec(BaseModel):
+    """Built from Python (SDK, CLI, jobs, stored rows): bad input raises the typed ValidationError."""
+
     model_config = ConfigDict(extra="forbid", protected_namespaces=())
 
     model_name: str
     prompts: list[str] = Field(min_length=1, max_length=MAX_PROMPTS)
-    videos_per_prompt: int = Field(default=1, ge=1, le=100)
-    seed: int = Field(default=0, ge=0, description="Seed of the first video of each prompt; +1 for each next video.")
-    parameters: dict[str, Any] = Field(default_factory=dict)
+    videos_per_prompt: int = Field(default=1, ge=1, le=MAX_VIDEOS_PER_PROMPT, strict=True)
+    seed: int = Field(default=0, ge=0, le=MAX_SEED, strict=True,
+                      description="Seed of the first video of each prompt; +1 for each next video.")
+    parameters: VideoParameters = Field(default_factory=VideoParameters)
     optimization_level: str = "baseline"
     optimization_profile: dict[str, Any] | None = Field(
         default=None, description="A custom OptimizationProfile (its fields); overrides optimization_level.")
     device: str = "auto"
     metric_settings: MetricSettings = Field(default_factory=MetricSettings)
     save_videos: bool = False
-    warmup_runs: int | None = Field(default=None, ge=0, le=10)
+    warmup_runs: int | None = Field(default=None, ge=0, le=10, strict=True)
     conditioning_image: str | None = Field(default=None, description="Image path for image-to-video models.")
     metadata: dict[str, Any] = Field(default_factory=dict)
+
+    def __init__(self, **fields: Any):
+        try:
+            super().__init__(**fields)
+        except pydantic.ValidationError as exc:
+            raise typed_error(exc, "benchmark setting") from None
+
+    @field_serializer("parameters")
+    def _given_parameters(self, parameters: VideoParameters, info: FieldSerializationInfo) -> dict[str, Any]:
+        """Only the values given, so a stored spec (and its hash) reads as it was written."""
+        return parameters.model_dump(mode=info.mode, exclude_none=True)
 
     @field_validator("prompts")
     @classmethod

@@ -9,12 +9,11 @@ from typing import Any
 from app.bench import compare as compare_mod
 from app.bench.results import BenchmarkResult, load_result
 from app.bench.runner import BenchmarkRunner, ProgressCallback
-from app.bench.spec import BenchmarkSpec, MetricSettings
+from app.bench.spec import BenchmarkSpec
+from app.catalog.params import VideoParameters
 from app.config import Settings, get_settings
 from app.engines.optimization import OptimizationProfile
 from app.errors import BenchmarkCancelledError, ModelLoadError, ValidationError, VidBenchError
-
-PARAMETER_NAMES = ("num_frames", "fps", "num_inference_steps", "guidance_scale", "resolution", "width", "height")
 
 
 class BenchmarkSuite:
@@ -32,20 +31,25 @@ class BenchmarkSuite:
         self.on_progress = on_progress
         self.runner = BenchmarkRunner(settings=self.settings)
 
-    def build_spec(self, model_name: str, prompts: list[str], **kwargs: Any) -> BenchmarkSpec:
-        params = {k: kwargs.pop(k) for k in PARAMETER_NAMES if kwargs.get(k) is not None}
-        for k in PARAMETER_NAMES:
-            kwargs.pop(k, None)
-        metric_settings = MetricSettings(metrics=kwargs.pop("metrics", self.metrics),
-                                         fvd_reference_dir=kwargs.pop("fvd_reference_dir", None),
-                                         compute_metrics=kwargs.pop("compute_metrics", True))
+    def build_spec(self, model_name: str, prompts: list[str],
+                   parameters: VideoParameters | dict[str, Any] | None = None, **kwargs: Any) -> BenchmarkSpec:
+        """kwargs: generation parameters by name (num_frames=8; None means unset) and BenchmarkSpec fields.
+
+        ``parameters`` holds generation parameters too; those named in kwargs override it.
+        """
+        named = {name: kwargs.pop(name) for name in VideoParameters.model_fields if name in kwargs}
+        params = VideoParameters.from_values({**VideoParameters.from_values(parameters).model_dump(exclude_none=True),
+                                              **{name: value for name, value in named.items() if value is not None}})
+        metric_settings = {"metrics": kwargs.pop("metrics", self.metrics),
+                           "fvd_reference_dir": kwargs.pop("fvd_reference_dir", None),
+                           "compute_metrics": kwargs.pop("compute_metrics", True)}
         return BenchmarkSpec(model_name=model_name, prompts=list(prompts), parameters=params, device=self.device,
                              optimization_level=kwargs.pop("optimization_level", self.optimization_level),
                              optimization_profile=kwargs.pop("optimization_profile", self.optimization_profile),
                              metric_settings=metric_settings, **kwargs)
 
     def evaluate_model(self, model_name: str, prompts: list[str], **kwargs: Any) -> BenchmarkResult:
-        """Benchmark one model; blocks until done. kwargs: generation parameters and BenchmarkSpec fields."""
+        """Benchmark one model; blocks until done. kwargs: as for build_spec."""
         spec = self.build_spec(model_name, prompts, **kwargs)
         benchmark_id = self.runner.submit(spec)
         self.runner.run([benchmark_id], on_progress=self.on_progress)

@@ -2,14 +2,14 @@
 
 Validation of generation parameters lives here, next to the ranges it checks,
 so every caller (engine, runner, API) refuses the same bad input with the same
-message before any weights are loaded.
+message before any weights are loaded. The parameter model itself, shared by
+every surface, is in ``params.py``.
 """
 
 from __future__ import annotations
 
-import re
-
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -17,6 +17,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from app.catalog.params import SCHEDULERS, GenerationParams, VideoParameters  # noqa: F401 (re-exported)
 from app.errors import InvalidPromptError, ModelNotFoundError, ValidationError
 
 CATALOG_FILE = Path(__file__).with_name("models.yaml")
@@ -112,87 +113,47 @@ class ModelSpec(BaseModel):
         return self.model_dump(mode="json")
 
 
-SCHEDULERS = {  # short names people use -> diffusers scheduler classes
-    "ddim": "DDIMScheduler", "dpm": "DPMSolverMultistepScheduler", "euler": "EulerDiscreteScheduler",
-    "euler_a": "EulerAncestralDiscreteScheduler", "lms": "LMSDiscreteScheduler", "pndm": "PNDMScheduler",
-    "unipc": "UniPCMultistepScheduler", "heun": "HeunDiscreteScheduler",
-}
-
-
-class GenerationParams(BaseModel):
-    """Resolved parameters for one generation (defaults filled from the catalog)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    num_frames: int
-    fps: int
-    num_inference_steps: int
-    guidance_scale: float
-    width: int
-    height: int
-    eta: float | None = None  # DDIM-style stochasticity, where the pipeline takes it
-    scheduler: str | None = None  # a SCHEDULERS key; None keeps the checkpoint's scheduler
-
-
 MAX_PROMPT_CHARS = 2000
 
 
-def resolve_params(spec: ModelSpec, overrides: dict[str, Any] | None = None) -> GenerationParams:
-    """Fill defaults and check every value against the catalog; raise before any work."""
-    overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
-    unknown = set(overrides) - {"num_frames", "fps", "num_inference_steps", "guidance_scale", "width", "height",
-                                "resolution", "eta", "scheduler"}
-    if unknown:
-        raise ValidationError(
-            f"Unknown generation parameter(s): {', '.join(sorted(unknown))}",
-            {"unknown": sorted(unknown), "model_name": spec.name},
-        )
+def resolve_params(spec: ModelSpec, overrides: VideoParameters | dict[str, Any] | None = None) -> GenerationParams:
+    """Fill defaults and check every value against the catalog; raise before any work.
+
+    Each field of VideoParameters that the catalog gives a range for is filled from its default and checked
+    against it; the size is checked against the listed resolutions.
+    """
+    given = VideoParameters.from_values(overrides)
     if spec.modality != "video":
         raise ValidationError(f"Model '{spec.name}' is a {spec.modality} model, not a video model",
                               {"model_name": spec.name, "modality": spec.modality})
     values: dict[str, Any] = {}
-    for name in ("num_frames", "fps", "num_inference_steps", "guidance_scale"):
-        param = spec.parameters[name]
-        value = overrides.get(name, param.default)
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ValidationError(f"{name} must be a number", {"parameter": name, "value": value})
-        if name != "guidance_scale" and float(value) != int(value):
-            raise ValidationError(f"{name} must be an integer", {"parameter": name, "value": value})
-        if not param.contains(value):
-            raise ValidationError(
-                f"{name}={value} is outside the range {spec.name} supports: {param.allowed()}",
-                {"parameter": name, "value": value, "allowed": param.allowed(), "model_name": spec.name},
-            )
-        values[name] = value if name == "guidance_scale" else int(value)
+    for name, value in given:
+        param = spec.parameters.get(name)
+        if param is not None:
+            value = param.default if value is None else value
+            if not param.contains(value):
+                raise ValidationError(
+                    f"{name}={value} is outside the range {spec.name} supports: {param.allowed()}",
+                    {"parameter": name, "value": value, "allowed": param.allowed(), "model_name": spec.name},
+                )
+        values[name] = value
     if spec.max_frames is not None and values["num_frames"] > spec.max_frames:
         raise ValidationError(
             f"num_frames={values['num_frames']} exceeds max_frames={spec.max_frames} of {spec.name}",
             {"parameter": "num_frames", "value": values["num_frames"], "allowed": {"max": spec.max_frames}},
         )
     width, height = spec.default_resolution()
-    if "resolution" in overrides:
-        try:
-            width, height = (int(x) for x in str(overrides["resolution"]).lower().split("x"))
-        except ValueError:
-            raise ValidationError("resolution must look like WIDTHxHEIGHT", {"value": overrides["resolution"]}) from None
-    width = int(overrides.get("width", width))
-    height = int(overrides.get("height", height))
+    resolution = values.pop("resolution")
+    if resolution is not None:
+        width, height = (int(x) for x in resolution.lower().split("x"))
+    width = width if values["width"] is None else values["width"]
+    height = height if values["height"] is None else values["height"]
     if f"{width}x{height}" not in spec.resolutions:
         raise ValidationError(
             f"resolution {width}x{height} is not supported by {spec.name}: {spec.resolutions}",
             {"parameter": "resolution", "value": f"{width}x{height}", "allowed": spec.resolutions},
         )
     values.update(width=width, height=height)
-    if "eta" in overrides:
-        eta = overrides["eta"]
-        if isinstance(eta, bool) or not isinstance(eta, (int, float)) or not 0.0 <= eta <= 1.0:
-            raise ValidationError("eta must be a number between 0 and 1", {"parameter": "eta", "value": eta})
-        values["eta"] = float(eta)
-    if "scheduler" in overrides:
-        if overrides["scheduler"] not in SCHEDULERS:
-            raise ValidationError(f"Unknown scheduler '{overrides['scheduler']}'",
-                                  {"parameter": "scheduler", "allowed": sorted(SCHEDULERS)})
-        values["scheduler"] = overrides["scheduler"]
     return GenerationParams(**values)
 
 

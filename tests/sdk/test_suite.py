@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from vid_diffusion_bench import BenchmarkSuite, StandardPrompts
+from vid_diffusion_bench import BenchmarkSuite, StandardPrompts, VideoParameters
 from vid_diffusion_bench.exceptions import ModelNotFoundError, ValidationError
 
 
@@ -19,6 +19,19 @@ def test_unknown_model_error_carries_the_catalog(settings):
     with pytest.raises(ModelNotFoundError) as info:
         suite.evaluate_model("invalid-model", prompts=["test prompt"])
     assert "tiny-t2v" in info.value.available_models
+
+
+def test_generation_parameters_by_name_or_as_one_model(settings):
+    suite = BenchmarkSuite(device="cpu")
+    spec = suite.build_spec("tiny-t2v", ["A cat"], parameters=VideoParameters(fps=4, num_frames=2), num_frames=8,
+                            guidance_scale=None, seed=3)
+    assert spec.parameters == VideoParameters(fps=4, num_frames=8) and spec.seed == 3
+    with pytest.raises(ValidationError, match="cfg"):
+        suite.build_spec("tiny-t2v", ["A cat"], cfg=3)
+    with pytest.raises(ValidationError, match="num_frames"):
+        suite.build_spec("tiny-t2v", ["A cat"], num_frames=8.5)
+    with pytest.raises(ValidationError, match="seed"):
+        suite.build_spec("tiny-t2v", ["A cat"], seed=2**70)
 
 
 def test_evaluate_multiple_models_and_compare(ray_session, tmp_path):

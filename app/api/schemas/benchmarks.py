@@ -10,7 +10,8 @@ from pydantic import BaseModel, Field
 
 from app.api.schemas.base import RequestBody
 
-from app.bench.spec import MAX_PROMPTS
+from app.bench.spec import MAX_PROMPTS, MAX_SEED, MAX_VIDEOS_PER_PROMPT
+from app.catalog.params import VideoParameters
 from app.catalog.spec import MAX_PROMPT_CHARS, PROMPT_PATTERN
 from app.storage.tables import AggregateRow, BenchmarkRow
 
@@ -29,10 +30,12 @@ class BenchmarkCreate(RequestBody):
     model_name: str = Field(min_length=1, max_length=200)
     prompts: list[Annotated[str, Field(min_length=1, max_length=MAX_PROMPT_CHARS, pattern=PROMPT_PATTERN)]] = Field(
         min_length=1, max_length=MAX_PROMPTS)
-    parameters: dict[str, Any] = Field(default_factory=dict)
+    parameters: VideoParameters = Field(default_factory=VideoParameters,
+                                        description="Generation parameters; unset ones take the model's defaults.")
     evaluation_settings: EvaluationSettings = Field(default_factory=EvaluationSettings)
-    videos_per_prompt: int = Field(default=1, ge=1, le=100)
-    seed: int = Field(default=0, ge=0)
+    videos_per_prompt: int = Field(default=1, ge=1, le=MAX_VIDEOS_PER_PROMPT)
+    seed: int = Field(default=0, ge=0, le=MAX_SEED,
+                      description="Seed of each prompt's first video; video k uses seed + k.")
     metadata: dict[str, Any] = Field(default_factory=dict)
 
     def prompts_ok(self) -> None:

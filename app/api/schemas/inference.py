@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from app.api.schemas.base import RequestBody
-
+from app.catalog.params import VideoParameters
 from app.catalog.spec import MAX_PROMPT_CHARS, PROMPT_PATTERN
 
 
@@ -16,7 +14,8 @@ class _Request(RequestBody):
     model_config = ConfigDict(populate_by_name=True)
 
     model: str = Field(min_length=1, max_length=200)
-    seed: int | None = Field(default=None, ge=0, le=2**32 - 1)
+    seed: int | None = Field(default=None, ge=0, le=2**32 - 1,
+                             description="Unset: image, speech and video draw a fresh seed, returned in the result.")
     run_async: bool = Field(default=False, alias="async",
                             description="Answer 202 with the task id at once; follow it at /tasks/{id}.")
 
@@ -49,40 +48,7 @@ class TextToSpeechRequest(_Request):
     pitch: float | None = Field(default=None, gt=0.0, le=4.0)
 
 
-class VideoGenerationRequest(_Request):
+class VideoGenerationRequest(_Request, VideoParameters):
+    """The generation parameters are the fields of the one VideoParameters model, at the top level."""
+
     prompt: str = Field(min_length=1, max_length=MAX_PROMPT_CHARS, pattern=PROMPT_PATTERN)
-    num_frames: int | None = Field(default=None, ge=1, le=1024)
-    fps: int | None = Field(default=None, ge=1, le=120)
-    num_inference_steps: int | None = Field(default=None, ge=1, le=500)
-    guidance_scale: float | None = Field(default=None, ge=0.0, le=50.0)
-    width: int | None = Field(default=None, ge=8, le=4096)
-    height: int | None = Field(default=None, ge=8, le=4096)
-
-
-class TaskError(BaseModel):
-    code: str
-    message: str
-
-
-class TaskResponse(BaseModel):
-    task_id: str
-    status: str
-    type: str
-    model: str
-    progress: float = Field(description="0-100")
-    result: dict[str, Any] | None = None
-    error: TaskError | None = None
-    worker_id: str | None = None
-    queue_time: float | None = None
-    processing_time: float | None = None
-    total_time: float | None = None
-    created_at: datetime
-    started_at: datetime | None = None
-    completed_at: datetime | None = None
-
-
-class TaskCancelled(BaseModel):
-    task_id: str
-    status: str
-    message: str
-    cancelled_at: datetime | None
