@@ -61,14 +61,17 @@ def benchmark(
 ):
     """Benchmark one model: generate, time and score videos; store every result."""
     from app.bench.suite import BenchmarkSuite
+    from app.catalog.params import VideoParameters
 
     chosen = collect_prompts(prompts, prompts_file, prompt_set)[: num_prompts or None]
+    parameters = VideoParameters.from_values({"num_frames": num_frames, "fps": fps, "resolution": resolution,
+                                              "num_inference_steps": num_inference_steps,
+                                              "guidance_scale": guidance_scale})  # typed: refused before any work
     with progress_printer("benchmark") as on_progress:
         suite = BenchmarkSuite(device=device, output_dir=output, on_progress=on_progress, metrics=metrics)
-        result = suite.evaluate_model(model, chosen, num_frames=num_frames, fps=fps,
-                                      num_inference_steps=num_inference_steps, guidance_scale=guidance_scale,
-                                      resolution=resolution, seed=seed, videos_per_prompt=videos_per_prompt,
-                                      save_videos=save_videos, optimization_level=optimization_level)
+        result = suite.evaluate_model(model, chosen, parameters=parameters, seed=seed,
+                                      videos_per_prompt=videos_per_prompt, save_videos=save_videos,
+                                      optimization_level=optimization_level)
     if output:
         from app.metrics.registry import video_metric_names
         from app.storage.export import export_parquet

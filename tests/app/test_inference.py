@@ -8,6 +8,7 @@ from app.api.dispatch import run_task
 from app.api.state import ApiState
 from app.errors import ValidationError
 from app.inference import SEED_RANGE, prepare
+from app.storage.database import get_database
 from app.storage.repository import BenchmarkRepository
 from app.storage.tasks import TaskRepository
 
@@ -38,8 +39,8 @@ class _FakeBackend:
 
 
 def test_the_seed_used_is_recorded_in_the_result(settings):
-    repo = BenchmarkRepository(settings.resolved_database_url)
-    state = ApiState(settings=settings, repo=repo, tasks=TaskRepository(repo, settings.data_dir / "artifacts"),
+    repo = BenchmarkRepository(get_database(settings.resolved_database_url))
+    state = ApiState(settings=settings, repo=repo, tasks=TaskRepository(repo.db, settings.data_dir / "artifacts"),
                      backend=_FakeBackend())
     spec, payload = prepare("video", dict(VIDEO))
     task = state.tasks.create("video-generation", spec.name, VIDEO)

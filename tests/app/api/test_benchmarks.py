@@ -65,7 +65,8 @@ def test_status_and_404(gw):
             "INVALID_PARAMETERS",
             "num_frames=99",
         ),
-        ({"model_name": "tiny-t2v", "prompts": ["x"], "parameters": {"warp": 9}}, 400, "INVALID_PARAMETERS", "warp"),
+        # an unknown parameter is refused by the typed body itself, like any other schema error
+        ({"model_name": "tiny-t2v", "prompts": ["x"], "parameters": {"warp": 9}}, 422, "INVALID_PARAMETERS", "warp"),
         ({"model_name": "nope", "prompts": ["x"]}, 404, "MODEL_NOT_FOUND", "nope"),
         ({"model_name": "tiny-t2v", "prompts": []}, 422, "INVALID_PARAMETERS", "prompts"),
     ],
