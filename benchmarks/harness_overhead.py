@@ -31,7 +31,8 @@ def main() -> None:
 
     import torch
 
-    from app.bench.runner import BenchmarkRunner, ensure_ray
+    from app.bench.cluster import ensure_ray
+    from app.bench.runner import BenchmarkRunner
     from app.bench.spec import BenchmarkSpec
     from app.catalog import get_catalog
     from app.config import get_settings

@@ -90,7 +90,7 @@ def ray_session(settings):
     """Real Ray, started once; every runner test shares it."""
     import ray
 
-    from app.bench.runner import ensure_ray
+    from app.bench.cluster import ensure_ray
 
     ensure_ray(settings)
     yield ray

@@ -95,20 +95,6 @@ def run_trial(config: dict[str, Any], template: dict[str, Any], settings_json: d
                  "throughput_fps": values["performance", "throughput_fps"], "videos": len(ok)})
 
 
-def gpu_fraction(model, device: str) -> float:
-    """GPUs per trial from the model's VRAM requirement, in quarters, so small models' trials share a GPU."""
-    if not device.startswith("cuda"):
-        return 0
-    import math
-
-    import torch
-
-    total_gb = torch.cuda.get_device_properties(0).total_memory / 2**30 if torch.cuda.is_available() else None
-    if not total_gb or not model.requirements.vram_gb:
-        return 1
-    return min(1.0, math.ceil(4 * model.requirements.vram_gb / total_gb) / 4)
-
-
 class AIOptimizationEngine:
     def __init__(self, suite=None, settings: Settings | None = None):
         self.settings = settings or (suite.settings if suite is not None else get_settings())
@@ -126,7 +112,7 @@ class AIOptimizationEngine:
         from ray import tune
 
         from app.bench.compare import pareto_frontier
-        from app.bench.runner import ensure_ray
+        from app.bench.cluster import ensure_ray, gpu_fraction, gpu_memory_gb
 
         # -- everything is checked before any trial runs
         objective = OptimizationObjective(objective)
@@ -158,7 +144,8 @@ class AIOptimizationEngine:
             tune.with_parameters(run_trial, template=template.model_dump(mode="json"), settings_json=settings_json,
                                  objective=objective.value, quality_metric=quality_metric,
                                  latency_budget_ms=latency_budget_ms, quality_floor=quality_floor),
-            {"cpu": self.settings.torch_threads_per_actor, "gpu": gpu_fraction(model, device)})
+            {"cpu": self.settings.torch_threads_per_actor,
+             "gpu": gpu_fraction(model, device, gpu_memory_gb(self.settings))})
         ensure_ray(self.settings)
         started = time.perf_counter()
         if resume and tune.Tuner.can_restore(str(path)):

@@ -114,6 +114,6 @@ def test_search_outcome_is_stored_with_provenance(settings):
 
 
 def test_gpu_fraction_is_zero_on_cpu():
-    from tuning.search import gpu_fraction
+    from app.bench.cluster import gpu_fraction
 
-    assert gpu_fraction(get_catalog().get("svd-xt"), "cpu") == 0
+    assert gpu_fraction(get_catalog().get("svd-xt"), "cpu", 80.0) == 0
