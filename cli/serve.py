@@ -65,8 +65,8 @@ def serve(
     if not joined:
         from ray._private.worker import get_dashboard_url
 
-        print(f"Ray jobs: ray job submit --address http://{get_dashboard_url()} -- vid-bench benchmark ...",
-              flush=True)
+        print(f"Ray jobs (token in ~/.ray/auth_token): RAY_AUTH_MODE=token ray job submit --address "
+              f"http://{get_dashboard_url()} -- vid-bench benchmark ...", flush=True)
     if detach:
         return
     try:

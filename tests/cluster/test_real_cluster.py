@@ -64,7 +64,7 @@ def test_ray_job_submit_runs_a_benchmark_on_a_real_head(head, cluster_root):
     assert result["status"] == "completed" and result["model_name"] == "tiny-t2v"
     stored, keys = _results(f"sqlite:///{cluster_root / 'shared.sqlite3'}", result["benchmark_id"])
     assert stored["status"] == "completed" and sorted(keys) == [(0, 0), (1, 0)]
-    assert stored["metrics"]["temporal_flickering"] is not None
+    assert stored["results"]["metrics"]["temporal_flickering"] is not None
     exported = _run([VID_BENCH, "export", result["benchmark_id"], "--output", str(cluster_root / "out.parquet")],
                     head.client_env(VDB_DATABASE_URL=f"sqlite:///{cluster_root / 'shared.sqlite3'}"))
     assert exported.returncode == 0, exported.stderr

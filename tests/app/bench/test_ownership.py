@@ -104,11 +104,13 @@ def test_a_benchmark_that_cannot_be_placed_waits_then_fails_with_what_it_needed(
         def ping(self):
             return 1
 
+    node_cpus = max(n["Resources"].get("CPU", 0) for n in ray.nodes() if n["Alive"])
     free = ray.available_resources().get("CPU", 0)
-    hog = Hog.options(num_cpus=free).remote()
+    hog = Hog.options(num_cpus=max(free, 0.01)).remote()
     ray.get(hog.ping.remote())
-    try:
-        runner.settings = Settings(**{**runner.settings.portable(), "resource_wait_s": 3, "actor_min_cpus": 0.5})
+    try:  # the actor needs the whole node, which cannot be free while the hog holds any of it: feasible, not placed
+        runner.settings = Settings(**{**runner.settings.portable(), "resource_wait_s": 3, "actor_min_cpus": node_cpus,
+                                      "torch_threads_per_actor": int(node_cpus)})
         benchmark_id = runner.submit(_spec())
         runner.run([benchmark_id])
         row = runner.repo.get(benchmark_id)
