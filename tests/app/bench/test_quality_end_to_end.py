@@ -13,7 +13,7 @@ def test_all_metrics_computed_with_weights_installed(ray_session, settings, tmp_
     install_all(weights, tmp_path / "scratch")
     local = settings.model_copy(update={"weights_dir": weights})
     runner = BenchmarkRunner(settings=local)
-    params = {"num_frames": 10, "num_inference_steps": 2}
+    params = {"num_frames": 16, "num_inference_steps": 2}  # FVD scores 16-frame clips
     first = runner.submit(BenchmarkSpec(model_name="tiny-t2v", prompts=["A cat", "Waves"], videos_per_prompt=2,
                                         parameters=params, save_videos=True))
     runner.run([first])

@@ -6,6 +6,7 @@ import scipy.linalg
 import torch
 
 from app.errors import WeightsError
+from app.metrics.clip import ClipSimilarity
 from app.metrics.evaluator import VideoEvaluator, aggregate
 from app.metrics.fvd import CLIP_FRAMES, I3DFeatures, frechet_distance, fvd, preprocess, resized_size
 from app.metrics.inception import inception_score
@@ -147,6 +148,20 @@ def test_clip_similarity_is_deterministic(tmp_path):
     a = evaluator.evaluate(frames, "a cat")["metrics"]["clip_similarity"]
     assert a == evaluator.evaluate(frames, "a cat")["metrics"]["clip_similarity"]
     assert a != evaluator.evaluate(frames, "a completely different prompt")["metrics"]["clip_similarity"]
+
+
+def test_clipscore_convention_next_to_clip_similarity(tmp_path):
+    weights = tmp_path / "weights"
+    install_all(weights, tmp_path / "scratch")
+    evaluator = VideoEvaluator(["clip_similarity", "clipscore"], weights, "cpu")
+    network = ClipSimilarity(verified_path("clip", weights)[0])
+    frames = np.random.default_rng(6).integers(0, 256, (12, 40, 40, 3), dtype=np.uint8)
+    for prompt in ("a cat", "waves at night", "a red car"):
+        scored = evaluator.evaluate(frames, prompt)["metrics"]
+        similarity, per_frame = network(frames, prompt)
+        assert len(per_frame) == 8 and scored["clip_similarity"] == similarity
+        assert scored["clipscore"] == pytest.approx(2.5 * np.mean(np.maximum(per_frame, 0.0)), rel=1e-12)
+        assert abs(per_frame.mean()) <= abs(similarity) + 1e-12  # mean per-frame cosine = |m| * clip_similarity
 
 
 def test_video_too_short_for_i3d_keeps_no_features_and_says_why(tmp_path):
