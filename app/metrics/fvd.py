@@ -1,8 +1,9 @@
 """Frechet Video Distance on I3D features.
 
-Protocol (as in StyleGAN-V's FVD, the common PyTorch port of Unterthiner et
-al.'s): every video, generated or reference, is cut to its first 16
-consecutive frames (shorter videos have no FVD features, with the reason);
+Protocol (as in the common PyTorch FVD code: VideoGPT's preprocess, the
+StyleGAN-V FVD port's preprocess_single; Unterthiner et al.'s distance):
+every video, generated or reference, is cut to its first 16 consecutive
+frames (shorter videos have no FVD features, with the reason);
 each frame is resized so its shorter side is 224 and the longer side
 ceil(side * 224 / shorter) (bilinear), centre-cropped to 224x224, scaled to
 [-1, 1], and passed through the I3D TorchScript detector with
@@ -29,7 +30,7 @@ SMALL_N = 256  # below this FVD is markedly biased upward; common reports use 25
 
 
 def resized_size(h: int, w: int) -> tuple[int, int]:
-    """The shorter side becomes 224, the longer ceil(side * scale), as StyleGAN-V's FVD (rounding up, not nearest)."""
+    """The shorter side becomes 224, the longer ceil(side * scale), as the common FVD code (up, not to nearest)."""
     scale = RESOLUTION / min(h, w)
     return (RESOLUTION, math.ceil(w * scale)) if h < w else (math.ceil(h * scale), RESOLUTION)
 

@@ -5,8 +5,17 @@ import pytest
 
 from app.errors import ValidationError
 from app.metrics.evaluator import VideoEvaluator
-from app.metrics.temporal import (FlowPair, compute_flows, dynamic_degree_interval, psnr, sample_along_flow, ssim,
-                                  temporal_flickering, temporal_metrics, warping_error)
+from app.metrics.temporal import (
+    FlowPair,
+    compute_flows,
+    dynamic_degree_interval,
+    psnr,
+    sample_along_flow,
+    ssim,
+    temporal_flickering,
+    temporal_metrics,
+    warping_error,
+)
 
 
 def _textured(h=64, w=96, seed=0):
