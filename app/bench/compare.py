@@ -86,7 +86,7 @@ def compare_models(results: dict[str, BenchmarkResult] | list[BenchmarkResult],
 
 def pairwise_fvd(results: dict[str, BenchmarkResult]) -> dict[str, Any]:
     """FVD between two models' outputs, from stored I3D features (null with reason when absent)."""
-    from app.metrics.fvd import fvd
+    from app.metrics.fvd import CLIP_FRAMES, fvd
 
     feats = {}
     for name, result in results.items():
@@ -99,7 +99,7 @@ def pairwise_fvd(results: dict[str, BenchmarkResult]) -> dict[str, Any]:
             key = f"{a}|{b}"
             if feats[a] is None or feats[b] is None:
                 out[key] = {"value": None, "reason": "I3D features missing (i3d weights not installed, or videos "
-                                                     "shorter than 10 frames)"}
+                                                     f"shorter than FVD's {CLIP_FRAMES}-frame clips)"}
             else:
                 out[key] = fvd(feats[a], feats[b])
     return out

@@ -18,7 +18,7 @@ import numpy as np
 
 from app.metrics.registry import LOADERS, METRICS, canonical, get_metric
 from app.metrics.spec import MetricSpec, Null, SetContext, VideoContext
-from app.metrics.statistics import bootstrap_ci
+from app.metrics.statistics import mean_interval
 from app.metrics.weights import EVALUATORS, status, verified_path
 
 
@@ -106,9 +106,11 @@ def aggregate(records: list[dict[str, Any]], metric_names: list[str], unavailabl
 
 
 def _mean_row(spec: MetricSpec, records: list[dict[str, Any]], missing: str | None, resamples: int, seed: int) -> dict:
-    """The mean over videos with a seeded bootstrap 95% CI, or null with the first reason a video gave."""
+    """The mean over videos with a 95% CI fit for n and the kind of value, or null with the first reason a video
+    gave. The interval's method is in the details (Wilson for 0/1 values, Student-t for small n, else BCa)."""
     values = [r["metrics"][spec.name] for r in records if r["metrics"].get(spec.name) is not None]
     if not values:
         return _row(spec.name, reason=next(iter(_video_reasons(records, spec.name)), None) or missing or "no videos")
-    mean, low, high = bootstrap_ci(values, resamples, seed)
-    return _row(spec.name, mean, low, high, len(values), details={"per_video_n": len(values)})
+    interval = mean_interval(values, spec.binary, resamples, seed)
+    return _row(spec.name, interval.mean, interval.low, interval.high, len(values),
+                details={"per_video_n": len(values), **interval.details(0.95, resamples, seed)})

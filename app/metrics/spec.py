@@ -65,7 +65,7 @@ class MetricSpec:
     """A metric: metadata everybody reads, and the function that computes it.
 
     ``aggregation`` picks the computation: "mean" scores each video with
-    ``score_video`` and aggregates the mean with a bootstrap CI; "set" keeps
+    ``score_video`` and aggregates the mean with a 95% CI (app.metrics.statistics); "set" keeps
     ``features`` per video (on the worker, so frames never travel) and scores
     the whole set once with ``aggregate_set``. ``evaluator`` names the network
     whose weights the scorer needs; while they are missing the metric is null
@@ -83,6 +83,7 @@ class MetricSpec:
     features: Callable[[VideoContext], Any | Null] | None = None  # JSON-ready per-video features
     aggregate_set: Callable[[SetContext], SetAggregate] | None = None
     aliases: tuple[str, ...] = ()  # other names people type (the reference's CLI says `is`, `clip_score`)
+    binary: bool = False  # each video scores 0 or 1, so the mean is a proportion (Wilson interval)
 
     def __post_init__(self):
         per_video = self.score_video is not None and self.features is None and self.aggregate_set is None

@@ -16,7 +16,7 @@ from app.metrics.weights import EVALUATORS
 
 ROOT = Path(__file__).resolve().parents[3]
 PUBLISHED_ORDER = ["temporal_flickering", "warping_error", "consecutive_ssim", "consecutive_psnr", "motion_magnitude",
-                   "dynamic_degree", "temporal_consistency", "clip_similarity", "fvd", "inception_score",
+                   "dynamic_degree", "temporal_consistency", "clip_similarity", "clipscore", "fvd", "inception_score",
                    "overall_score"]
 
 

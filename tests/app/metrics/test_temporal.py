@@ -4,7 +4,18 @@ import numpy as np
 import pytest
 
 from app.errors import ValidationError
-from app.metrics.temporal import compute_flows, psnr, ssim, temporal_flickering, temporal_metrics
+from app.metrics.evaluator import VideoEvaluator
+from app.metrics.temporal import (
+    FlowPair,
+    compute_flows,
+    dynamic_degree_interval,
+    psnr,
+    sample_along_flow,
+    ssim,
+    temporal_flickering,
+    temporal_metrics,
+    warping_error,
+)
 
 
 def _textured(h=64, w=96, seed=0):
@@ -53,18 +64,43 @@ def test_constant_pan_is_found_by_the_flow_and_warps_back():
     assert m["motion_magnitude"] == pytest.approx(2.0, abs=0.5)
 
 
-def test_ssim_matches_scikit_image_and_psnr_known_value():
+def test_ssim_equals_scikit_image_with_wang_settings_and_psnr_known_value():
     from skimage.metrics import structural_similarity
 
     rng = np.random.default_rng(3)
-    a = _textured(64, 64)[..., 0]
+    a = _textured(64, 80)[..., 0]
     b = np.clip(a.astype(int) + rng.integers(-20, 21, a.shape), 0, 255).astype(np.uint8)
+    # scikit-image's documented settings for Wang et al.'s SSIM; it crops the window's radius (5 px) as we do
     reference = structural_similarity(a, b, gaussian_weights=True, sigma=1.5, use_sample_covariance=False,
                                       data_range=255)
-    assert ssim(a, b) == pytest.approx(reference, abs=2e-3)
+    assert ssim(a, b) == pytest.approx(reference, abs=1e-6)
     assert ssim(a, a) == pytest.approx(1.0)
+    assert ssim(a[:10], b[:10]) is None  # nothing left inside the border
     assert psnr(255.0 ** 2 / 100.0) == pytest.approx(20.0)  # MSE = 255^2/100 -> exactly 20 dB
     assert psnr(0.0) is None
+
+
+def test_warping_error_scores_the_last_row_and_column():
+    image = _textured(16, 24)
+    warped, inside = sample_along_flow(image, np.zeros((16, 24, 2), np.float32))
+    assert inside.all() and np.array_equal(warped, image.astype(np.float32))
+    video = np.stack([image, image])
+    video[1, -1, :] = 255 - video[1, -1, :]  # only the last row changes: it must be seen
+    still = np.zeros((16, 24, 2), np.float32)
+    flows = [FlowPair(still, still)]  # no motion: every pixel, border included, is compared in place
+    expected = np.mean(((video[1].astype(float) - video[0]) / 255.0) ** 2)
+    assert warping_error(video, flows) == pytest.approx(expected)
+
+
+def test_dynamic_degree_samples_to_8_fps_as_vbench(tmp_path):
+    assert [dynamic_degree_interval(fps) for fps in (None, 6, 8, 12, 16, 20, 24, 30)] == [1, 1, 1, 2, 2, 2, 3, 4]
+    base = _textured(256, 256 + 3 * 24, seed=4)
+    pan = np.stack([base[:, 3 * t: 3 * t + 256] for t in range(25)])  # 3 px/frame, 25 frames, 256x256
+    evaluator = VideoEvaluator(["dynamic_degree"], tmp_path, "cpu")  # the evaluator passes fps through
+    # at 24 fps VBench keeps every 3rd frame: 9 px per sampled pair > 6 px threshold in >= round(4*9/16) pairs
+    assert evaluator.evaluate(pan, "a pan", fps=24)["metrics"]["dynamic_degree"] == 1.0
+    # the same frames at 8 fps are scored pair by pair: 3 px < 6 px, static
+    assert evaluator.evaluate(pan, "a pan", fps=8)["metrics"]["dynamic_degree"] == 0.0
 
 
 def test_bad_videos_are_refused():
