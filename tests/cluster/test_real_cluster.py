@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cluster.conftest import RAY, RayCluster, cluster_env
+from tests.cluster.conftest import RAY, RayCluster, _free_ports, cluster_env
 from tests.conftest import postgres_url
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
@@ -116,6 +116,10 @@ def test_two_nodes_on_node_local_sqlite_are_refused_at_start(cluster_root):
         output = refused.stdout + refused.stderr
         assert "CLUSTER_MISCONFIGURED" in output and "node-local SQLite file" in output, output[-3000:]
         assert "set VDB_DATABASE_URL to a PostgreSQL URL" in output
+        gateway = _run([VID_BENCH, "serve", "--detach", "--port", str(_free_ports(1)[0])],
+                       cluster.client_env(RAY_ADDRESS=cluster.gcs_address,
+                                          VDB_DATA_DIR=str(cluster_root / "data-driver")), timeout=180)
+        assert gateway.returncode == 2 and "CLUSTER_MISCONFIGURED" in gateway.stderr, gateway.stderr[-2000:]
         assert not list(cluster_root.glob("data-*/vid-bench.sqlite3")) or all(
             _count_benchmarks(f"sqlite:///{p}") == 0 for p in cluster_root.glob("data-*/vid-bench.sqlite3"))
     finally:
@@ -152,13 +156,17 @@ def postgres_schema_url():
     admin.dispose()
 
 
-def test_a_benchmark_actor_on_another_node_stores_every_result_once(cluster_root, postgres_schema_url):
-    """The head offers no CPU (as in cluster.yaml), so the actor runs on the worker node; the driver on the head
-    writes to the PostgreSQL every node shares."""
-    cluster = RayCluster(cluster_root, cluster_env(cluster_root, VDB_DATABASE_URL=postgres_schema_url))
+def test_two_nodes_share_postgres_an_actor_elsewhere_and_a_gateway_split_across_nodes(cluster_root,
+                                                                                       postgres_schema_url):
+    """The head offers no CPU (as in cluster.yaml), so the benchmark actor runs on the worker node while the driver
+    on the head writes to the PostgreSQL every node shares. Then the gateway is deployed with its ingress pinned to
+    the head and the model replica to the worker (custom resources): an inference request completes, and the job's
+    results are read through the gateway's REST API."""
+    cluster = RayCluster(cluster_root, cluster_env(cluster_root, VDB_DATABASE_URL=postgres_schema_url,
+                                                   VDB_RATE_LIMIT_STORAGE="redis://localhost:6379/0"))
     try:
-        cluster.start_head(num_cpus=0)
-        cluster.add_node("worker", num_cpus=2)
+        cluster.start_head(num_cpus=0, resources='{"ingress_node": 1}')
+        cluster.add_node("worker", num_cpus=2, resources='{"model_node": 1}')
         submitted = _run([RAY, "job", "submit", "--address", cluster.dashboard_url, "--", *BENCHMARK,
                           "--videos-per-prompt", "2"], cluster.client_env(), timeout=600)
         assert submitted.returncode == 0, submitted.stdout[-3000:] + submitted.stderr[-3000:]
@@ -172,5 +180,31 @@ def test_a_benchmark_actor_on_another_node_stores_every_result_once(cluster_root
                                   "json", "--filter", "class_name=BenchmarkWorker"], cluster.client_env()).stdout)
         head_id = next(n["node_id"] for n in nodes if n["is_head_node"])
         assert actors and all(a["node_id"] != head_id for a in actors)  # generated on the other node
+
+        config = cluster_root / "split.yaml"
+        config.write_text(json.dumps({"proxy_location": "HeadOnly", "applications": [{
+            "name": "vid-bench", "route_prefix": "/", "import_path": "deployments.app:build_app",
+            "args": {"ingress_num_cpus": 0, "ingress_resources": {"ingress_node": 0.01},
+                     "models": [{"name": "tiny-t2i", "num_cpus": 0.25, "resources": {"model_node": 0.01}}]}}]}))
+        port = _free_ports(1)[0]
+        driver_env = cluster.client_env(RAY_ADDRESS=cluster.gcs_address, VDB_DATA_DIR=str(cluster_root / "driver"))
+        deployed = _run([VID_BENCH, "serve", "--detach", "--config", str(config), "--host", "127.0.0.1", "--port",
+                         str(port)], driver_env, timeout=300)
+        assert deployed.returncode == 0, deployed.stdout[-2000:] + deployed.stderr[-2000:]
+        key = (cluster_root / "driver" / "admin.key").read_text().strip()
+        import httpx
+
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"X-API-Key": key}, timeout=120) as client:
+            image = client.post("/api/v1/inference/image-generation",
+                                json={"model": "tiny-t2i", "prompt": "A cat", "steps": 2, "seed": 5})
+            assert image.status_code == 200 and image.json()["status"] == "completed", image.text
+            results = client.get(f"/api/v1/benchmarks/{result['benchmark_id']}/results")
+            assert results.status_code == 200 and results.json()["status"] == "completed", results.text
+        replicas = json.loads(_run([RAY, "list", "actors", "--address", cluster.dashboard_url, "--detail", "--format",
+                                    "json", "--filter", "state=ALIVE"], cluster.client_env()).stdout)
+        where = {a["class_name"].split(":")[-1]: a["node_id"] for a in replicas
+                 if "Gateway" in a["class_name"] or "image-tiny-t2i" in a["class_name"]}
+        assert where and any("Gateway" in c for c in where), where
+        assert all((node == head_id) == ("Gateway" in cls) for cls, node in where.items()), where
     finally:
         cluster.stop()
