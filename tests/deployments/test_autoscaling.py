@@ -19,7 +19,7 @@ from tests.helpers import wait_until
 APP, ROUTE, DEPLOYMENT = "vid-bench-autoscaling", "/autoscaling", "video-tiny-t2v"
 AUTOSCALING = {"min_replicas": 1, "max_replicas": 2, "target_ongoing_requests": 1, "upscale_delay_s": 1,
                "downscale_delay_s": 5, "look_back_period_s": 2, "metrics_interval_s": 0.5}
-SLOW_VIDEO = {"model": "tiny-t2v", "prompt": "waves, slowly", "num_frames": 8, "num_inference_steps": 6,
+VIDEO_REQUEST = {"model": "tiny-t2v", "prompt": "waves, slowly", "num_frames": 8, "num_inference_steps": 6,
               "width": 64, "height": 64}
 CONCURRENT_REQUESTS = 4
 
@@ -40,7 +40,7 @@ def test_video_deployment_scales_to_two_replicas_under_load_and_back_to_one(gate
     def keep_sending() -> None:
         with httpx.Client(base_url=gateway + ROUTE, timeout=300, headers={"X-API-Key": admin_key}) as client:
             while not stop.is_set():
-                statuses.append(client.post("/api/v1/inference/video-generation", json=SLOW_VIDEO).status_code)
+                statuses.append(client.post("/api/v1/inference/video-generation", json=VIDEO_REQUEST).status_code)
 
     senders = [threading.Thread(target=keep_sending) for _ in range(CONCURRENT_REQUESTS)]
     try:
