@@ -33,7 +33,7 @@ def metrics_list(as_json: Annotated[bool, typer.Option("--json")] = False):
     for column in ["name", "better", "level", "evaluator", "status"]:
         table.add_column(column)
     for r in rows:
-        table.add_row(r["name"], "higher" if r["higher_is_better"] else "lower", r["level"], r["evaluator"] or "-",
+        table.add_row(r["name"], {True: "higher", False: "lower", None: "descriptive"}[r["higher_is_better"]], r["level"], r["evaluator"] or "-",
                       "available" if r["available"] else f"unavailable: {r['missing']}")
     console.print(table)
 

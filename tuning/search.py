@@ -124,6 +124,11 @@ class AIOptimizationEngine:
             raise ValidationError("this objective needs latency_budget_ms", {"objective": objective.value})
         if objective is OptimizationObjective.LATENCY_ABOVE_QUALITY and quality_floor is None:
             raise ValidationError("this objective needs quality_floor", {"objective": objective.value})
+        from app.metrics.registry import canonical, get_metric
+
+        if get_metric(canonical(quality_metric)).higher_is_better is not True:
+            raise ValidationError(f"quality_metric '{quality_metric}' is not a higher-is-better quality metric: "
+                                  "the search maximises it", {"quality_metric": quality_metric})
         model = get_catalog().get(model_name)
         space = search_space or SearchSpace(continuous_params={"guidance_scale": (
             model.parameters["guidance_scale"].min, model.parameters["guidance_scale"].max)})

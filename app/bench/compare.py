@@ -18,7 +18,11 @@ DEFAULT_OBJECTIVES = {"overall_score": True, "avg_latency_ms": False, "peak_vram
 
 
 def direction(name: str) -> bool:
+    """True when higher is better. Descriptive metrics (how much motion) have no direction: refused as objectives."""
     if name in METRICS:
+        if METRICS[name].higher_is_better is None:
+            raise ValidationError(f"'{name}' is descriptive (it says how much, not how good): it cannot be a "
+                                  "ranking or Pareto objective", {"figure": name})
         return METRICS[name].higher_is_better
     if name in PERFORMANCE_DIRECTIONS:
         return PERFORMANCE_DIRECTIONS[name]

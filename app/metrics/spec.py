@@ -47,7 +47,7 @@ class SetContext:
     video_reasons: list[str]  # why videos have no features for this metric, in video order
     reference_i3d: np.ndarray | None  # I3D features of a real-video reference set (FVD), if one was given
     earlier: dict[str, float | None]  # values of the requested metrics aggregated before this one
-    higher_is_better: dict[str, bool]  # direction of every registered metric
+    higher_is_better: dict[str, bool | None]  # direction of every registered metric (None: descriptive)
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ class MetricSpec:
     """
 
     name: str
-    higher_is_better: bool
+    higher_is_better: bool | None  # None: descriptive (e.g. how much motion), no better direction
     level: Literal["video", "set"]  # per video, or over the whole set of videos (FVD, IS)
     aggregation: Literal["mean", "set"]
     evaluator: str | None  # key in app.metrics.weights.EVALUATORS, or None for weight-free

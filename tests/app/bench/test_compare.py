@@ -39,3 +39,14 @@ def test_compare_ranks_and_reports_skipped_objectives():
 def test_unknown_objective():
     with pytest.raises(ValidationError):
         compare_models([_result("x", 1, 1)], objectives=["speediness"])
+
+
+@pytest.mark.parametrize("name", ["motion_magnitude", "dynamic_degree"])
+def test_descriptive_metrics_are_refused_as_objectives(name):
+    from app.bench.compare import direction
+    from app.errors import ValidationError
+    from app.metrics.registry import METRICS
+
+    assert METRICS[name].higher_is_better is None  # how much motion, not how good
+    with pytest.raises(ValidationError, match="descriptive"):
+        direction(name)
