@@ -7,7 +7,7 @@ classes; the API renders :func:`error_body`.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 
@@ -233,6 +233,6 @@ def error_body(error: VidBenchError, request_id: str | None = None) -> dict[str,
             "message": error.message,
             "details": error.details,
             "request_id": request_id,
-            "timestamp": datetime.now(timezone.utc).isoformat(),
+            "timestamp": datetime.now(UTC).isoformat(),
         }
     }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -34,7 +34,7 @@ def auth_create_key(
     name: Annotated[str, typer.Option(help="What the key is for.")],
     permission: Annotated[list[str], typer.Option("--permission", "-p", help="A scope; repeat for several.")],
     tier: Annotated[str, typer.Option(help="free | pro | enterprise")] = "free",
-    expires_in_days: Annotated[Optional[int], typer.Option(min=1, help="Days until the key stops working.")] = None,
+    expires_in_days: Annotated[int | None, typer.Option(min=1, help="Days until the key stops working.")] = None,
     url: UrlOption = None, api_key: ApiKeyOption = None,
 ):
     """Create an API key and print it (the only time it is shown)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -40,23 +40,23 @@ def result_table(result) -> Table:
 @app_errors_exit_2
 def benchmark(
     model: Annotated[str, typer.Argument(help="Catalog model name (see `vid-bench models list`).")],
-    prompts: Annotated[Optional[list[str]], typer.Option("--prompts", "-p", help="A prompt; repeat for more.")] = None,
-    prompts_file: Annotated[Optional[Path], typer.Option(help="Text file, one prompt per line.")] = None,
-    prompt_set: Annotated[Optional[str], typer.Option(help="A standard set, e.g. DIVERSE_SET_V2.")] = None,
-    num_prompts: Annotated[Optional[int], typer.Option(help="Use only the first N prompts.", min=1)] = None,
-    num_frames: Annotated[Optional[int], typer.Option()] = None,
-    fps: Annotated[Optional[int], typer.Option()] = None,
-    num_inference_steps: Annotated[Optional[int], typer.Option()] = None,
-    guidance_scale: Annotated[Optional[float], typer.Option()] = None,
-    resolution: Annotated[Optional[str], typer.Option(help="WIDTHxHEIGHT")] = None,
+    prompts: Annotated[list[str] | None, typer.Option("--prompts", "-p", help="A prompt; repeat for more.")] = None,
+    prompts_file: Annotated[Path | None, typer.Option(help="Text file, one prompt per line.")] = None,
+    prompt_set: Annotated[str | None, typer.Option(help="A standard set, e.g. DIVERSE_SET_V2.")] = None,
+    num_prompts: Annotated[int | None, typer.Option(help="Use only the first N prompts.", min=1)] = None,
+    num_frames: Annotated[int | None, typer.Option()] = None,
+    fps: Annotated[int | None, typer.Option()] = None,
+    num_inference_steps: Annotated[int | None, typer.Option()] = None,
+    guidance_scale: Annotated[float | None, typer.Option()] = None,
+    resolution: Annotated[str | None, typer.Option(help="WIDTHxHEIGHT")] = None,
     seed: Annotated[int, typer.Option(min=0)] = 0,
     videos_per_prompt: Annotated[int, typer.Option(min=1)] = 1,
-    metrics: Annotated[Optional[list[str]], typer.Option("--metrics", help="Metric names (aliases: is, clip_score); "
+    metrics: Annotated[list[str] | None, typer.Option("--metrics", help="Metric names (aliases: is, clip_score); "
                                                                            "default all.")] = None,
     optimization_level: Annotated[str, typer.Option(help="baseline | balanced | performance")] = "baseline",
     device: Annotated[str, typer.Option(help="auto | cpu | cuda | cuda:N")] = "auto",
     save_videos: Annotated[bool, typer.Option("--save-videos")] = False,
-    output: Annotated[Optional[Path], typer.Option(help="Directory for results JSON and Parquet.")] = None,
+    output: Annotated[Path | None, typer.Option(help="Directory for results JSON and Parquet.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ):
     """Benchmark one model: generate, time and score videos; store every result."""
@@ -92,17 +92,17 @@ def benchmark(
 @app_errors_exit_2
 def compare(
     models: Annotated[list[str], typer.Argument(help="Two or more catalog model names.")],
-    prompts: Annotated[Optional[list[str]], typer.Option("--prompts", "-p")] = None,
-    prompts_file: Annotated[Optional[Path], typer.Option()] = None,
-    prompt_set: Annotated[Optional[str], typer.Option()] = None,
-    num_prompts: Annotated[Optional[int], typer.Option(min=1)] = None,
-    metrics: Annotated[Optional[list[str]], typer.Option("--metrics")] = None,
-    objectives: Annotated[Optional[list[str]], typer.Option("--objective",
+    prompts: Annotated[list[str] | None, typer.Option("--prompts", "-p")] = None,
+    prompts_file: Annotated[Path | None, typer.Option()] = None,
+    prompt_set: Annotated[str | None, typer.Option()] = None,
+    num_prompts: Annotated[int | None, typer.Option(min=1)] = None,
+    metrics: Annotated[list[str] | None, typer.Option("--metrics")] = None,
+    objectives: Annotated[list[str] | None, typer.Option("--objective",
                           help="Pareto objective (metric or performance figure); repeat.")] = None,
     max_workers: Annotated[int, typer.Option(min=1)] = 1,
     seed: Annotated[int, typer.Option(min=0)] = 0,
     device: Annotated[str, typer.Option()] = "auto",
-    output: Annotated[Optional[Path], typer.Option(help="Write the comparison report (JSON) here.")] = None,
+    output: Annotated[Path | None, typer.Option(help="Write the comparison report (JSON) here.")] = None,
 ):
     """Benchmark several models on the same prompts; rank them and print the Pareto frontier."""
     from app.bench.suite import BenchmarkSuite
@@ -139,7 +139,7 @@ def profile(
     test_prompts: Annotated[int, typer.Option(min=1, help="How many DIVERSE_SET_V2 prompts to use.")] = 3,
     detailed: Annotated[bool, typer.Option("--detailed", help="Also print per-phase timings.")] = False,
     device: Annotated[str, typer.Option()] = "auto",
-    output: Annotated[Optional[Path], typer.Option(help="Write the report (JSON) here.")] = None,
+    output: Annotated[Path | None, typer.Option(help="Write the report (JSON) here.")] = None,
 ):
     """Run the same prompts under each optimization level: latency, frames/s, phases, memory, energy, quality."""
     from app.bench.prompts import StandardPrompts

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, Callable, Iterator, Optional, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -22,9 +23,9 @@ err_console = Console(stderr=True)
 
 Command = TypeVar("Command", bound=Callable[..., Any])
 
-UrlOption = Annotated[Optional[str], typer.Option("--url", envvar="VDB_URL",
+UrlOption = Annotated[str | None, typer.Option("--url", envvar="VDB_URL",
                                                  help="A gateway to manage instead of the local data directory.")]
-ApiKeyOption = Annotated[Optional[str], typer.Option("--api-key", envvar="VDB_API_KEY",
+ApiKeyOption = Annotated[str | None, typer.Option("--api-key", envvar="VDB_API_KEY",
                                                      help="Admin key for --url (default: VDB_API_KEY).")]
 
 

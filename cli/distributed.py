@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 from urllib.parse import urlparse
 
 import typer
@@ -82,12 +82,12 @@ def _shared_state_or_refuse() -> None:
 def coordinator(
     port: Annotated[int, typer.Option(help="Gateway HTTP port.")] = 8080,
     host: Annotated[str, typer.Option(help="Address the gateway and dashboard listen on.")] = "0.0.0.0",
-    node_ip: Annotated[Optional[str], typer.Option(help="This node's IP as other nodes reach it.")] = None,
+    node_ip: Annotated[str | None, typer.Option(help="This node's IP as other nodes reach it.")] = None,
     ray_port: Annotated[int, typer.Option(help="Ray GCS port workers join on.")] = GCS_PORT,
     dashboard_port: Annotated[int, typer.Option(help="Dashboard and job server port.")] = DASHBOARD_PORT,
-    config: Annotated[Optional[Path], typer.Option(help="Serve config (default deployments/serve.yaml).")] = None,
-    num_cpus: Annotated[Optional[float], typer.Option(help="CPUs the head offers to work (0: none).")] = None,
-    max_workers: Annotated[Optional[int], typer.Option(help="Refused: see the message.")] = None,
+    config: Annotated[Path | None, typer.Option(help="Serve config (default deployments/serve.yaml).")] = None,
+    num_cpus: Annotated[float | None, typer.Option(help="CPUs the head offers to work (0: none).")] = None,
+    max_workers: Annotated[int | None, typer.Option(help="Refused: see the message.")] = None,
     auto_scaling: Annotated[bool, typer.Option("--auto-scaling", help="Refused: see the message.")] = False,
 ):
     """Start a Ray head (dashboard, job server, token authentication), then deploy the gateway on it."""
@@ -121,13 +121,13 @@ def coordinator(
 @app_errors_exit_2
 def worker(
     coordinator: Annotated[str, typer.Option(help="The coordinator: http://host:8080, host:6379 or host.")],
-    gpu_count: Annotated[Optional[int], typer.Option(help="GPUs this node offers (default: all it has).", min=0)]
+    gpu_count: Annotated[int | None, typer.Option(help="GPUs this node offers (default: all it has).", min=0)]
     = None,
-    worker_id: Annotated[Optional[str], typer.Option(help="A label for this node (Ray node label worker-id).")]
+    worker_id: Annotated[str | None, typer.Option(help="A label for this node (Ray node label worker-id).")]
     = None,
     ray_port: Annotated[int, typer.Option(help="The coordinator's Ray GCS port.")] = GCS_PORT,
-    num_cpus: Annotated[Optional[float], typer.Option(help="CPUs this node offers.")] = None,
-    node_ip: Annotated[Optional[str], typer.Option(help="This node's IP as other nodes reach it.")] = None,
+    num_cpus: Annotated[float | None, typer.Option(help="CPUs this node offers.")] = None,
+    node_ip: Annotated[str | None, typer.Option(help="This node's IP as other nodes reach it.")] = None,
     block: Annotated[bool, typer.Option("--block", help="Stay in the foreground until stopped.")] = False,
 ):
     """Join this machine to the coordinator's cluster as a worker node."""
@@ -160,14 +160,14 @@ DashboardPortOption = Annotated[int, typer.Option(help="The coordinator's job se
 def submit(
     coordinator: CoordinatorOption,
     models: Annotated[list[str], typer.Option("--models", help="Catalog models; repeat or list them.")],
-    prompts: Annotated[Optional[list[str]], typer.Option("--prompts", "-p", help="A prompt; repeat for more.")] = None,
-    prompts_file: Annotated[Optional[Path], typer.Option(help="Text file, one prompt per line.")] = None,
-    prompt_set: Annotated[Optional[str], typer.Option(help="A standard set, e.g. DIVERSE_SET_V2.")] = None,
+    prompts: Annotated[list[str] | None, typer.Option("--prompts", "-p", help="A prompt; repeat for more.")] = None,
+    prompts_file: Annotated[Path | None, typer.Option(help="Text file, one prompt per line.")] = None,
+    prompt_set: Annotated[str | None, typer.Option(help="A standard set, e.g. DIVERSE_SET_V2.")] = None,
     videos_per_prompt: Annotated[int, typer.Option(min=1, max=100)] = 1,
     max_workers: Annotated[int, typer.Option(min=1, max=64, help="Models benchmarked at once.")] = 1,
-    parquet: Annotated[Optional[str], typer.Option(help="Also write per-video rows here (path or s3://, gs://).")]
+    parquet: Annotated[str | None, typer.Option(help="Also write per-video rows here (path or s3://, gs://).")]
     = None,
-    priority: Annotated[Optional[str], typer.Option(help="Refused: see the message.")] = None,
+    priority: Annotated[str | None, typer.Option(help="Refused: see the message.")] = None,
     dashboard_port: DashboardPortOption = DASHBOARD_PORT,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ):

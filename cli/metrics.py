@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -42,8 +42,8 @@ def metrics_list(as_json: Annotated[bool, typer.Option("--json")] = False):
 @app_errors_exit_2
 def metrics_fetch(
     evaluator: Annotated[str, typer.Argument(help="i3d | inception | clip")],
-    source: Annotated[Optional[Path], typer.Option("--from", help="Install from a local file or directory.")] = None,
-    sha256: Annotated[Optional[str], typer.Option(help="Expected sha256; refuse anything else.")] = None,
+    source: Annotated[Path | None, typer.Option("--from", help="Install from a local file or directory.")] = None,
+    sha256: Annotated[str | None, typer.Option(help="Expected sha256; refuse anything else.")] = None,
 ):
     """Install evaluator weights: download from the public source, or copy --from a local path."""
     from app.config import get_settings

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -14,7 +14,7 @@ app = typer.Typer(help="The model catalog.", no_args_is_help=True)
 
 @app.command("list")
 @app_errors_exit_2
-def models_list(modality: Annotated[Optional[str], typer.Option(help="video | image | text | speech")] = None,
+def models_list(modality: Annotated[str | None, typer.Option(help="video | image | text | speech")] = None,
                 as_json: Annotated[bool, typer.Option("--json")] = False):
     """List catalog models."""
     from app.catalog import get_catalog

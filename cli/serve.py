@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -19,8 +19,8 @@ DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "deployments" / "serve.ya
 def serve(
     config: Annotated[Path, typer.Option(help="Serve config file (applications with deployments.app:build_app).")] =
         DEFAULT_CONFIG,
-    host: Annotated[Optional[str], typer.Option(help="Override the config's HTTP host.")] = None,
-    port: Annotated[Optional[int], typer.Option(help="Override the config's HTTP port.")] = None,
+    host: Annotated[str | None, typer.Option(help="Override the config's HTTP host.")] = None,
+    port: Annotated[int | None, typer.Option(help="Override the config's HTTP port.")] = None,
     detach: Annotated[bool, typer.Option(
         "--detach", help="Deploy onto the existing cluster (VDB_RAY_ADDRESS / RAY_ADDRESS) and return.")] = False,
 ):

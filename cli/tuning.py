@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -22,14 +22,14 @@ def optimize(
                                                 "latency_above_quality")] = "quality",
     strategy: Annotated[str, typer.Option(help="bayesian | random | grid | pareto")] = "bayesian",
     max_evaluations: Annotated[int, typer.Option(min=1)] = 20,
-    guidance_scale: Annotated[Optional[tuple[float, float]], typer.Option(help="Range to search, e.g. 1 15")] = None,
-    steps: Annotated[Optional[list[int]], typer.Option("--steps", help="num_inference_steps values; repeat")] = None,
-    frames: Annotated[Optional[list[int]], typer.Option("--frames", help="num_frames values; repeat")] = None,
-    scheduler: Annotated[Optional[list[str]], typer.Option("--scheduler", help="scheduler names; repeat")] = None,
-    latency_budget_ms: Annotated[Optional[float], typer.Option()] = None,
-    quality_floor: Annotated[Optional[float], typer.Option()] = None,
+    guidance_scale: Annotated[tuple[float, float] | None, typer.Option(help="Range to search, e.g. 1 15")] = None,
+    steps: Annotated[list[int] | None, typer.Option("--steps", help="num_inference_steps values; repeat")] = None,
+    frames: Annotated[list[int] | None, typer.Option("--frames", help="num_frames values; repeat")] = None,
+    scheduler: Annotated[list[str] | None, typer.Option("--scheduler", help="scheduler names; repeat")] = None,
+    latency_budget_ms: Annotated[float | None, typer.Option()] = None,
+    quality_floor: Annotated[float | None, typer.Option()] = None,
     device: Annotated[str, typer.Option()] = "cpu",
-    output: Annotated[Optional[Path], typer.Option(help="Write the result (JSON) here.")] = None,
+    output: Annotated[Path | None, typer.Option(help="Write the result (JSON) here.")] = None,
 ):
     """Search generation settings with Ray Tune + Optuna; every trial is a real benchmark."""
     from app.catalog import get_catalog

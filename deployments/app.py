@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError as PydanticError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ValidationError as PydanticError
 from ray.serve.config import AutoscalingConfig
 
 from app.api import refuse_unconfigured_groups
@@ -89,7 +90,7 @@ class GatewayArgs(_Strict):
         return settings
 
     @classmethod
-    def parse(cls, args: dict[str, Any] | None) -> "GatewayArgs":
+    def parse(cls, args: dict[str, Any] | None) -> GatewayArgs:
         try:
             return cls.model_validate(args or {})
         except PydanticError as error:

@@ -111,8 +111,8 @@ class AIOptimizationEngine:
         import optuna
         from ray import tune
 
-        from app.bench.compare import pareto_frontier
         from app.bench.cluster import ensure_ray, gpu_fraction, gpu_memory_gb
+        from app.bench.compare import pareto_frontier
 
         # -- everything is checked before any trial runs
         objective = OptimizationObjective(objective)

@@ -10,14 +10,15 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 
 from app import errors as _errors
-from app.config import Tier
 from app.catalog.params import VideoParameters
+from app.config import Tier
 
 
 class ApiError(_errors.VidBenchError):
@@ -64,7 +65,7 @@ class VidBenchClient:
     def close(self) -> None:
         self.http.close()
 
-    def __enter__(self) -> "VidBenchClient":
+    def __enter__(self) -> VidBenchClient:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -34,13 +34,13 @@ class BatchSpec(BaseModel):
     parquet: str | None = Field(default=None, description="Write per-video rows here: a path or a URI.")
 
     @model_validator(mode="after")
-    def _one_prompt_source(self) -> "BatchSpec":
+    def _one_prompt_source(self) -> BatchSpec:
         if (self.prompts is None) == (self.prompts_file is None):
             raise ValueError("give exactly one of prompts or prompts_file")
         return self
 
     @classmethod
-    def from_file(cls, path: Path) -> "BatchSpec":
+    def from_file(cls, path: Path) -> BatchSpec:
         """Read a YAML or JSON spec; a relative prompts_file is read beside the spec."""
         try:
             raw = yaml.safe_load(Path(path).read_text())

@@ -13,9 +13,10 @@ Nothing is estimated: a figure this hardware cannot give is ``None``.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from app.engines.optimization import synchronize
 

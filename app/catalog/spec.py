@@ -35,7 +35,7 @@ class ParamRange(BaseModel):
     default: float
 
     @model_validator(mode="after")
-    def _one_kind(self) -> "ParamRange":
+    def _one_kind(self) -> ParamRange:
         if self.choices is None and (self.min is None or self.max is None):
             raise ValueError("a parameter needs either min/max or choices")
         return self
@@ -200,7 +200,7 @@ class Catalog:
             raise ValueError("duplicate model names in the catalog")
 
     @classmethod
-    def from_file(cls, path: Path = CATALOG_FILE) -> "Catalog":
+    def from_file(cls, path: Path = CATALOG_FILE) -> Catalog:
         raw = yaml.safe_load(path.read_text())
         return cls([ModelSpec(**entry) for entry in raw["models"]])
 

@@ -16,8 +16,8 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 BUILDER_VERSION = "2"  # bump when a config below changes, so stale copies are rebuilt
 _MARKER = "vid_bench_builtin.json"
@@ -126,8 +126,12 @@ def build_stable_video_diffusion(workdir: Path):
     the pipeline resizes the conditioning image to 224, hence the vision encoder's size.
     """
     import torch
-    from diffusers import (AutoencoderKLTemporalDecoder, EulerDiscreteScheduler, StableVideoDiffusionPipeline,
-                           UNetSpatioTemporalConditionModel)
+    from diffusers import (
+        AutoencoderKLTemporalDecoder,
+        EulerDiscreteScheduler,
+        StableVideoDiffusionPipeline,
+        UNetSpatioTemporalConditionModel,
+    )
     from transformers import CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModelWithProjection
 
     torch.manual_seed(0)

@@ -8,9 +8,10 @@ that fails is a :class:`ModelLoadError` naming the source; there is no fallback.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from app.catalog.spec import ModelSpec
 from app.catalog.tiny import ensure_builtin
@@ -132,7 +133,7 @@ class PhaseTimer:
                 setattr(self, bucket, getattr(self, bucket) + time.perf_counter() - start)
         return wrapper
 
-    def __enter__(self) -> "PhaseTimer":
+    def __enter__(self) -> PhaseTimer:
         for name in ("text_encoder", "text_encoder_2", "image_encoder"):
             module = getattr(self.pipeline, name, None)
             if module is not None:

@@ -10,8 +10,9 @@ functions that need it, so the CLI starts fast.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from app.errors import ValidationError
 from app.metrics import clip, fvd, inception, overall, temporal

@@ -30,8 +30,8 @@ Definitions (also in docs/metrics.md):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 

@@ -13,7 +13,7 @@ import hashlib
 import json
 import shutil
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -126,7 +126,7 @@ def install(key: str, source: Path, weights_dir: Path, expected_sha256: str | No
     staging.rename(target)
     manifest = _manifest(weights_dir)
     manifest[key] = {"sha256": digest, "path": spec.path, "origin": origin or str(source),
-                     "installed_at": datetime.now(timezone.utc).isoformat()}
+                     "installed_at": datetime.now(UTC).isoformat()}
     _write_manifest(weights_dir, manifest)
     return manifest[key]
 

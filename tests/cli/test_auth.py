@@ -20,8 +20,8 @@ def test_auth_keys_locally(monkeypatch, tmp_path):
         assert key.startswith("vdb_") and "store the key now" in created.stderr
         listed = runner.invoke(app, ["auth", "list-keys"], env={"COLUMNS": "250"})
         assert "ci" in listed.stdout and key not in listed.stdout
-        from app.security.auth import Authenticator
         from app.config import get_settings
+        from app.security.auth import Authenticator
         from app.storage.database import get_database
 
         auth = Authenticator(get_settings(), get_database(get_settings().resolved_database_url))

@@ -1,6 +1,5 @@
 """Execute the quickstart notebook so it never rots."""
 
-import os
 from pathlib import Path
 
 import nbformat

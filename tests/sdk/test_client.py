@@ -54,9 +54,8 @@ def test_client_credentials_and_typed_auth_errors(gateway, admin_key, monkeypatc
                 client.list_models()
         assert info.value.details["retry_after"] >= 1 and info.value.http_status == 429
     monkeypatch.delenv("VDB_API_KEY")
-    with VidBenchClient(gateway) as anonymous:
-        with pytest.raises(AuthenticationError):
-            anonymous.list_models()
+    with VidBenchClient(gateway) as anonymous, pytest.raises(AuthenticationError):
+        anonymous.list_models()
 
 
 def test_every_error_code_maps_to_its_class():

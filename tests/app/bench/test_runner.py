@@ -1,7 +1,5 @@
 """The runner on a real local Ray, with the built-in tiny model."""
 
-import threading
-import time
 
 import pytest
 

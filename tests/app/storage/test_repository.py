@@ -1,7 +1,7 @@
 """The database and its repositories against SQLite and PostgreSQL (when the server on localhost is up)."""
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pyarrow.parquet as pq
 import pytest
@@ -108,7 +108,7 @@ def test_list_filters_sort_and_pagination(repo):
     assert [r.id for r in rows] == [ids[3]]
     rows, total = repo.list(status="completed")
     assert [r.id for r in rows] == [ids[0]]
-    future = datetime.now(timezone.utc) + timedelta(days=1)
+    future = datetime.now(UTC) + timedelta(days=1)
     assert repo.list(created_after=future)[1] == 0
     assert [r.id for r in repo.list(sort="-created_at")[0]] == ids[::-1]
     with pytest.raises(ValidationError):
