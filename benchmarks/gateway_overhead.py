@@ -99,7 +99,8 @@ def main() -> None:
     targets = {"bare": f"{base}/bare", "gateway": f"{base}/gw/api/v1/inference/image-generation",
                "batched": f"{base}/batched/api/v1/inference/image-generation"}
     print(f"tiny-t2i 32x32, 2 steps, {args.requests} requests per cell, 2 CPU cores")
-    print(f"{'app':10s} {'conc':>4s} {'p50 ms':>9s} {'p99 ms':>9s} {'req/s':>8s}   {'p50 vs bare':>11s} {'req/s vs bare':>13s}")
+    print(f"{'app':10s} {'conc':>4s} {'p50 ms':>9s} {'p99 ms':>9s} {'req/s':>8s}   "
+          f"{'p50 vs bare':>11s} {'req/s vs bare':>13s}")
     for concurrency in (1, 16):
         bare = None
         for name, url in targets.items():

@@ -69,7 +69,8 @@ def main() -> None:
     print(f"{'in-process generation (sum)':32s} {in_process:8.2f} s   1.00x")
     for label, wall in walls.items():
         print(f"{label:32s} {wall:8.2f} s   {wall / in_process:.2f}x   (generation inside the actor: "
-              f"{inside[label]:.2f} s = {inside[label] / in_process:.2f}x; everything else: {wall - inside[label]:.2f} s)")
+              f"{inside[label]:.2f} s = {inside[label] / in_process:.2f}x; "
+              f"everything else: {wall - inside[label]:.2f} s)")
 
 
 if __name__ == "__main__":

@@ -58,7 +58,7 @@ def main() -> None:
             shown = " ".join("-" if c is None else str(c) for c in counts)
             print(f"  {name:7s} reached {len(reached):2d}/{len(counts)}  median "
                   f"{median if median is not None else 'n/a':>6}   per seed: {shown}")
-        paired = [(t, r) for t, r in zip(rows["tpe"], rows["random"]) if t is not None and r is not None]
+        paired = [(t, r) for t, r in zip(rows["tpe"], rows["random"], strict=True) if t is not None and r is not None]
         if paired:
             ratio = statistics.median(r / t for t, r in paired)
             print(f"  median random/TPE evaluations over seeds where both reached it: {ratio:.2f}x")

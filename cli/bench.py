@@ -135,7 +135,7 @@ def compare(
 def profile(
     model: str,
     optimization_levels: Annotated[list[str], typer.Option("--optimization-levels",
-                                   help="Levels to compare: baseline balanced performance.")] = ["baseline"],
+                                   help="Levels to compare: baseline balanced performance.")] = ["baseline"],  # noqa: B006
     test_prompts: Annotated[int, typer.Option(min=1, help="How many DIVERSE_SET_V2 prompts to use.")] = 3,
     detailed: Annotated[bool, typer.Option("--detailed", help="Also print per-phase timings.")] = False,
     device: Annotated[str, typer.Option()] = "auto",
@@ -181,7 +181,8 @@ def export(benchmark_ids: list[str], output: Annotated[Path, typer.Option(help="
     from app.storage.export import export_parquet
     from app.storage.repository import BenchmarkRepository
 
-    path = export_parquet(BenchmarkRepository(get_database(get_settings().resolved_database_url)), benchmark_ids, output,
+    repo = BenchmarkRepository(get_database(get_settings().resolved_database_url))
+    path = export_parquet(repo, benchmark_ids, output,
                           video_metric_names())
     console.print(f"wrote {path}")
 

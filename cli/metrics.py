@@ -33,7 +33,8 @@ def metrics_list(as_json: Annotated[bool, typer.Option("--json")] = False):
     for column in ["name", "better", "level", "evaluator", "status"]:
         table.add_column(column)
     for r in rows:
-        table.add_row(r["name"], {True: "higher", False: "lower", None: "descriptive"}[r["higher_is_better"]], r["level"], r["evaluator"] or "-",
+        better = {True: "higher", False: "lower", None: "descriptive"}[r["higher_is_better"]]
+        table.add_row(r["name"], better, r["level"], r["evaluator"] or "-",
                       "available" if r["available"] else f"unavailable: {r['missing']}")
     console.print(table)
 

@@ -69,7 +69,8 @@ class GatewayArgs(_Strict):
                                                                          "tiny-tts")])
     settings: dict[str, Any] = Field(default_factory=dict, description="Settings fields, over the VDB_* ones.")
     ingress_num_cpus: float = Field(default=0.25, ge=0)
-    ingress_resources: dict[str, float] = Field(default_factory=dict, description="Custom Ray resources of the ingress.")
+    ingress_resources: dict[str, float] = Field(default_factory=dict,
+                                                description="Custom Ray resources of the ingress.")
 
     @field_validator("models")
     @classmethod

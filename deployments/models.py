@@ -64,7 +64,7 @@ class _Replica:
     def worker_id(self) -> str:
         try:
             return str(serve.get_replica_context().replica_id)
-        except Exception:  # outside a replica (direct use in scripts)
+        except Exception:  # noqa: BLE001 - outside a replica (direct use in scripts)
             return f"{os.uname().nodename}:{os.getpid()}"
 
     def begin(self, task_id: str) -> None:
@@ -185,7 +185,7 @@ class VideoDeployment(_BatchedReplica):
                                                     [requests[i][1]["seed"] for i in members], on_step)
             except TaskCancelledError:
                 continue
-            for i, video in zip(members, videos):
+            for i, video in zip(members, videos, strict=True):
                 if not self.tasks.is_cancelled(requests[i][0]):
                     results[i] = {"worker_id": self.worker_id(), "outputs": [_mp4_output(video, params)],
                                   "result": {"generation_time": video.timings.total_s,
@@ -230,7 +230,7 @@ class ImageDeployment(_BatchedReplica):
                 if self.tasks.is_cancelled(requests[i][0]):
                     continue
                 outputs = []
-                for image, owner, seed in zip(images, owners, seeds):
+                for image, owner, seed in zip(images, owners, seeds, strict=True):
                     if owner == i:
                         buffer = io.BytesIO()
                         image.save(buffer, format="PNG")

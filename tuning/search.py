@@ -28,7 +28,7 @@ STRATEGIES = ("bayesian", "random", "grid", "pareto")
 GENERATION_KEYS = tuple(VideoParameters.model_fields)  # the trial config's keys that are generation parameters
 
 
-class OptimizationObjective(str, Enum):
+class OptimizationObjective(str, Enum):  # noqa: UP042 - str() and JSON of the members stay as published
     MAXIMIZE_QUALITY = "quality"
     MINIMIZE_LATENCY = "latency"
     QUALITY_UNDER_LATENCY = "quality_under_latency"  # best quality whose latency is within the budget
@@ -166,7 +166,7 @@ class AIOptimizationEngine:
         trials = []
         for result in grid:
             metrics = result.metrics or {}
-            trials.append({"trial_id": metrics.get("trial_id"), "config": {k: v for k, v in (result.config or {}).items()},
+            trials.append({"trial_id": metrics.get("trial_id"), "config": dict(result.config or {}),
                            "score": metrics.get("score"), "quality": metrics.get("quality"),
                            "latency_ms": metrics.get("latency_ms"), "throughput_fps": metrics.get("throughput_fps"),
                            "error": str(result.error).splitlines()[0] if result.error else None})

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ValidationError as PydanticValidationError
 
 from app.bench.spec import MAX_PROMPTS, BenchmarkSpec, MetricSettings
 from app.errors import ValidationError
@@ -48,7 +49,7 @@ class BatchSpec(BaseModel):
             raise ValidationError(f"Cannot read batch spec {path}: {exc}", {"path": str(path)}) from None
         try:
             spec = cls.model_validate(raw)
-        except Exception as exc:  # pydantic's error text names the field
+        except PydanticValidationError as exc:  # its text names the field
             raise ValidationError(f"Invalid batch spec {path}: {exc}", {"path": str(path)}) from None
         if spec.prompts_file is not None and not spec.prompts_file.is_absolute():
             spec.prompts_file = Path(path).resolve().parent / spec.prompts_file

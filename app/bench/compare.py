@@ -37,7 +37,7 @@ def figure(result: BenchmarkResult, name: str) -> float | None:
 def dominates(a: list[float], b: list[float], higher: list[bool]) -> bool:
     """a is at least as good as b everywhere and strictly better somewhere."""
     better_somewhere = False
-    for x, y, up in zip(a, b, higher):
+    for x, y, up in zip(a, b, higher, strict=True):
         if (x < y if up else x > y):
             return False
         if x != y:

@@ -81,7 +81,7 @@ class Profiler:
             handle = pynvml.nvmlDeviceGetHandleByIndex(index)
             pynvml.nvmlDeviceGetTotalEnergyConsumption(handle)  # Volta and newer only
             self._nvml_handle = handle
-        except Exception as exc:  # missing library, old GPU, no permission: energy is then unknown
+        except Exception as exc:  # noqa: BLE001 - missing library, old GPU, no permission: energy is then unknown
             self.nvml_unavailable_reason = f"NVML energy counter unavailable: {exc}"
         return self._nvml_handle
 

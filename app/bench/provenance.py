@@ -21,7 +21,8 @@ def package_versions() -> dict[str, str | None]:
 
 def device_info(device: str) -> dict[str, Any]:
     """Name and driver of the device a worker generates on."""
-    info: dict[str, Any] = {"device": device, "host": platform.node(), "cpu": platform.processor() or platform.machine(),
+    info: dict[str, Any] = {"device": device, "host": platform.node(),
+                            "cpu": platform.processor() or platform.machine(),
                             "python": platform.python_version()}
     if device.startswith("cuda"):
         import torch
@@ -34,7 +35,7 @@ def device_info(device: str) -> dict[str, Any]:
 
             pynvml.nvmlInit()
             info["driver_version"] = pynvml.nvmlSystemGetDriverVersion()
-        except Exception as exc:  # driver version is informative only; say why it is missing
+        except Exception as exc:  # noqa: BLE001 - driver version is informative only; say why it is missing
             info["driver_version"] = None
             info["driver_version_reason"] = str(exc)
     return info

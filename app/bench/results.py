@@ -51,7 +51,8 @@ def load_result(repo: BenchmarkRepository, benchmark_id: str) -> BenchmarkResult
     for agg in repo.aggregates(benchmark_id):
         if agg.kind == "metric":
             metrics[agg.name] = agg.value
-            details[agg.name] = {"value": agg.value, "ci95": [agg.ci_low, agg.ci_high] if agg.ci_low is not None else None,
+            details[agg.name] = {"value": agg.value,
+                                 "ci95": [agg.ci_low, agg.ci_high] if agg.ci_low is not None else None,
                                  "n": agg.n, "reason": agg.reason, **(agg.details or {})}
         else:
             performance[agg.name] = agg.value

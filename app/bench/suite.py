@@ -65,7 +65,7 @@ class BenchmarkSuite:
             spec.check()
         ids = [self.runner.submit(spec) for spec in specs]
         self.runner.run(ids, max_workers=max_workers, on_progress=self.on_progress)
-        return {name: self._finish(bid, raise_cancelled=False) for name, bid in zip(model_names, ids)}
+        return {name: self._finish(bid, raise_cancelled=False) for name, bid in zip(model_names, ids, strict=True)}
 
     def compare_models(self, results: dict[str, BenchmarkResult] | list[BenchmarkResult],
                        objectives: dict[str, bool] | list[str] | None = None,

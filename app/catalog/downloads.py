@@ -103,7 +103,7 @@ class DownloadManager:
                 self._huggingface(download_id, location, staging)
             staging.rename(target)
             self.store.finish(download_id, "completed", downloaded_bytes=_tree_size(target))
-        except Exception as exc:  # recorded on the row: the status endpoint reports it
+        except Exception as exc:  # noqa: BLE001 - recorded on the row: the status endpoint reports it
             shutil.rmtree(staging, ignore_errors=True)
             self.store.finish(download_id, "failed", error=f"{type(exc).__name__}: {exc}")
 

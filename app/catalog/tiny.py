@@ -25,7 +25,8 @@ _MARKER = "vid_bench_builtin.json"
 
 def _byte_unicode_table() -> list[str]:
     """The GPT-2/CLIP byte -> printable-unicode table (same as transformers' bytes_to_unicode)."""
-    printable = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    printable = (list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1))
+                 + list(range(ord("®"), ord("ÿ") + 1)))
     codes = printable[:]
     extra = 0
     for b in range(256):
@@ -33,7 +34,7 @@ def _byte_unicode_table() -> list[str]:
             printable.append(b)
             codes.append(256 + extra)
             extra += 1
-    return [chr(c) for _, c in sorted(zip(printable, codes))]
+    return [chr(c) for _, c in sorted(zip(printable, codes, strict=True))]
 
 
 def build_clip_tokenizer(workdir: Path):

@@ -7,6 +7,7 @@ that fails is a :class:`ModelLoadError` naming the source; there is no fallback.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,7 +31,8 @@ def checkpoint_location(spec: ModelSpec, models_dir: Path) -> str:
         return str(path)
     if source.kind == "huggingface":
         return source.repo_id
-    raise ValidationError(f"Model '{spec.name}' ({source.kind}) is not a diffusers checkpoint", {"model_name": spec.name})
+    raise ValidationError(f"Model '{spec.name}' ({source.kind}) is not a diffusers checkpoint",
+                          {"model_name": spec.name})
 
 
 @contextmanager
@@ -177,4 +179,4 @@ class PhaseTimer:
         if self.denoise_start is None or not self.step_marks:
             return []
         marks = [self.denoise_start, *self.step_marks]
-        return [b - a for a, b in zip(marks, marks[1:])]
+        return [b - a for a, b in itertools.pairwise(marks)]

@@ -62,7 +62,8 @@ def to_uint8_frames(frames: Any) -> np.ndarray:
     if array.ndim == 5:  # [batch, T, H, W, C]
         array = array[0]
     if array.ndim != 4 or array.shape[-1] != 3:
-        raise ModelLoadError(f"Pipeline returned frames of unexpected shape {array.shape}", {"shape": list(array.shape)})
+        raise ModelLoadError(f"Pipeline returned frames of unexpected shape {array.shape}",
+                             {"shape": list(array.shape)})
     if array.dtype != np.uint8:
         array = (np.clip(array, 0.0, 1.0) * 255.0).round().astype(np.uint8)
     return np.ascontiguousarray(array)
@@ -116,7 +117,8 @@ class VideoEngine(EngineBase):
             picture = Image.open(image) if isinstance(image, (str, Path)) else image
             return picture.convert("RGB").resize((params.width, params.height))
         if not self.spec.conditioning_image_model:
-            raise ValidationError(f"'{self.spec.name}' needs a conditioning image and has no text-to-image model configured",
+            raise ValidationError(f"'{self.spec.name}' needs a conditioning image and has no text-to-image model "
+                                  "configured",
                                   {"model_name": self.spec.name})
         if self._conditioner is None:
             from app.engines.image import ImageEngine

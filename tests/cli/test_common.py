@@ -53,7 +53,7 @@ def test_emit_json_prints_or_writes(tmp_path, capsys):
     emit_json({"a": 1})
     assert capsys.readouterr().out == '{\n  "a": 1\n}\n'
     emit_json({"path": tmp_path}, tmp_path / "deep" / "out.json")
-    assert (tmp_path / "deep" / "out.json").read_text() == '{\n  "path": "%s"\n}' % tmp_path
+    assert (tmp_path / "deep" / "out.json").read_text() == f'{{\n  "path": "{tmp_path}"\n}}'
 
 
 @pytest.mark.parametrize("args, fragment", [

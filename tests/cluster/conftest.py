@@ -36,7 +36,7 @@ def _node_ports() -> list[str]:
     names = ["--node-manager-port", "--object-manager-port", "--dashboard-agent-listen-port",
              "--dashboard-agent-grpc-port", "--runtime-env-agent-port", "--metrics-export-port"]
     low = _free_ports(1)[0]
-    args = [f"{name}={port}" for name, port in zip(names, _free_ports(len(names)))]
+    args = [f"{name}={port}" for name, port in zip(names, _free_ports(len(names)), strict=True)]
     return [*args, f"--min-worker-port={low + 1000 if low < 60000 else 20000}",
             f"--max-worker-port={(low + 1000 if low < 60000 else 20000) + 200}"]
 
@@ -68,7 +68,7 @@ class RayCluster:
 
     def _start(self, name: str, args: list[str], num_cpus: float, resources: str, data_dir: Path | None) -> None:
         env = {**self.env, "VDB_DATA_DIR": str(data_dir or self.root / f"data-{name}")}
-        log = open(self.root / f"{name}.log", "w")
+        log = open(self.root / f"{name}.log", "w")  # noqa: SIM115 - the node writes to it for its whole life
         command = [RAY, "start", "--block", "--node-ip-address=127.0.0.1", f"--num-cpus={num_cpus}",
                    f"--resources={resources}", *args, *_node_ports()]
         self.processes.append(subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,

@@ -38,7 +38,7 @@ def embedded_gateway(cluster_root):
     env.pop("RAY_AUTH_TOKEN")  # a first local start: Ray makes its own token in ~/.ray, as on a laptop
     env.pop("RAY_AUTH_MODE")
     env["HOME"] = str(cluster_root / "home")
-    log = open(cluster_root / "serve.log", "w")
+    log = open(cluster_root / "serve.log", "w")  # noqa: SIM115 - the server writes to it for its whole life
     process = subprocess.Popen([VID_BENCH, "serve", "--port", str(http_port)], env=env, stdout=log,
                                stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{http_port}"

@@ -16,7 +16,8 @@ from tests.helpers import wait_until
 from tuning import AIOptimizationEngine, SearchSpace
 
 BASE = {"num_frames": 4}
-SPACE = SearchSpace(continuous_params={"guidance_scale": (1.0, 15.0)}, discrete_params={"num_inference_steps": [1, 2, 3]})
+SPACE = SearchSpace(continuous_params={"guidance_scale": (1.0, 15.0)},
+                    discrete_params={"num_inference_steps": [1, 2, 3]})
 
 
 @pytest.mark.parametrize("space, fragment", [

@@ -7,7 +7,8 @@ from app.errors import ValidationError
 
 def _result(name, score, latency, vram=None):
     return BenchmarkResult(benchmark_id=f"b_{name}", model_name=name, status="completed",
-                           metrics={"overall_score": score, "temporal_consistency": None if score is None else score / 100},
+                           metrics={"overall_score": score,
+                                    "temporal_consistency": None if score is None else score / 100},
                            metric_details={}, performance={"avg_latency_ms": latency, "peak_vram_gb": vram},
                            success_rate=1.0)
 
@@ -31,7 +32,8 @@ def test_compare_ranks_and_reports_skipped_objectives():
     assert report["ranking"][-1]["rank"] is None  # no score: not ranked, not invented
     assert "overall_score" in report["skipped_objectives"] and "peak_vram_gb" in report["skipped_objectives"]
     assert report["pareto_objectives"] == ["avg_latency_ms"]
-    report = compare_models([_result("x", 60, 100), _result("y", 80, 300)], objectives=["overall_score", "avg_latency_ms"])
+    report = compare_models([_result("x", 60, 100), _result("y", 80, 300)],
+                            objectives=["overall_score", "avg_latency_ms"])
     assert report["pareto_frontier"] == ["x", "y"]
     assert report["pairwise_fvd"]["x|y"]["value"] is None
 

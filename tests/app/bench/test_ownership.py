@@ -34,7 +34,8 @@ def runner(ray_session, settings):
 
 
 def _spec() -> BenchmarkSpec:
-    return BenchmarkSpec(model_name="tiny-t2v", prompts=PROMPTS, parameters={"num_frames": 8, "num_inference_steps": 12},
+    return BenchmarkSpec(model_name="tiny-t2v", prompts=PROMPTS,
+                         parameters={"num_frames": 8, "num_inference_steps": 12},
                          device="cpu", metric_settings={"metrics": ["temporal_flickering"]})
 
 

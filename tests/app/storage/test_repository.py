@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from app.errors import BenchmarkNotFoundError, DownloadNotFoundError, ValidationError
 from app.metrics.registry import video_metric_names
@@ -93,7 +94,7 @@ def test_aggregates_are_replaced_atomically(repo):
                                    {"kind": "performance", "name": "avg_latency_ms", "value": 250.0}])
     rows = {a.name: a for a in repo.aggregates(row.id)}
     assert rows["fvd"].value == 12.5 and rows["fvd"].reason is None and len(rows) == 2
-    with pytest.raises(Exception):  # duplicate names in one write fail the whole write ...
+    with pytest.raises(IntegrityError):  # duplicate names in one write fail the whole write ...
         repo.write_aggregates(row.id, [{"kind": "metric", "name": "x", "value": 1.0},
                                        {"kind": "metric", "name": "x", "value": 2.0}])
     assert {a.name for a in repo.aggregates(row.id)} == {"fvd", "avg_latency_ms"}  # ... and leave the old rows
