@@ -20,6 +20,7 @@ import statistics
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
 
@@ -32,9 +33,9 @@ def _port() -> int:
         return s.getsockname()[1]
 
 
-def drive(url: str, concurrency: int, total: int) -> dict:
+def drive(url: str, concurrency: int, total: int, headers: dict[str, str]) -> dict:
     def one(i: int) -> float:
-        with httpx.Client(timeout=600) as client:
+        with httpx.Client(timeout=600, headers=headers) as client:
             started = time.perf_counter()
             response = client.post(url, json={**BODY, "seed": i})
             response.raise_for_status()
@@ -95,6 +96,7 @@ def main() -> None:
     serve.run(build_app({"models": [{"name": "tiny-t2i", **common,
                                      "batching": {"max_batch_size": 8, "batch_wait_timeout_s": 0.02}}]}),
               name="batched", route_prefix="/batched")
+    headers = {"X-API-Key": (Path(os.environ["VDB_DATA_DIR"]) / "admin.key").read_text().strip()}  # first-start key
     base = f"http://127.0.0.1:{port}"
     targets = {"bare": f"{base}/bare", "gateway": f"{base}/gw/api/v1/inference/image-generation",
                "batched": f"{base}/batched/api/v1/inference/image-generation"}
@@ -104,7 +106,7 @@ def main() -> None:
     for concurrency in (1, 16):
         bare = None
         for name, url in targets.items():
-            figures = drive(url, concurrency, args.requests)
+            figures = drive(url, concurrency, args.requests, headers)
             bare = bare or figures
             print(f"{name:10s} {concurrency:4d} {figures['p50']:9.1f} {figures['p99']:9.1f} {figures['rps']:8.2f}   "
                   f"{figures['p50'] / bare['p50']:10.2f}x {figures['rps'] / bare['rps']:12.2f}x")
