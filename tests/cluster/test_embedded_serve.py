@@ -81,9 +81,14 @@ def test_embedded_serve_runs_a_rest_benchmark_to_completion(embedded_gateway):
 
     printed = (root / "serve.log").read_text()
     assert f"RAY_AUTH_MODE=token ray job submit --address http://127.0.0.1:{dashboard_port}" in printed
-    job = subprocess.run([RAY, "job", "submit", "--address", f"http://127.0.0.1:{dashboard_port}", "--", "python",
-                          "-c", "import ray; ray.init(); print('cpus', ray.cluster_resources()['CPU'])"],
-                         env={**env, "RAY_AUTH_MODE": "token"}, capture_output=True, text=True, timeout=180)
+    def submit():
+        job = subprocess.run([RAY, "job", "submit", "--address", f"http://127.0.0.1:{dashboard_port}", "--", "python",
+                              "-c", "import ray; ray.init(); print('cpus', ray.cluster_resources()['CPU'])"],
+                             env={**env, "RAY_AUTH_MODE": "token"}, capture_output=True, text=True, timeout=180)
+        # Ray answers this while the node's job agent is still registering: its message says to try again
+        return None if "No available agent to submit job" in job.stderr else job
+
+    job = _wait_for(submit, 120, "the job server to accept a job")
     assert job.returncode == 0 and "cpus 2.0" in job.stdout, job.stdout[-2000:] + job.stderr[-2000:]
     token = root / "home" / ".ray" / "auth_token"
     assert token.is_file() and token.read_text().strip() not in printed  # token auth on; the token never printed
