@@ -45,9 +45,19 @@ def make_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(v1)
     api.include_router(openai_compat.router, responses={**GUARDED, **VALIDATED, **INFERENCE})
 
-    @api.get("/health", tags=["health"])
+    @api.get("/health", tags=["health"], responses=_error_responses(503))
     def health() -> dict:
-        return {"status": "ok", "version": __version__}
+        """200 when the database and the rate-limit store answer; 503 (the one error body, the checks in its
+        details) when either does not, so a load balancer stops sending requests that could only fail."""
+        from app.api.state import current_state
+        from app.errors import ServiceUnavailableError
+
+        checks = current_state().health()
+        if any(check != "ok" for check in checks.values()):
+            raise ServiceUnavailableError("The gateway cannot serve requests: "
+                                          + ", ".join(f"{name} {check}" for name, check in checks.items()),
+                                          {"checks": checks, "version": __version__})
+        return {"status": "ok", "version": __version__, "checks": checks}
 
     _refuse_unguarded(api)
     refuse_unconfigured_groups(api, settings or get_settings())

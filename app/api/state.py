@@ -40,6 +40,18 @@ class ApiState:
                    downloads=DownloadManager(DownloadRepository(db), settings.resolved_models_dir,
                                              settings.local_model_roots))
 
+    def health(self) -> dict[str, str]:
+        """Whether each store the gateway needs answers now: "ok" or "unreachable"."""
+        from sqlalchemy import text
+
+        try:
+            with self.repo.db.session() as session:
+                session.execute(text("SELECT 1"))
+            database = "ok"
+        except Exception:  # noqa: BLE001 - any failure to answer is "unreachable"
+            database = "unreachable"
+        return {"database": database, "rate_limit_store": "ok" if self.limiter.reachable() else "unreachable"}
+
     def spawn(self, coro) -> asyncio.Task:
         """Run a coroutine in the background, keeping a reference until it ends."""
         task = asyncio.get_running_loop().create_task(coro)
