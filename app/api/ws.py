@@ -22,6 +22,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from app.api.deps import owned_task
 from app.api.errors import request_id
+from app.api.schemas.base import unsafe_character
 from app.api.schemas.benchmarks import BenchmarkStatus
 from app.api.state import current_state
 from app.bench.results import load_result
@@ -101,7 +102,7 @@ async def receive_message(websocket: WebSocket) -> dict[str, Any]:
         raw = (message.get("bytes") or b"").decode("utf-8", errors="replace")
     try:
         data = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise ValidationError("Messages must be JSON objects", {"reason": "not_json"}) from None
     if not isinstance(data, dict):
         raise ValidationError("Messages must be JSON objects", {"reason": "not_an_object",
@@ -111,9 +112,12 @@ async def receive_message(websocket: WebSocket) -> dict[str, Any]:
 
 def benchmark_id_of(message: dict[str, Any]) -> str:
     benchmark_id = message.get("benchmark_id")
-    if not isinstance(benchmark_id, str) or not benchmark_id:
-        raise ValidationError(f"A {message['type']} message needs a benchmark_id string",
+    if not isinstance(benchmark_id, str) or not benchmark_id or len(benchmark_id) > 200:
+        raise ValidationError(f"A {message['type']} message needs a benchmark_id string (1-200 characters)",
                               {"field": "benchmark_id", "type": message["type"]})
+    if unsafe_character(benchmark_id) is not None:
+        raise ValidationError("benchmark_id holds a control character",
+                              {"field": "benchmark_id", "character": unsafe_character(benchmark_id)})
     return benchmark_id
 
 

@@ -39,7 +39,7 @@ class _Sampling(RequestBody):
     top_p: float | None = Field(default=None, ge=0.0, le=1.0)
     stop: str | list[str] | None = None
     stream: bool = False
-    seed: int | None = Field(default=None, ge=0)
+    seed: int | None = Field(default=None, ge=0, le=2**32 - 1)
 
     def body(self, prompt: str) -> dict[str, Any]:
         stop = [self.stop] if isinstance(self.stop, str) else self.stop

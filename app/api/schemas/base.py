@@ -3,14 +3,59 @@
 Pydantic's lax mode would accept "5" for an integer or 0 for a boolean, which the
 schema forbids; strict mode refuses those. JSON Schema counts 5.0 as an integer,
 so integral floats are still taken for integer fields.
+
+Every string in a body (keys of free-form objects included) is refused when it
+holds a character no database column takes alike: NUL, the other C0 controls
+but tab, newline and carriage return, DEL, and lone surrogates. Free-form JSON
+is bounded in depth. The same character rule guards paths and query strings
+(:func:`unsafe_character`, used by the security middleware), so SQLite and
+PostgreSQL see the same inputs and refuse none of them with a 500.
 """
 
 from __future__ import annotations
 
+import re
 import typing
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, model_validator
+
+UNSAFE_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+"""Characters refused in every string the API takes: controls other than \\t \\n \\r, and lone surrogates."""
+MAX_JSON_DEPTH = 32
+"""Deepest nesting of objects and lists accepted in a body (free-form fields such as metadata included)."""
+
+
+def unsafe_character(text: str) -> str | None:
+    """The first refused character of ``text``, escaped for a message; None when it has none."""
+    found = UNSAFE_CHARACTERS.search(text)
+    return None if found is None else found.group().encode("unicode_escape", "backslashreplace").decode()
+
+
+def _no_unsafe_characters(text: str) -> str:
+    character = unsafe_character(text)
+    if character is not None:
+        raise ValueError(f"control character {character} is not allowed")
+    return text
+
+
+SafeStr = Annotated[str, AfterValidator(_no_unsafe_characters)]
+"""A string without control characters or lone surrogates (for fields outside a RequestBody)."""
+
+
+def check_json(value: Any) -> None:
+    """Refuse a JSON value nested deeper than MAX_JSON_DEPTH or holding an unsafe character in any string;
+    iterative, so no input can exhaust the stack."""
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, str):
+            _no_unsafe_characters(item)
+        elif isinstance(item, (dict, list)):
+            if depth > MAX_JSON_DEPTH:
+                raise ValueError(f"nested deeper than {MAX_JSON_DEPTH} levels")
+            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children)
 
 
 def _is_int_field(annotation: Any) -> bool:
@@ -27,6 +72,7 @@ class RequestBody(BaseModel):
     def _integral_floats(cls, data: Any) -> Any:
         if not isinstance(data, dict):
             return data
+        check_json(data)
         fixed = dict(data)
         for name, field in cls.model_fields.items():
             key = field.alias if field.alias in fixed else name
