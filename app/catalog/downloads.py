@@ -10,11 +10,13 @@ place when complete, so a failed one never leaves a half model under its name.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import shutil
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import Any, Literal, Protocol
 
 from app.errors import DownloadConflictError, LocalSourceNotFoundError, PermissionDeniedError, ValidationError
@@ -24,6 +26,33 @@ NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 REPO_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?$"  # 'gpt2' or 'owner/name'
 REPO_ID = re.compile(REPO_ID_PATTERN)
 URL_PATTERN = r"^https?://[^ \t\n\r\f\v/]+[^ \t\n\r\f\v]*$"  # explicit: \s differs between regex engines
+HOST_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+
+
+def check_url(location: str) -> None:
+    """An http(s) URL with a real host name or IP address and a valid port, without control characters or spaces;
+    refused before the download is accepted rather than failing in its thread."""
+    def refuse(reason: str):
+        raise ValidationError(f"an http source needs an http:// or https:// URL: {reason}",
+                              {"location": location[:200], "reason": reason})
+
+    if not re.match(URL_PATTERN, location) or re.search(r"[\x00-\x1f\x7f]", location):
+        refuse("not an http(s) URL without spaces or control characters")
+    try:
+        parts = urlsplit(location)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in 0-65535
+        host = parts.hostname or ""
+        ascii_host = host.encode("idna").decode("ascii") if host and not host.startswith("[") else host
+    except (ValueError, UnicodeError):
+        refuse("invalid host or port")
+    try:
+        ipaddress.ip_address(host)
+        return
+    except ValueError:
+        pass
+    labels = ascii_host.rstrip(".").split(".")
+    if not ascii_host or len(ascii_host) > 253 or not all(HOST_LABEL.match(label) for label in labels):
+        refuse(f"invalid host {host!r}")
 
 
 def safe_target(models_dir: Path, name: str) -> Path:
@@ -79,8 +108,8 @@ class DownloadManager:
             raise ValidationError("a Hugging Face source needs a repo id like 'owner/name'", {"location": location})
         if source == "local":
             self._check_local(location)
-        if source == "http" and not re.match(URL_PATTERN, location):
-            raise ValidationError("an http source needs an http:// or https:// URL", {"location": location})
+        if source == "http":
+            check_url(location)
         if target.exists():
             raise DownloadConflictError(f"{target.name} already exists; choose another model_name",
                                         {"model_name": model_name})

@@ -85,3 +85,12 @@ def test_websocket_paths_with_control_characters_are_refused_at_the_handshake(gw
         with gw_on_each_database.http.websocket_connect("/api/v1/ws/tasks/x%00y"):
             pass
     assert info.value.code == 1008
+
+
+@pytest.mark.parametrize("url", ["http://exa_mple.com/x.bin", "http://a..b/x", "http://host:99999/x", "http://@/x",
+                                 "http://-a.com/x"])
+def test_download_urls_with_an_invalid_host_are_refused_before_202(gw_on_each_database, url):
+    body = {"model_name": "m1", "source": "http", "location": url}
+    error = expect_error(gw_on_each_database.http.post("/api/v1/models/download", json=body), 400,
+                         "INVALID_PARAMETERS")
+    assert error["details"]["location"] == url
