@@ -22,7 +22,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from app.api.deps import owned_task
 from app.api.errors import request_id
-from app.api.schemas.base import unsafe_character
+from app.api.schemas.base import check_json
 from app.api.schemas.benchmarks import BenchmarkStatus
 from app.api.state import current_state
 from app.bench.results import load_result
@@ -107,6 +107,10 @@ async def receive_message(websocket: WebSocket) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ValidationError("Messages must be JSON objects", {"reason": "not_an_object",
                                                                  "received": type(data).__name__})
+    try:
+        check_json(data)  # the same edge as every HTTP body: no control characters, bounded depth
+    except ValueError as error:
+        raise ValidationError(f"Message refused: {error}", {"reason": "unsafe"}) from None
     return data
 
 
@@ -115,9 +119,6 @@ def benchmark_id_of(message: dict[str, Any]) -> str:
     if not isinstance(benchmark_id, str) or not benchmark_id or len(benchmark_id) > 200:
         raise ValidationError(f"A {message['type']} message needs a benchmark_id string (1-200 characters)",
                               {"field": "benchmark_id", "type": message["type"]})
-    if unsafe_character(benchmark_id) is not None:
-        raise ValidationError("benchmark_id holds a control character",
-                              {"field": "benchmark_id", "character": unsafe_character(benchmark_id)})
     return benchmark_id
 
 
