@@ -100,6 +100,15 @@ class TaskRepository:
         with self.db.session() as s:
             return bool(s.scalar(select(TaskRow.cancel_requested).where(TaskRow.id == task_id)))
 
+    def reachable(self) -> bool:
+        """Whether the database answers now (for /health)."""
+        try:
+            with self.db.session() as s:
+                s.execute(select(1))
+            return True
+        except Exception:  # noqa: BLE001 - any failure to answer is "unreachable"
+            return False
+
     def counts(self) -> dict[str, int]:
         with self.db.session() as s:
             rows = s.execute(select(TaskRow.status, func.count()).group_by(TaskRow.status)).all()
