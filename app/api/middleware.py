@@ -1,4 +1,5 @@
-"""ASGI middleware: paths and query strings with control characters refused (400), request body cap, X-RateLimit-* headers on every counted response
+"""ASGI middleware: paths and query strings with control characters refused (400), request body cap,
+X-RateLimit-* headers on every counted response
 (streaming ones included: they are added to the response start), and release of the
 caller's concurrency slot when the response has been sent, however it ended.
 

@@ -16,8 +16,8 @@ import shutil
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 from typing import Any, Literal, Protocol
+from urllib.parse import urlsplit
 
 from app.errors import DownloadConflictError, LocalSourceNotFoundError, PermissionDeniedError, ValidationError
 

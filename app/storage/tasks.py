@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import os
 import uuid
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
-
-from datetime import timedelta
 
 from sqlalchemy import func, or_, select, update
 

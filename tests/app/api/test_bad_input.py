@@ -81,9 +81,9 @@ def test_bodies_nested_beyond_the_parser_are_400(gw_on_each_database):
 def test_websocket_paths_with_control_characters_are_refused_at_the_handshake(gw_on_each_database):
     from starlette.websockets import WebSocketDisconnect
 
-    with pytest.raises(WebSocketDisconnect) as info:
-        with gw_on_each_database.http.websocket_connect("/api/v1/ws/tasks/x%00y"):
-            pass
+    http = gw_on_each_database.http
+    with pytest.raises(WebSocketDisconnect) as info, http.websocket_connect("/api/v1/ws/tasks/x%00y"):
+        pass
     assert info.value.code == 1008
 
 

@@ -84,7 +84,8 @@ def _operations(spec: dict) -> list[dict]:
 def fuzzed(database_url, start_gateway):
     """(client that reports 5xx instead of raising, the operations) on a gateway whose limits stay out of the way."""
     overrides = {"rate_limit_tiers": {name: BIG for name in DEFAULT_TIERS},
-                 "rate_limit_groups": {name: {"limit": 10**6, "window_s": 60, "burst": 10**6} for name in DEFAULT_GROUPS},
+                 "rate_limit_groups": {name: {"limit": 10**6, "window_s": 60, "burst": 10**6}
+                                       for name in DEFAULT_GROUPS},
                  "login_attempts_per_minute": 10**6}
     gw = start_gateway(**overrides, **({"database_url": database_url} if database_url else {}))
     client = TestClient(gw.http.app, headers={"X-API-Key": gw.admin_key}, raise_server_exceptions=False)

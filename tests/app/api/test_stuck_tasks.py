@@ -3,6 +3,7 @@ CLIENT_DISCONNECTED) and stops its generation, and a starting gateway fails, rea
 stopped gateway left behind. The app is driven through raw ASGI calls, so a disconnect is a real one."""
 
 import asyncio
+import contextlib
 import json
 from datetime import timedelta
 
@@ -95,10 +96,8 @@ def test_a_request_cancelled_mid_generation_cancels_its_task(gw, api_app):
         while gw.state.tasks.counts().get("running") != 1:
             await asyncio.sleep(0.01)
         client.cancel()
-        try:
+        with contextlib.suppress(asyncio.CancelledError):
             await client
-        except asyncio.CancelledError:
-            pass
 
     asyncio.run(scenario())
     task = _only_task(gw)
