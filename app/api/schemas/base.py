@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import re
 import typing
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, model_validator
 
 UNSAFE_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 """Characters refused in every string the API takes: controls other than \\t \\n \\r, and lone surrogates."""
@@ -32,17 +32,6 @@ def unsafe_character(text: str) -> str | None:
     return None if found is None else found.group().encode("unicode_escape", "backslashreplace").decode()
 
 
-def _no_unsafe_characters(text: str) -> str:
-    character = unsafe_character(text)
-    if character is not None:
-        raise ValueError(f"control character {character} is not allowed")
-    return text
-
-
-SafeStr = Annotated[str, AfterValidator(_no_unsafe_characters)]
-"""A string without control characters or lone surrogates (for fields outside a RequestBody)."""
-
-
 def check_json(value: Any) -> None:
     """Refuse a JSON value nested deeper than MAX_JSON_DEPTH or holding an unsafe character in any string;
     iterative, so no input can exhaust the stack."""
@@ -50,7 +39,9 @@ def check_json(value: Any) -> None:
     while pending:
         item, depth = pending.pop()
         if isinstance(item, str):
-            _no_unsafe_characters(item)
+            character = unsafe_character(item)
+            if character is not None:
+                raise ValueError(f"control character {character} is not allowed")
         elif isinstance(item, (dict, list)):
             if depth > MAX_JSON_DEPTH:
                 raise ValueError(f"nested deeper than {MAX_JSON_DEPTH} levels")
