@@ -62,7 +62,33 @@ def make_app(settings: Settings | None = None) -> FastAPI:
     _refuse_unguarded(api)
     refuse_unconfigured_groups(api, settings or get_settings())
     _install_security_middleware(api)
+    _document_parameter_characters(api)
     return api
+
+
+def _document_parameter_characters(api: FastAPI) -> None:
+    """The OpenAPI document states the security middleware's rule: every free string path or query parameter
+    matches PARAMETER_PATTERN (no control characters), so clients and fuzzers know a 400 for one is by design."""
+    from app.api.schemas.base import PARAMETER_PATTERN
+
+    def constrain(node: dict) -> None:
+        if node.get("type") == "string" and not {"pattern", "enum", "const"} & set(node):
+            node["pattern"] = PARAMETER_PATTERN
+        for variant in node.get("anyOf", []) + node.get("oneOf", []) + node.get("allOf", []):
+            constrain(variant)
+
+    build = api.openapi
+
+    def openapi() -> dict:
+        if api.openapi_schema is None:
+            for item in build()["paths"].values():
+                for operation in item.values():
+                    for parameter in operation.get("parameters", []):
+                        if parameter["in"] in ("path", "query"):
+                            constrain(parameter["schema"])
+        return api.openapi_schema
+
+    api.openapi = openapi
 
 
 def iter_routes(router, prefix: str = ""):

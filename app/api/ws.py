@@ -108,7 +108,7 @@ async def receive_message(websocket: WebSocket) -> dict[str, Any]:
         raise ValidationError("Messages must be JSON objects", {"reason": "not_an_object",
                                                                  "received": type(data).__name__})
     try:
-        check_json(data)  # the same edge as every HTTP body: no control characters, bounded depth
+        check_json(data)  # the same edge as every HTTP body: no NUL or lone surrogate, bounded depth
     except ValueError as error:
         raise ValidationError(f"Message refused: {error}", {"reason": "unsafe"}) from None
     return data

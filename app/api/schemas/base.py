@@ -5,11 +5,12 @@ schema forbids; strict mode refuses those. JSON Schema counts 5.0 as an integer,
 so integral floats are still taken for integer fields.
 
 Every string in a body (keys of free-form objects included) is refused when it
-holds a character no database column takes alike: NUL, the other C0 controls
-but tab, newline and carriage return, DEL, and lone surrogates. Free-form JSON
-is bounded in depth. The same character rule guards paths and query strings
-(:func:`unsafe_character`, used by the security middleware), so SQLite and
-PostgreSQL see the same inputs and refuse none of them with a 500.
+holds what no database column stores alike: NUL or a lone surrogate. Free-form
+JSON is bounded in depth. Paths and query strings (ids, filters, names) are
+stricter: no control character but tab, newline and carriage return, and DEL
+(:func:`unsafe_character`, used by the security middleware; the OpenAPI
+document states it as :data:`PARAMETER_PATTERN`). So SQLite and PostgreSQL see
+the same inputs and refuse none of them with a 500.
 """
 
 from __future__ import annotations
@@ -20,28 +21,32 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-UNSAFE_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
-"""Characters refused in every string the API takes: controls other than \\t \\n \\r, and lone surrogates."""
+CONTROL_CHARACTERS = "\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f"
+PARAMETER_PATTERN = f"^[^{CONTROL_CHARACTERS}]*$"
+"""What a path or query parameter may hold: no control character but tab, newline and carriage return."""
+UNSAFE_IN_PARAMETERS = re.compile(f"[{CONTROL_CHARACTERS}\\ud800-\\udfff]")
+UNSTORABLE = re.compile("[\\x00\\ud800-\\udfff]")
+"""Refused in every body string: NUL (PostgreSQL cannot store it) and lone surrogates (not encodable)."""
 MAX_JSON_DEPTH = 32
 """Deepest nesting of objects and lists accepted in a body (free-form fields such as metadata included)."""
 
 
-def unsafe_character(text: str) -> str | None:
+def unsafe_character(text: str, refused: re.Pattern = UNSAFE_IN_PARAMETERS) -> str | None:
     """The first refused character of ``text``, escaped for a message; None when it has none."""
-    found = UNSAFE_CHARACTERS.search(text)
+    found = refused.search(text)
     return None if found is None else found.group().encode("unicode_escape", "backslashreplace").decode()
 
 
 def check_json(value: Any) -> None:
-    """Refuse a JSON value nested deeper than MAX_JSON_DEPTH or holding an unsafe character in any string;
+    """Refuse a JSON value nested deeper than MAX_JSON_DEPTH or holding an unstorable character in any string;
     iterative, so no input can exhaust the stack."""
     pending = [(value, 1)]
     while pending:
         item, depth = pending.pop()
         if isinstance(item, str):
-            character = unsafe_character(item)
+            character = unsafe_character(item, UNSTORABLE)
             if character is not None:
-                raise ValueError(f"control character {character} is not allowed")
+                raise ValueError(f"character {character} is not allowed")
         elif isinstance(item, (dict, list)):
             if depth > MAX_JSON_DEPTH:
                 raise ValueError(f"nested deeper than {MAX_JSON_DEPTH} levels")
