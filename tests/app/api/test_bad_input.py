@@ -88,12 +88,19 @@ def test_websocket_paths_with_control_characters_are_refused_at_the_handshake(gw
 
 
 @pytest.mark.parametrize("url", ["http://exa_mple.com/x.bin", "http://a..b/x", "http://host:99999/x", "http://@/x",
-                                 "http://-a.com/x"])
+                                 "http://-a.com/x", "http://" + "a" * 64 + ".com/x"])
 def test_download_urls_with_an_invalid_host_are_refused_before_202(gw_on_each_database, url):
     body = {"model_name": "m1", "source": "http", "location": url}
-    error = expect_error(gw_on_each_database.http.post("/api/v1/models/download", json=body), 400,
+    error = expect_error(gw_on_each_database.http.post("/api/v1/models/download", json=body), 422,
                          "INVALID_PARAMETERS")
-    assert error["details"]["location"] == url
+    assert any(e["loc"][-1] == "location" and "pattern" in e["msg"] for e in error["details"]["errors"])
+
+
+def test_direct_callers_get_the_same_url_rule(gw_on_each_database):
+    from app.errors import ValidationError
+
+    with pytest.raises(ValidationError, match="valid host name and port"):
+        gw_on_each_database.state.downloads.start("m2", "http", "http://exa_mple.com/x.bin")
 
 
 def test_other_control_characters_in_bodies_are_stored_alike(gw_on_each_database):
