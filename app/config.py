@@ -108,6 +108,11 @@ class Settings(BaseSettings):
     local_model_roots: list[Path] = Field(
         default_factory=list, description="Directories the API may copy 'local' model downloads from (none: refused).")
     max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024, description="Largest request body accepted.")
+    task_interrupted_after_s: float = Field(
+        default=3600.0, gt=0,
+        description="At start, a gateway marks failed ('interrupted') the tasks still queued or running that began "
+                    "longer ago than this: their gateway is gone. Keep it above the longest generation, so tasks of "
+                    "other live ingress replicas are never touched.")
 
     @property
     def resolved_models_dir(self) -> Path:

@@ -178,6 +178,17 @@ class ServerOverloadedError(VidBenchError):
         self.retry_after_s = retry_after_s
 
 
+class ServiceUnavailableError(VidBenchError):
+    """A store the gateway cannot answer safely without (the rate-limit store) is unreachable: fail closed."""
+
+    code = "SERVICE_UNAVAILABLE"
+    http_status = 503
+
+    def __init__(self, message: str, details: dict | None = None, retry_after_s: int = 5):
+        super().__init__(message, {**(details or {}), "retry_after": retry_after_s})
+        self.retry_after_s = retry_after_s
+
+
 class AuthenticationError(VidBenchError):
     """No credentials, or credentials that are unknown, expired, revoked or malformed."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
@@ -46,8 +47,9 @@ def _typed(error: BaseException, model: str, task_id: str) -> VidBenchError:
     cause = getattr(error, "cause", None)
     if isinstance(cause, VidBenchError):
         return cause
-    return VidBenchError(f"Model '{model}' failed: {type(error).__name__}: {str(error).splitlines()[-1][:300]}",
-                         {"model_name": model})
+    lines = str(error).strip().splitlines()  # Ray's text ends with the cause's last line; it may be empty
+    reason = f"{type(error).__name__}: {lines[-1][:300]}" if lines else type(error).__name__
+    return VidBenchError(f"Model '{model}' failed: {reason}", {"model_name": model})
 
 
 class ServeBackend:
@@ -69,6 +71,9 @@ class ServeBackend:
         self.inflight[task_id] = response
         try:
             return await response
+        except (asyncio.CancelledError, GeneratorExit):  # the client went away: stop the replica's work too
+            response.cancel()
+            raise
         except BaseException as error:  # noqa: BLE001 - everything is translated to a typed error
             raise _typed(error, model, task_id) from error
         finally:
@@ -80,6 +85,9 @@ class ServeBackend:
         try:
             async for item in generator:
                 yield item
+        except (asyncio.CancelledError, GeneratorExit):  # the stream's client went away: stop the replica's work
+            generator.cancel()
+            raise
         except BaseException as error:  # noqa: BLE001
             raise _typed(error, model, task_id) from error
         finally:

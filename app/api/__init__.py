@@ -45,14 +45,50 @@ def make_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(v1)
     api.include_router(openai_compat.router, responses={**GUARDED, **VALIDATED, **INFERENCE})
 
-    @api.get("/health", tags=["health"])
+    @api.get("/health", tags=["health"], responses=_error_responses(503))
     def health() -> dict:
-        return {"status": "ok", "version": __version__}
+        """200 when the database and the rate-limit store answer; 503 (the one error body, the checks in its
+        details) when either does not, so a load balancer stops sending requests that could only fail."""
+        from app.api.state import current_state
+        from app.errors import ServiceUnavailableError
+
+        checks = current_state().health()
+        if any(check != "ok" for check in checks.values()):
+            raise ServiceUnavailableError("The gateway cannot serve requests: "
+                                          + ", ".join(f"{name} {check}" for name, check in checks.items()),
+                                          {"checks": checks, "version": __version__})
+        return {"status": "ok", "version": __version__, "checks": checks}
 
     _refuse_unguarded(api)
     refuse_unconfigured_groups(api, settings or get_settings())
     _install_security_middleware(api)
+    _document_parameter_characters(api)
     return api
+
+
+def _document_parameter_characters(api: FastAPI) -> None:
+    """The OpenAPI document states the security middleware's rule: every free string path or query parameter
+    matches PARAMETER_PATTERN (no control characters), so clients and fuzzers know a 400 for one is by design."""
+    from app.api.schemas.base import PARAMETER_PATTERN
+
+    def constrain(node: dict) -> None:
+        if node.get("type") == "string" and not {"pattern", "enum", "const"} & set(node):
+            node["pattern"] = PARAMETER_PATTERN
+        for variant in node.get("anyOf", []) + node.get("oneOf", []) + node.get("allOf", []):
+            constrain(variant)
+
+    build = api.openapi
+
+    def openapi() -> dict:
+        if api.openapi_schema is None:
+            for item in build()["paths"].values():
+                for operation in item.values():
+                    for parameter in operation.get("parameters", []):
+                        if parameter["in"] in ("path", "query"):
+                            constrain(parameter["schema"])
+        return api.openapi_schema
+
+    api.openapi = openapi
 
 
 def iter_routes(router, prefix: str = ""):

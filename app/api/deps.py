@@ -1,9 +1,10 @@
 """Typed dependencies for the routes: the API state, and who is calling with what permission.
 
 Every route except health and the docs declares ``requires(scope, group)``:
-authenticate (401), check the scope (403), count the request against the
-caller's tier and the endpoint group, take a concurrency slot (429). The
-outcome is left in the request state for the security middleware's headers.
+authenticate (401), check the scope (403), take a concurrency slot, then count
+the request against the caller's tier and endpoint group (429): a refused
+request spends no quota. The outcome is left in the request state for the
+security middleware's headers.
 """
 
 
@@ -42,9 +43,8 @@ def requires(scope: str | None, group: str):
         if scope is not None:
             principal.require(scope)
         request.state.principal = principal
-        try:
-            request.state.rate_limit = state.limiter.hit(principal, group)
-            request.state.concurrency_slot = state.limiter.acquire_slot(principal)
+        try:  # slot first, then quota: a request refused by either spends neither
+            request.state.concurrency_slot, request.state.rate_limit = state.limiter.admit(principal, group)
         except RateLimitExceededError as error:
             request.state.rate_limit = error.window
             raise

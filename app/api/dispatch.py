@@ -2,11 +2,14 @@
 
 Artifacts are stored only while the task is live, and the task's terminal
 state is written once: a task cancelled meanwhile ends cancelled, with no
-result and no files.
+result and no files. A client that disconnects (the request is cancelled, or
+a stream is closed before its end) cancels the work: the task ends cancelled
+with reason CLIENT_DISCONNECTED, and the replica stops at its next step.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from app.api.state import ApiState
@@ -30,6 +33,9 @@ async def run_task(state: ApiState, task_id: str, modality: str, model: str, pay
     """Run to a terminal state. Errors are recorded on the task, then re-raised for a waiting caller."""
     try:
         out = await state.backend.call(model, "generate", task_id, payload)
+    except asyncio.CancelledError:  # the client went away (Serve cancels the request): nobody wants the result
+        abandon(state, task_id)
+        raise
     except TaskCancelledError:
         return  # the task row already says cancelled
     except VidBenchError as error:
@@ -44,3 +50,9 @@ async def run_task(state: ApiState, task_id: str, modality: str, model: str, pay
                       "format": EXTENSIONS.get(output["media_type"], "bin"), **output.get("meta", {})})
     seed = {"seed": payload["seed"]} if payload.get("seed") is not None else {}  # the seed used, drawn or given
     state.tasks.complete(task_id, _result_body(modality, model, {**out.get("result", {}), **seed}, files))
+
+
+def abandon(state: ApiState, task_id: str) -> None:
+    """End a task whose client disconnected: cancelled with the reason, and its generation stopped."""
+    if state.tasks.abandon(task_id):
+        state.backend.cancel(task_id)

@@ -1,4 +1,5 @@
-"""ASGI middleware: request body cap, X-RateLimit-* headers on every counted response
+"""ASGI middleware: paths and query strings with control characters refused (400), request body cap,
+X-RateLimit-* headers on every counted response
 (streaming ones included: they are added to the response start), and release of the
 caller's concurrency slot when the response has been sent, however it ended.
 
@@ -9,12 +10,26 @@ the request state (``rate_limit``, ``concurrency_slot``); this middleware reads 
 from __future__ import annotations
 
 from typing import Callable
+from urllib.parse import unquote_plus
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from app.api.errors import error_response
-from app.errors import PayloadTooLargeError
+from app.api.schemas.base import unsafe_character
+from app.errors import PayloadTooLargeError, ValidationError
+
+
+def unsafe_target(scope) -> ValidationError | None:
+    """The error for a path or query string holding a control character (ids, filters, names: every parameter
+    that could reach the database), or None."""
+    query = unquote_plus(scope.get("query_string", b"").decode("latin-1"), errors="replace")
+    for part, text in (("path", scope.get("path", "")), ("query", query)):
+        character = unsafe_character(text)
+        if character is not None:
+            return ValidationError(f"Control character {character} is not allowed in the {part}",
+                                   {"location": part, "character": character})
+    return None
 
 
 class SecurityMiddleware:
@@ -24,6 +39,13 @@ class SecurityMiddleware:
         self.release_slot = release_slot
 
     async def __call__(self, scope, receive, send):
+        if scope["type"] not in ("http", "websocket"):
+            return await self.app(scope, receive, send)
+        refused = unsafe_target(scope)
+        if refused is not None:
+            if scope["type"] == "websocket":  # closing before accepting answers the handshake with 403
+                return await send({"type": "websocket.close", "code": 1008, "reason": refused.message[:100]})
+            return await error_response(Request(scope), refused)(scope, receive, send)
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         state = scope.setdefault("state", {})

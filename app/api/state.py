@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +12,8 @@ from app.config import Settings
 from app.storage.database import get_database
 from app.storage.repository import BenchmarkRepository
 from app.storage.tasks import TaskRepository
+
+log = logging.getLogger("vid_bench")
 
 
 @dataclass
@@ -27,6 +30,8 @@ class ApiState:
 
     @classmethod
     def create(cls, settings: Settings, backend: ModelBackend) -> "ApiState":
+        """The state of a starting gateway: refuses to start on an unreachable rate-limit store, and fails the
+        tasks a stopped gateway left behind (TaskRepository.fail_interrupted)."""
         settings.ensure_dirs()
         db = get_database(settings.resolved_database_url)
         from app.catalog.downloads import DownloadManager
@@ -34,11 +39,21 @@ class ApiState:
         from app.security.ratelimit import RateLimiter
         from app.storage.downloads import DownloadRepository
 
-        return cls(settings=settings, repo=BenchmarkRepository(db),
-                   tasks=TaskRepository(db, settings.data_dir / "artifacts"), backend=backend,
-                   auth=Authenticator(settings, db), limiter=RateLimiter(settings),
-                   downloads=DownloadManager(DownloadRepository(db), settings.resolved_models_dir,
-                                             settings.local_model_roots))
+        state = cls(settings=settings, repo=BenchmarkRepository(db),
+                    tasks=TaskRepository(db, settings.data_dir / "artifacts"), backend=backend,
+                    auth=Authenticator(settings, db), limiter=RateLimiter(settings),
+                    downloads=DownloadManager(DownloadRepository(db), settings.resolved_models_dir,
+                                              settings.local_model_roots))
+        interrupted = state.tasks.fail_interrupted(settings.task_interrupted_after_s)
+        if interrupted:
+            log.warning("Marked %d task(s) left queued or running by a stopped gateway as failed (interrupted): %s",
+                        len(interrupted), ", ".join(interrupted[:20]))
+        return state
+
+    def health(self) -> dict[str, str]:
+        """Whether each store the gateway needs answers now: "ok" or "unreachable"."""
+        return {"database": "ok" if self.tasks.reachable() else "unreachable",
+                "rate_limit_store": "ok" if self.limiter.reachable() else "unreachable"}
 
     def spawn(self, coro) -> asyncio.Task:
         """Run a coroutine in the background, keeping a reference until it ends."""

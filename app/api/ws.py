@@ -22,6 +22,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from app.api.deps import owned_task
 from app.api.errors import request_id
+from app.api.schemas.base import check_json
 from app.api.schemas.benchmarks import BenchmarkStatus
 from app.api.state import current_state
 from app.bench.results import load_result
@@ -101,18 +102,22 @@ async def receive_message(websocket: WebSocket) -> dict[str, Any]:
         raw = (message.get("bytes") or b"").decode("utf-8", errors="replace")
     try:
         data = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise ValidationError("Messages must be JSON objects", {"reason": "not_json"}) from None
     if not isinstance(data, dict):
         raise ValidationError("Messages must be JSON objects", {"reason": "not_an_object",
                                                                  "received": type(data).__name__})
+    try:
+        check_json(data)  # the same edge as every HTTP body: no NUL or lone surrogate, bounded depth
+    except ValueError as error:
+        raise ValidationError(f"Message refused: {error}", {"reason": "unsafe"}) from None
     return data
 
 
 def benchmark_id_of(message: dict[str, Any]) -> str:
     benchmark_id = message.get("benchmark_id")
-    if not isinstance(benchmark_id, str) or not benchmark_id:
-        raise ValidationError(f"A {message['type']} message needs a benchmark_id string",
+    if not isinstance(benchmark_id, str) or not benchmark_id or len(benchmark_id) > 200:
+        raise ValidationError(f"A {message['type']} message needs a benchmark_id string (1-200 characters)",
                               {"field": "benchmark_id", "type": message["type"]})
     return benchmark_id
 

@@ -23,7 +23,20 @@ Source = Literal["huggingface", "local", "http"]
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 REPO_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?$"  # 'gpt2' or 'owner/name'
 REPO_ID = re.compile(REPO_ID_PATTERN)
-URL_PATTERN = r"^https?://[^ \t\n\r\f\v/]+[^ \t\n\r\f\v]*$"  # explicit: \s differs between regex engines
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_PORT = r"(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4})"
+_NO_SPACE = r"[^ \t\n\r\f\v\x00-\x1f\x7f"  # explicit: \s differs between regex engines
+URL_PATTERN = (rf"^https?://(?:{_NO_SPACE}/@]+@)?{_LABEL}(?:\.{_LABEL})*\.?(?::{_PORT})?"
+               rf"(?:[/?#]{_NO_SPACE}]*)?$")
+"""An http(s) URL whose host is a DNS name (ASCII or punycode labels) with an optional valid port, and no spaces or
+control characters: the same rule in the OpenAPI schema, pydantic and :func:`check_url`."""
+
+
+def check_url(location: str) -> None:
+    """Refuse a URL the download thread could only fail on, before the download is accepted."""
+    if not re.match(URL_PATTERN, location):
+        raise ValidationError("an http source needs an http:// or https:// URL with a valid host name and port",
+                              {"location": location[:200]})
 
 
 def safe_target(models_dir: Path, name: str) -> Path:
@@ -79,8 +92,8 @@ class DownloadManager:
             raise ValidationError("a Hugging Face source needs a repo id like 'owner/name'", {"location": location})
         if source == "local":
             self._check_local(location)
-        if source == "http" and not re.match(URL_PATTERN, location):
-            raise ValidationError("an http source needs an http:// or https:// URL", {"location": location})
+        if source == "http":
+            check_url(location)
         if target.exists():
             raise DownloadConflictError(f"{target.name} already exists; choose another model_name",
                                         {"model_name": model_name})

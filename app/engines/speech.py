@@ -84,6 +84,10 @@ class SpeechEngine(EngineBase):
                 rate = int(self.model.generation_config.sample_rate)
             else:
                 inputs = self.processor(text, return_tensors="pt").to(self.device)
+                if inputs["input_ids"].shape[-1] == 0:  # VITS would fail deep inside (narrow() on nothing)
+                    raise ValidationError(f"{self.spec.name} cannot pronounce any character of this text (its "
+                                          "tokenizer maps it to nothing): send words in one of its languages",
+                                          {"model_name": self.spec.name, "languages": self.spec.languages})
                 self.model.speaking_rate = float(options["speed"])
                 audio = self.model(**inputs).waveform.cpu().numpy().squeeze()
                 rate = int(self.model.config.sampling_rate)

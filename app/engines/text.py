@@ -79,6 +79,25 @@ class TextEngine(EngineBase):
             self.load_s = time.perf_counter() - started
         return self.load_s
 
+    def context_length(self) -> int | None:
+        """Positions the loaded model can attend to (prompt and generated tokens together)."""
+        config = self.model.config
+        return getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None) \
+            or self.spec.max_context_length
+
+    def fit_to_context(self, prompt_tokens: int, max_tokens: int) -> int:
+        """The new tokens the context leaves room for (at most ``max_tokens``); a prompt that fills the context
+        alone is a ValidationError naming the limit, not an index error deep in the model."""
+        context = self.context_length()
+        if context is None:
+            return max_tokens
+        if prompt_tokens >= context:
+            raise ValidationError(
+                f"The prompt is {prompt_tokens} tokens; {self.spec.name} reads at most {context} tokens, prompt and "
+                "answer together: shorten the prompt",
+                {"model_name": self.spec.name, "prompt_tokens": prompt_tokens, "max_context_length": context})
+        return min(max_tokens, context - prompt_tokens)
+
     def stream(self, req: TextRequest) -> Iterator[str]:
         """Yield text pieces as they are generated; the final TextResult is the generator's return value."""
         import torch
@@ -87,6 +106,7 @@ class TextEngine(EngineBase):
         self.load()
         inputs = self.tokenizer(req.prompt, return_tensors="pt").to(self.device)
         prompt_tokens = int(inputs["input_ids"].shape[1])
+        max_new_tokens = self.fit_to_context(prompt_tokens, req.max_tokens)
         streamer = _TokenStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
         stop_flag = threading.Event()
 
@@ -94,7 +114,7 @@ class TextEngine(EngineBase):
             def __call__(self, input_ids, scores, **kwargs):
                 return stop_flag.is_set()
 
-        kwargs: dict[str, Any] = {**inputs, "max_new_tokens": req.max_tokens, "streamer": streamer,
+        kwargs: dict[str, Any] = {**inputs, "max_new_tokens": max_new_tokens, "streamer": streamer,
                                   "stopping_criteria": StoppingCriteriaList([_StopWhenAsked()]),
                                   "pad_token_id": self.tokenizer.eos_token_id}
         if req.temperature > 0:
@@ -142,7 +162,7 @@ class TextEngine(EngineBase):
             yield text[emitted:]
         new_tokens = int(generated["ids"].shape[1] - prompt_tokens) if "ids" in generated else 0
         if finish is None:
-            finish = "length" if new_tokens >= req.max_tokens else "stop"
+            finish = "length" if new_tokens >= max_new_tokens else "stop"
         return TextResult(text=text, tokens_generated=new_tokens, finish_reason=finish, prompt_tokens=prompt_tokens,
                           seconds=time.perf_counter() - started)
 
@@ -263,13 +283,17 @@ class VllmTextEngine(TextEngine):
             self.load_s = time.perf_counter() - started
         return self.load_s
 
+    def context_length(self) -> int | None:
+        return self.model.llm_engine.model_config.max_model_len
+
     def stream(self, req: TextRequest) -> Iterator[str]:
         import uuid
 
         from vllm import SamplingParams
 
         self.load()
-        params = SamplingParams(max_tokens=req.max_tokens, temperature=req.temperature, top_p=req.top_p,
+        max_tokens = self.fit_to_context(len(self.tokenizer(req.prompt)["input_ids"]), req.max_tokens)
+        params = SamplingParams(max_tokens=max_tokens, temperature=req.temperature, top_p=req.top_p,
                                 top_k=req.top_k if req.top_k > 0 else -1, stop=req.stop or None, seed=req.seed)
         engine = self.model.llm_engine
         request_id = uuid.uuid4().hex

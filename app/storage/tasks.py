@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import os
 import uuid
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 
 from app.errors import ArtifactNotFoundError, TaskConflictError, TaskNotFoundError, VidBenchError
 from app.storage.database import Database, json_safe
 from app.storage.tables import ArtifactRow, TaskRow, utcnow
 
 TASK_TERMINAL = {"completed", "failed", "cancelled"}
+INTERRUPTED = "INTERRUPTED"
+CLIENT_DISCONNECTED = "CLIENT_DISCONNECTED"
 EXTENSIONS = {"image/png": "png", "audio/wav": "wav", "video/mp4": "mp4"}
 
 
@@ -71,9 +74,39 @@ class TaskRepository:
         self._update_live(task_id, status="cancelled", cancel_requested=1, completed_at=utcnow())
         return self.get(task_id)
 
+    def abandon(self, task_id: str) -> bool:
+        """The client went away mid-request: a live task ends cancelled, with the reason; False if it had ended."""
+        return self._update_live(task_id, status="cancelled", cancel_requested=1, completed_at=utcnow(),
+                                 error={"code": CLIENT_DISCONNECTED,
+                                        "message": "The client disconnected before the result was sent"})
+
+    def fail_interrupted(self, older_than_s: float) -> list[str]:
+        """Mark failed, reason 'interrupted', the tasks still queued or running that started (or, queued, were
+        created) more than ``older_than_s`` ago: the gateway that waited on them is gone, so no one would ever
+        finish them. Younger tasks may belong to another live ingress replica and are left alone."""
+        cutoff = utcnow() - timedelta(seconds=older_than_s)
+        stale = TaskRow.status.in_(("queued", "running")) & or_(
+            TaskRow.started_at < cutoff, TaskRow.started_at.is_(None) & (TaskRow.created_at < cutoff))
+        error = {"code": INTERRUPTED, "message": "interrupted: the gateway running this task stopped before it ended"}
+        with self.db.session() as s, s.begin():
+            ids = list(s.scalars(select(TaskRow.id).where(stale)))
+            if ids:
+                s.execute(update(TaskRow).where(TaskRow.id.in_(ids), TaskRow.status.not_in(TASK_TERMINAL))
+                          .values(status="failed", error=error, completed_at=utcnow()))
+        return ids
+
     def is_cancelled(self, task_id: str) -> bool:
         with self.db.session() as s:
             return bool(s.scalar(select(TaskRow.cancel_requested).where(TaskRow.id == task_id)))
+
+    def reachable(self) -> bool:
+        """Whether the database answers now (for /health)."""
+        try:
+            with self.db.session() as s:
+                s.execute(select(1))
+            return True
+        except Exception:  # noqa: BLE001 - any failure to answer is "unreachable"
+            return False
 
     def counts(self) -> dict[str, int]:
         with self.db.session() as s:

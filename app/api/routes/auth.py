@@ -74,8 +74,8 @@ async def _login_body(request: Request) -> LoginRequest:
                                   {"content_type": content_type})
         return LoginRequest.model_validate(data)
     except (PydanticError, ValueError, TypeError) as error:
-        details = {"errors": error.errors(include_url=False, include_input=False)} if isinstance(error, PydanticError) \
-            else {"error": str(error)[:200]}
+        details = {"errors": error.errors(include_url=False, include_input=False, include_context=False)} \
+            if isinstance(error, PydanticError) else {"error": str(error)[:200]}
         raise ValidationError("Login body is invalid", details) from None
 
 

@@ -16,6 +16,7 @@ from app.bench.spec import BenchmarkSpec, MetricSettings
 from app.errors import PermissionDeniedError, ValidationError
 
 router = APIRouter(prefix="/benchmarks", tags=["benchmarks"])
+MAX_PAGE = 1_000_000  # page * limit stays far inside a 64-bit OFFSET on every database
 RFC3339 = r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
 
 
@@ -44,7 +45,7 @@ async def start_benchmark(body: BenchmarkCreate, state: State, caller: Caller):
 
 
 @router.get("", response_model=BenchmarkList, dependencies=[requires("benchmark.read", "benchmarks")])
-def list_benchmarks(state: State, page: int = Query(1, ge=1), limit: int = Query(20, ge=1, le=100),
+def list_benchmarks(state: State, page: int = Query(1, ge=1, le=MAX_PAGE), limit: int = Query(20, ge=1, le=100),
                     status: Literal["submitted", "running", "completed", "failed", "cancelled"] | None = None,
                     model_name: str | None = Query(None, max_length=200),
                     created_after: str | None = Query(None, pattern=RFC3339, description="RFC 3339 date-time",

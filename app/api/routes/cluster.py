@@ -30,7 +30,7 @@ def cluster_status(state: State) -> dict:
 
 @router.get("/workers", dependencies=[requires("analytics.read", "analytics")])
 def list_workers(state: State, status: Literal["online", "offline"] | None = None, gpu_type: str | None = None,
-                 limit: int = Query(50, ge=1, le=100), offset: int = Query(0, ge=0)) -> dict:
+                 limit: int = Query(50, ge=1, le=100), offset: int = Query(0, ge=0, le=1_000_000)) -> dict:
     nodes = state.backend.cluster_state()["nodes"]
     workers = [{**n, "status": "online" if n["alive"] else "offline"} for n in nodes]
     if status:

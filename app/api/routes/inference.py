@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from app.api.deps import Caller, State, requires
-from app.api.dispatch import run_task
+from app.api.dispatch import abandon, run_task
 from app.api.schemas.inference import (ImageGenerationRequest, TextGenerationRequest, TextToSpeechRequest,
                                        VideoGenerationRequest)
 from app.api.schemas.tasks import TaskResponse
@@ -50,6 +50,7 @@ async def text_generation(body: TextGenerationRequest, request: Request, state: 
 
 async def _sse_tokens(state, task_id: str, model: str, payload: dict):
     text = ""
+    ended = False
     try:
         async for event in state.backend.stream(model, "stream", task_id, payload):
             if "token" in event:
@@ -60,9 +61,14 @@ async def _sse_tokens(state, task_id: str, model: str, payload: dict):
                           "finish_reason": event["finish_reason"], "model_used": model}
                 state.tasks.complete(task_id, result)
                 yield f"data: {json.dumps({'done': True, 'final_text': text, 'task_id': task_id, **result})}\n\n"
+        ended = True
     except VidBenchError as error:
+        ended = True
         state.tasks.fail(task_id, error)
         yield f"data: {json.dumps({'error': {'code': error.code, 'message': error.message}})}\n\n"
+    finally:
+        if not ended:  # the client disconnected mid-stream (the generator was closed or cancelled)
+            abandon(state, task_id)
 
 
 @router.post("/image-generation", response_model=TaskResponse, responses={202: {"model": TaskResponse}},

@@ -16,7 +16,7 @@ TYPE_ALIASES = {"audio": "speech"}  # the gateway reference calls speech models 
 @router.get("", response_model=ModelList, dependencies=[requires("models.read", "models")])
 def list_models(state: State, type: Literal["video", "image", "text", "speech", "audio"] | None = None,
                 status: Literal["available", "not_deployed"] | None = None,
-                limit: int = Query(50, ge=1, le=100), offset: int = Query(0, ge=0)) -> ModelList:
+                limit: int = Query(50, ge=1, le=100), offset: int = Query(0, ge=0, le=1_000_000)) -> ModelList:
     deployed = set(state.backend.models())
     modality = TYPE_ALIASES.get(type, type) if type else None
     views = [ModelView.from_spec(spec, deployed) for spec in get_catalog().list(modality)]

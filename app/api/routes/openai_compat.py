@@ -16,7 +16,7 @@ from pydantic import ConfigDict, Field
 from app.api.schemas.base import RequestBody
 
 from app.api.deps import Caller, State, requires
-from app.api.dispatch import run_task
+from app.api.dispatch import abandon, run_task
 from app.catalog import get_catalog
 from app.catalog.spec import MAX_PROMPT_CHARS, PROMPT_PATTERN
 from app.errors import ValidationError, VidBenchError
@@ -39,7 +39,7 @@ class _Sampling(RequestBody):
     top_p: float | None = Field(default=None, ge=0.0, le=1.0)
     stop: str | list[str] | None = None
     stream: bool = False
-    seed: int | None = Field(default=None, ge=0)
+    seed: int | None = Field(default=None, ge=0, le=2**32 - 1)
 
     def body(self, prompt: str) -> dict[str, Any]:
         stop = [self.stop] if isinstance(self.stop, str) else self.stop
@@ -117,6 +117,7 @@ async def _stream(state, task_id, model, payload, ident, created, chat):
         body = {"id": ident, "object": kind, "created": created, "model": model, "choices": [choice]}
         return f"data: {json.dumps(body)}\n\n"
 
+    ended = False
     try:
         if chat:
             first = {"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}
@@ -132,10 +133,15 @@ async def _stream(state, task_id, model, payload, ident, created, chat):
                 choice = {"index": 0, "delta": {}, "finish_reason": event["finish_reason"]} if chat else \
                     {"index": 0, "text": "", "logprobs": None, "finish_reason": event["finish_reason"]}
             yield chunk(choice)
+        ended = True
         yield "data: [DONE]\n\n"
     except VidBenchError as error:
+        ended = True
         state.tasks.fail(task_id, error)
         yield f"data: {json.dumps({'error': {'message': error.message, 'code': error.code}})}\n\n"
+    finally:
+        if not ended:  # the client disconnected mid-stream (the generator was closed or cancelled)
+            abandon(state, task_id)
 
 
 @router.post("/completions", dependencies=[requires("inference.text", "inference")])

@@ -6,7 +6,7 @@ import math
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from app.api.schemas.base import RequestBody
 
@@ -14,6 +14,8 @@ from app.bench.spec import MAX_PROMPTS, MAX_SEED, MAX_VIDEOS_PER_PROMPT
 from app.catalog.params import VideoParameters
 from app.catalog.spec import MAX_PROMPT_CHARS, PROMPT_PATTERN
 from app.storage.tables import AggregateRow, BenchmarkRow
+
+MAX_METADATA_BYTES = 64 * 1024
 
 
 class EvaluationSettings(RequestBody):
@@ -36,15 +38,21 @@ class BenchmarkCreate(RequestBody):
     videos_per_prompt: int = Field(default=1, ge=1, le=MAX_VIDEOS_PER_PROMPT)
     seed: int = Field(default=0, ge=0, le=MAX_SEED,
                       description="Seed of each prompt's first video; video k uses seed + k.")
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    metadata: dict[str, Any] = Field(default_factory=dict, description=f"Free-form JSON kept with the benchmark "
+                                     f"(at most {MAX_METADATA_BYTES} bytes and 32 levels deep).")
 
-    def prompts_ok(self) -> None:
-        from app.catalog.spec import validate_prompt
+    @field_validator("metadata")
+    @classmethod
+    def _bounded_metadata(cls, metadata: dict[str, Any]) -> dict[str, Any]:
+        import json
 
-        for prompt in self.prompts:
-            validate_prompt(prompt)
-            if len(prompt) > MAX_PROMPT_CHARS:
-                raise ValueError("prompt too long")
+        try:
+            size = len(json.dumps(metadata, allow_nan=False).encode())
+        except ValueError:
+            raise ValueError("metadata must be plain JSON (no NaN or infinity)") from None
+        if size > MAX_METADATA_BYTES:
+            raise ValueError(f"metadata is {size} bytes; at most {MAX_METADATA_BYTES} are kept")
+        return metadata
 
 
 class BenchmarkSubmitted(BaseModel):

@@ -3,10 +3,12 @@ backend (tests/app/api/fake_backend.py) and no Ray, so every HTTP contract is ch
 
 from __future__ import annotations
 
+import uuid
 from contextlib import ExitStack
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
 
 from app.api import make_app
 from app.api.state import ApiState, install_state
@@ -14,6 +16,7 @@ from app.config import Settings
 from app.security.bootstrap import ensure_admin_key
 from tests.app.api.fake_backend import FakeBackend
 from tests.app.api.support import InProcessGateway
+from tests.conftest import postgres_url
 
 
 @pytest.fixture(scope="session")
@@ -55,3 +58,28 @@ def start_gateway(tmp_path, api_app):
 def gw(start_gateway) -> InProcessGateway:
     """The gateway with the test suite's settings (endpoint-group limits raised in tests/conftest.py)."""
     return start_gateway()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request):
+    """None (the data directory's SQLite) or a private schema on the machine's PostgreSQL, dropped after."""
+    if request.param == "sqlite":
+        yield None
+        return
+    url = postgres_url()
+    if url is None:
+        pytest.skip("PostgreSQL is not running on localhost:5432")
+    schema = f"t_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    yield f"{url}?options=-csearch_path%3D{schema}"
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+@pytest.fixture
+def gw_on_each_database(database_url, start_gateway) -> InProcessGateway:
+    """The gateway on SQLite, then on PostgreSQL: the same probes must get the same answers on both."""
+    return start_gateway(**({"database_url": database_url} if database_url else {}))

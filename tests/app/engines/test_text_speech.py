@@ -85,3 +85,17 @@ def test_speech_is_a_wav_and_seeded(settings):
         engine.synthesize("hello", pitch=1.5)
     with pytest.raises(ValidationError, match="voice"):
         engine.synthesize("hello", voice="someone")
+    with pytest.raises(ValidationError, match="maps it to nothing"):  # VITS would fail inside narrow()
+        engine.synthesize("\U0001F600\U0001F600")
+
+
+def test_a_prompt_longer_than_the_context_is_a_validation_error_naming_the_limit(text):
+    with pytest.raises(ValidationError) as info:
+        text.generate(text.request("word " * 399, max_tokens=5, temperature=0.0))
+    assert info.value.http_status == 400 and info.value.details["max_context_length"] == 512
+    assert info.value.details["prompt_tokens"] > 512
+
+
+def test_a_prompt_that_leaves_little_room_gets_the_room_left(text):
+    result = text.generate(text.request("hi " * 160, max_tokens=100, temperature=0.0))
+    assert result.prompt_tokens + result.tokens_generated == 512 and result.finish_reason == "length"

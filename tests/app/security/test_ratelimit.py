@@ -1,16 +1,16 @@
 """Rate limits and concurrency slots, on memory storage and on the machine's Redis."""
 
+import threading
 import uuid
 
 import pytest
 
 from app.config import GroupLimits, Settings, TierLimits
-from app.errors import RateLimitExceededError
+from app.errors import RateLimitExceededError, ServiceUnavailableError
 from app.security.auth import Principal
 from app.security.ratelimit import RateLimiter
+from tests.app.security.tcp_proxy import TcpProxy, free_port
 from tests.conftest import redis_url
-
-
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -117,3 +117,88 @@ def test_unusable_storage_is_a_clear_error(tmp_path):
     with pytest.raises(ValidationError) as info:
         RateLimiter(Settings(data_dir=tmp_path, rate_limit_storage="nosuch://x"))
     assert "VDB_RATE_LIMIT_STORAGE" in info.value.message
+
+
+def test_a_request_refused_by_the_concurrency_cap_spends_no_quota(tmp_path, storage):
+    """15 concurrent admissions of a free key (2 slots, 5 a minute): exactly the admitted ones are counted."""
+    limiter = _limiter(tmp_path, storage)
+    principal = _who()
+    start, outcomes = threading.Barrier(15), []
+
+    def admit():
+        start.wait()
+        try:
+            outcomes.append(limiter.admit(principal, None)[0])
+        except RateLimitExceededError as error:
+            outcomes.append(error)
+
+    threads = [threading.Thread(target=admit) for _ in range(15)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    admitted = [slot for slot in outcomes if isinstance(slot, str)]
+    assert len(outcomes) == 15 and len(admitted) == 2
+    for slot in admitted:
+        limiter.release_slot(slot)
+    slot, window = limiter.admit(principal, None)  # the 13 refusals left the per-minute quota untouched
+    assert window.remaining == 5 - 3
+    limiter.release_slot(slot)
+
+
+def test_a_request_refused_by_its_quota_gives_its_slot_back(tmp_path, storage):
+    limiter = _limiter(tmp_path, storage)
+    principal = _who()
+    for _ in range(5):
+        limiter.release_slot(limiter.admit(principal, None)[0])
+    for _ in range(3):  # refused by the tier quota: no slot stays taken
+        with pytest.raises(RateLimitExceededError):
+            limiter.admit(principal, None)
+    assert [limiter.acquire_slot(principal) for _ in range(2)]
+
+
+def test_concurrent_hits_never_spend_more_than_they_admit(tmp_path, storage):
+    """Test-then-hit of the tier and the group counters is one step: the tier counts exactly the admitted hits."""
+    limiter = _limiter(tmp_path, storage)
+    principal = _who("pro")
+    start, admitted = threading.Barrier(12), []
+
+    def hit():
+        start.wait()
+        try:
+            limiter.hit(principal, "benchmarks")
+            admitted.append(1)
+        except RateLimitExceededError:
+            pass
+
+    threads = [threading.Thread(target=hit) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert len(admitted) == 3  # the group's burst
+    assert limiter.hit(principal, None).remaining == 50 - 4
+
+
+def test_an_unreachable_store_refuses_to_start(tmp_path):
+    with pytest.raises(ServiceUnavailableError) as info:
+        RateLimiter(Settings(data_dir=tmp_path, rate_limit_storage=f"redis://:secret@127.0.0.1:{free_port()}/0"))
+    assert "VDB_RATE_LIMIT_STORAGE" in info.value.message and "unreachable" in info.value.message
+    assert "secret" not in info.value.message
+
+
+def test_a_store_that_goes_away_fails_closed_with_503(tmp_path):
+    if redis_url() is None:
+        pytest.skip("Redis is not running on localhost:6379")
+    proxy = TcpProxy(("localhost", 6379))
+    limiter = _limiter(tmp_path, f"redis://127.0.0.1:{proxy.port}/0")
+    principal = _who()
+    limiter.release_slot(limiter.admit(principal, None)[0])
+    proxy.stop()
+    assert not limiter.reachable()
+    with pytest.raises(ServiceUnavailableError) as info:
+        limiter.admit(principal, None)
+    assert info.value.http_status == 503 and info.value.retry_after_s >= 1
+    with pytest.raises(ServiceUnavailableError):
+        limiter.hit_login("10.0.0.1")
+    limiter.release_slot("vdb/concurrent/nobody")  # after the response: logged, not raised
