@@ -14,7 +14,6 @@ from typing import Literal, get_args
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-
 Tier = Literal["free", "pro", "enterprise"]
 """The rate-limit tiers a credential can have. The names are fixed here; their limits are settings."""
 TIERS: tuple[Tier, ...] = get_args(Tier)
@@ -138,7 +137,7 @@ class Settings(BaseSettings):
         return tiers
 
     @model_validator(mode="after")
-    def _groups_limited_or_unlimited(self) -> "Settings":
+    def _groups_limited_or_unlimited(self) -> Settings:
         both = sorted(set(self.rate_limit_groups) & set(self.rate_limit_unlimited_groups))
         if both:
             raise ValueError(f"endpoint group(s) {both} are both limited (rate_limit_groups) and unlimited "

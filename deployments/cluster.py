@@ -12,7 +12,7 @@ def _local_gpus() -> tuple[list[dict[str, Any]], str | None]:
         import pynvml
 
         pynvml.nvmlInit()
-    except Exception as exc:  # no driver / no library: say so instead of reporting zeros
+    except Exception as exc:  # noqa: BLE001 - no driver / no library: say so instead of reporting zeros
         return [], f"NVML unavailable on this node: {exc}"
     gpus = []
     for index in range(pynvml.nvmlDeviceGetCount()):
@@ -43,7 +43,7 @@ def _replicas_by_node() -> tuple[dict[str, list[dict[str, Any]]], list[dict[str,
         for actor in list_actors(filters=[("state", "=", "ALIVE")], limit=10_000):
             if actor.class_name and actor.class_name.startswith("ServeReplica:"):
                 by_node.setdefault(actor.node_id, []).append({"replica": actor.name, "class": actor.class_name})
-    except Exception as exc:  # the state API needs the dashboard; say why replicas per node are missing
+    except Exception as exc:  # noqa: BLE001 - the state API needs the dashboard; say why replicas per node are missing
         by_node["_unavailable"] = [{"reason": str(exc).splitlines()[0]}]
     return by_node, deployments
 

@@ -6,7 +6,8 @@ import asyncio
 import logging
 import threading
 import time
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any
 
 from ray import serve
 from ray.serve.exceptions import BackPressureError, RequestCancelledError
@@ -15,7 +16,7 @@ from ray.serve.handle import DeploymentHandle
 from app.api import make_app
 from app.api.state import ApiState, install_state
 from app.config import Settings
-from app.errors import (ServerOverloadedError, TaskCancelledError, ValidationError, VidBenchError)
+from app.errors import ServerOverloadedError, TaskCancelledError, ValidationError, VidBenchError
 
 api = make_app()
 log = logging.getLogger("vid_bench")
@@ -31,7 +32,7 @@ def _sweep_orphans(state: ApiState) -> None:
             resumed = state.get_runner().resume_orphans()
             if resumed:
                 log.warning("Resumed benchmarks whose runner went silent: %s", ", ".join(resumed))
-        except Exception:  # noqa: BLE001 - a failed sweep (database briefly away) is retried on the next round
+        except Exception:
             log.exception("The orphan sweep failed; retrying in %.0fs", state.settings.orphan_after_s)
         time.sleep(state.settings.orphan_after_s)
 
@@ -74,7 +75,7 @@ class ServeBackend:
         except (asyncio.CancelledError, GeneratorExit):  # the client went away: stop the replica's work too
             response.cancel()
             raise
-        except BaseException as error:  # noqa: BLE001 - everything is translated to a typed error
+        except BaseException as error:
             raise _typed(error, model, task_id) from error
         finally:
             self.inflight.pop(task_id, None)
@@ -88,7 +89,7 @@ class ServeBackend:
         except (asyncio.CancelledError, GeneratorExit):  # the stream's client went away: stop the replica's work
             generator.cancel()
             raise
-        except BaseException as error:  # noqa: BLE001
+        except BaseException as error:
             raise _typed(error, model, task_id) from error
         finally:
             self.inflight.pop(task_id, None)

@@ -8,7 +8,7 @@ security middleware's headers.
 """
 
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
@@ -36,8 +36,8 @@ def requires(scope: str | None, group: str):
     rate-limit endpoint group: make_app refuses one the settings neither limit nor declare unlimited."""
 
     # Real (not string) annotations: Serve pickles this closure by value, without this module's globals.
-    def authorize(request: Request, key: Optional[str] = Security(api_key_header),
-                  token: Optional[HTTPAuthorizationCredentials] = Security(bearer)) -> Principal:
+    def authorize(request: Request, key: str | None = Security(api_key_header),
+                  token: HTTPAuthorizationCredentials | None = Security(bearer)) -> Principal:
         state = current_state()
         principal = state.auth.authenticate(key or (token.credentials if token else None))
         if scope is not None:

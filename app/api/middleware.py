@@ -9,7 +9,7 @@ the request state (``rate_limit``, ``concurrency_slot``); this middleware reads 
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 from urllib.parse import unquote_plus
 
 from starlette.exceptions import HTTPException

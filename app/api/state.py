@@ -29,7 +29,7 @@ class ApiState:
     background: set[asyncio.Task] = field(default_factory=set)
 
     @classmethod
-    def create(cls, settings: Settings, backend: ModelBackend) -> "ApiState":
+    def create(cls, settings: Settings, backend: ModelBackend) -> ApiState:
         """The state of a starting gateway: refuses to start on an unreachable rate-limit store, and fails the
         tasks a stopped gateway left behind (TaskRepository.fail_interrupted)."""
         settings.ensure_dirs()

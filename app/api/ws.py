@@ -49,7 +49,7 @@ async def authenticate_socket(websocket: WebSocket, scope: str | None, group: st
         if by_message:
             try:
                 message = await asyncio.wait_for(receive_message(websocket), AUTH_TIMEOUT_S)
-            except (asyncio.TimeoutError, ValidationError):
+            except (TimeoutError, ValidationError):
                 message = None
             if message is None or message.get("type") != "authenticate":
                 raise AuthenticationError("Send credentials in the handshake headers or as the first message "
@@ -160,7 +160,7 @@ async def benchmark_updates(websocket: WebSocket):
         try:
             message = await asyncio.wait_for(receive_message(websocket), timeout=POLL_S)
             await _handle(websocket, message, subscriptions)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
         except ValidationError as error:
             await websocket.send_json(error_message(websocket, error))

@@ -44,7 +44,8 @@ class OptimizationProfile:
             raise ValidationError("memory_efficient (model CPU offload) needs a CUDA device",
                                   {"setting": "memory_efficient", "device": device})
         if self.tensorrt_optimization:
-            raise ValidationError("TensorRT optimization is not supported by this build", {"setting": "tensorrt_optimization"})
+            raise ValidationError("TensorRT optimization is not supported by this build",
+                                  {"setting": "tensorrt_optimization"})
 
 
 PROFILES: dict[str, OptimizationProfile] = {

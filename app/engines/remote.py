@@ -80,8 +80,10 @@ def decode_video_bytes(data: bytes, model_name: str) -> np.ndarray:
         try:
             frames = np.stack(list(iio.imiter(path, plugin="FFMPEG")))
         except Exception as exc:  # anything ffmpeg cannot decode is not a video
-            raise RemoteGenerationError(f"Remote model '{model_name}' returned data that is not a decodable video: {exc}",
+            raise RemoteGenerationError(f"Remote model '{model_name}' returned data that is not a decodable video: "
+                                        f"{exc}",
                                         {"bytes": len(data)}) from exc
     if frames.ndim != 4 or frames.shape[-1] != 3 or len(frames) == 0:
-        raise RemoteGenerationError(f"Remote model '{model_name}' returned no RGB frames", {"shape": list(frames.shape)})
+        raise RemoteGenerationError(f"Remote model '{model_name}' returned no RGB frames",
+                                    {"shape": list(frames.shape)})
     return frames.astype(np.uint8)

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generator, Iterator
+from typing import Any
 
 from app.catalog.spec import ModelSpec, check_ranges, validate_prompt
 from app.engines.loading import EngineBase, checkpoint_location, load_failures
@@ -62,7 +63,8 @@ class TextEngine(EngineBase):
                                           "top_k": top_k})
         if stop is not None and (len(stop) > 4 or any(not isinstance(s, str) or not s for s in stop)):
             raise ValidationError("stop takes up to 4 non-empty strings", {"stop": stop})
-        return TextRequest(prompt=prompt, max_tokens=int(values["max_tokens"]), temperature=float(values["temperature"]),
+        return TextRequest(prompt=prompt, max_tokens=int(values["max_tokens"]),
+                           temperature=float(values["temperature"]),
                            top_p=float(values["top_p"]), top_k=int(values["top_k"]), stop=list(stop or []), seed=seed)
 
     def load(self) -> float:
@@ -130,7 +132,7 @@ class TextEngine(EngineBase):
                     torch.manual_seed(req.seed)
                 with torch.inference_mode():
                     generated["ids"] = self.model.generate(**kwargs)
-            except BaseException as exc:  # surfaced in the caller's thread below
+            except BaseException as exc:  # noqa: BLE001 - surfaced in the caller's thread below
                 errors.append(exc)
                 streamer.end()
 
@@ -252,7 +254,7 @@ def vllm_available(device: str) -> tuple[bool, str | None]:
 
 
 def make_text_engine(spec: ModelSpec, device: str = "auto", profile: str | OptimizationProfile | None = None,
-                     models_dir: Path | None = None) -> "TextEngine":
+                     models_dir: Path | None = None) -> TextEngine:
     """The catalog's engine choice: 'vllm' requires vLLM, 'auto' uses it when available, else transformers."""
     resolved = resolve_device(device)
     if spec.engine in ("vllm", "auto"):

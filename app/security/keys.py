@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import os
 import secrets
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +45,8 @@ def server_secret(settings: Settings) -> bytes:
     write_private_file(path, secrets.token_urlsafe(48))
     value = path.read_text().strip()
     if len(value) < 32:
-        raise VidBenchError(f"{path} holds no usable secret; delete it to create a new one (all keys then stop working)")
+        raise VidBenchError(f"{path} holds no usable secret; delete it to create a new one "
+                            "(all keys then stop working)")
     return value.encode()
 
 
@@ -80,7 +81,7 @@ class ApiKeys:
         check_tier(tier, self.tiers)
         if not permissions:
             raise ValidationError("A key needs at least one permission", {"permissions": permissions})
-        if expires_at is not None and expires_at.replace(tzinfo=expires_at.tzinfo or timezone.utc) <= utcnow():
+        if expires_at is not None and expires_at.replace(tzinfo=expires_at.tzinfo or UTC) <= utcnow():
             raise ValidationError("expires_at is in the past", {"expires_at": expires_at.isoformat()})
         key = KEY_PREFIX + secrets.token_urlsafe(32)
         row = ApiKeyRow(id=f"key_{secrets.token_hex(8)}", name=name, prefix=key[:12],

@@ -23,7 +23,7 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from limits import RateLimitItem, RateLimitItemPerHour, RateLimitItemPerMinute, RateLimitItemPerSecond
 from limits.errors import StorageError
@@ -76,7 +76,7 @@ class Window:
 
     def exceeded(self) -> RateLimitExceededError:
         retry_after = max(1, math.ceil(self.reset - time.time()))
-        reset_at = datetime.fromtimestamp(math.ceil(self.reset), timezone.utc).isoformat()
+        reset_at = datetime.fromtimestamp(math.ceil(self.reset), UTC).isoformat()
         error = RateLimitExceededError(self.limit, self.remaining, reset_at, retry_after, self.window_s, self.scope)
         error.window = self
         return error

@@ -8,8 +8,17 @@ from datetime import timedelta
 from fastapi import APIRouter, Query, Request
 
 from app.api.deps import Caller, State, requires
-from app.api.schemas.auth import (ApiKeyCreate, ApiKeyCreated, ApiKeyList, ApiKeyView, LoginRequest, TokenResponse,
-                                  UserCreate, UserView, WhoAmI)
+from app.api.schemas.auth import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyList,
+    ApiKeyView,
+    LoginRequest,
+    TokenResponse,
+    UserCreate,
+    UserView,
+    WhoAmI,
+)
 from app.errors import ValidationError
 from app.storage.tables import utcnow
 

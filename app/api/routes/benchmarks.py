@@ -9,8 +9,14 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from app.api.deps import Caller, State, requires
-from app.api.schemas.benchmarks import (BenchmarkCreate, BenchmarkList, BenchmarkStatus, BenchmarkSubmitted,
-                                        BenchmarkSummary, Pagination)
+from app.api.schemas.benchmarks import (
+    BenchmarkCreate,
+    BenchmarkList,
+    BenchmarkStatus,
+    BenchmarkSubmitted,
+    BenchmarkSummary,
+    Pagination,
+)
 from app.bench.results import load_result
 from app.bench.spec import BenchmarkSpec, MetricSettings
 from app.errors import PermissionDeniedError, ValidationError
@@ -35,7 +41,8 @@ async def start_benchmark(body: BenchmarkCreate, state: State, caller: Caller):
     spec = BenchmarkSpec(model_name=body.model_name, prompts=body.prompts, parameters=body.parameters,
                          videos_per_prompt=body.videos_per_prompt, seed=body.seed, device=state.settings.device,
                          optimization_level=settings.optimization_level, save_videos=settings.save_videos,
-                         metric_settings=MetricSettings(compute_metrics=settings.compute_metrics, metrics=settings.metrics,
+                         metric_settings=MetricSettings(compute_metrics=settings.compute_metrics,
+                                                        metrics=settings.metrics,
                                                         fvd_reference_dir=settings.fvd_reference_dir),
                          metadata=body.metadata)
     runner = state.get_runner()

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -8,8 +9,12 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from app.api.deps import Caller, State, requires
 from app.api.dispatch import abandon, run_task
-from app.api.schemas.inference import (ImageGenerationRequest, TextGenerationRequest, TextToSpeechRequest,
-                                       VideoGenerationRequest)
+from app.api.schemas.inference import (
+    ImageGenerationRequest,
+    TextGenerationRequest,
+    TextToSpeechRequest,
+    VideoGenerationRequest,
+)
 from app.api.schemas.tasks import TaskResponse
 from app.errors import VidBenchError
 from app.inference import TASK_TYPES, prepare
@@ -30,10 +35,8 @@ async def _submit(request: Request, state, caller, modality: str, body: Any):
 
 
 async def _quiet(coro):
-    try:
+    with contextlib.suppress(VidBenchError):  # recorded on the task by run_task
         await coro
-    except VidBenchError:
-        pass  # recorded on the task by run_task
 
 
 @router.post("/text-generation", response_model=TaskResponse, responses={202: {"model": TaskResponse}},

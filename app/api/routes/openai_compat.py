@@ -13,10 +13,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import ConfigDict, Field
 
-from app.api.schemas.base import RequestBody
-
 from app.api.deps import Caller, State, requires
 from app.api.dispatch import abandon, run_task
+from app.api.schemas.base import RequestBody
 from app.catalog import get_catalog
 from app.catalog.spec import MAX_PROMPT_CHARS, PROMPT_PATTERN
 from app.errors import ValidationError, VidBenchError

@@ -39,7 +39,7 @@ class ApiKeyView(BaseModel):
     last_used_at: datetime | None = None
 
     @classmethod
-    def from_key(cls, key: ApiKeyRow) -> "ApiKeyView":
+    def from_key(cls, key: ApiKeyRow) -> ApiKeyView:
         return cls(**key_summary(key))
 
 
@@ -47,7 +47,7 @@ class ApiKeyCreated(ApiKeyView):
     key: str = Field(description="The key itself. Shown this once: only a keyed digest is stored.")
 
     @classmethod
-    def from_new_key(cls, row: ApiKeyRow, key: str) -> "ApiKeyCreated":
+    def from_new_key(cls, row: ApiKeyRow, key: str) -> ApiKeyCreated:
         return cls(**ApiKeyView.from_key(row).model_dump(), key=key)
 
 
@@ -87,7 +87,7 @@ class UserView(BaseModel):
     created_at: datetime
 
     @classmethod
-    def from_user(cls, user: UserRow) -> "UserView":
+    def from_user(cls, user: UserRow) -> UserView:
         return cls(user_id=user.id, username=user.username, permissions=user.permissions, tier=user.tier,
                    created_at=user.created_at)
 
@@ -100,6 +100,6 @@ class WhoAmI(BaseModel):
     tier: Tier
 
     @classmethod
-    def from_principal(cls, principal: Principal) -> "WhoAmI":
+    def from_principal(cls, principal: Principal) -> WhoAmI:
         return cls(id=principal.id, kind=principal.kind, name=principal.name, permissions=list(principal.scopes),
                    tier=principal.tier)

@@ -9,7 +9,6 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, field_validator
 
 from app.api.schemas.base import RequestBody
-
 from app.bench.spec import MAX_PROMPTS, MAX_SEED, MAX_VIDEOS_PER_PROMPT
 from app.catalog.params import VideoParameters
 from app.catalog.spec import MAX_PROMPT_CHARS, PROMPT_PATTERN
@@ -62,7 +61,7 @@ class BenchmarkSubmitted(BaseModel):
     message: str
 
     @classmethod
-    def from_benchmark(cls, benchmark: BenchmarkRow) -> "BenchmarkSubmitted":
+    def from_benchmark(cls, benchmark: BenchmarkRow) -> BenchmarkSubmitted:
         return cls(benchmark_id=benchmark.id, status=benchmark.status, created_at=benchmark.created_at,
                    message="Benchmark submitted")
 
@@ -74,7 +73,7 @@ class Progress(BaseModel):
     percentage: float
 
     @classmethod
-    def from_benchmark(cls, benchmark: BenchmarkRow) -> "Progress":
+    def from_benchmark(cls, benchmark: BenchmarkRow) -> Progress:
         done = benchmark.completed_videos + benchmark.failed_videos
         total = benchmark.total_videos
         return cls(completed_prompts=done, failed=benchmark.failed_videos, total_prompts=total,
@@ -96,7 +95,7 @@ class BenchmarkStatus(BaseModel):
     completed_at: datetime | None
 
     @classmethod
-    def from_benchmark(cls, benchmark: BenchmarkRow) -> "BenchmarkStatus":
+    def from_benchmark(cls, benchmark: BenchmarkRow) -> BenchmarkStatus:
         return cls(benchmark_id=benchmark.id, model_name=benchmark.model_name, status=benchmark.status,
                    progress=Progress.from_benchmark(benchmark), current_task=benchmark.current_task,
                    error=benchmark.error, created_at=benchmark.created_at, started_at=benchmark.started_at,
@@ -110,7 +109,7 @@ class Pagination(BaseModel):
     pages: int
 
     @classmethod
-    def of(cls, page: int, limit: int, total: int) -> "Pagination":
+    def of(cls, page: int, limit: int, total: int) -> Pagination:
         return cls(page=page, limit=limit, total=total, pages=math.ceil(total / limit))
 
 
@@ -122,7 +121,7 @@ class BenchmarkSummary(BaseModel):
     metrics_summary: dict[str, float | None]
 
     @classmethod
-    def from_benchmark(cls, benchmark: BenchmarkRow, aggregates: list[AggregateRow]) -> "BenchmarkSummary":
+    def from_benchmark(cls, benchmark: BenchmarkRow, aggregates: list[AggregateRow]) -> BenchmarkSummary:
         values = {aggregate.name: aggregate.value for aggregate in aggregates}
         return cls(benchmark_id=benchmark.id, model_name=benchmark.model_name, status=benchmark.status,
                    created_at=benchmark.created_at,

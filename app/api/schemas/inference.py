@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from pydantic import ConfigDict, Field
 
 from app.api.schemas.base import RequestBody

@@ -38,7 +38,7 @@ class ModelView(BaseModel):
     huggingface_url: str | None
 
     @classmethod
-    def from_spec(cls, spec: ModelSpec, deployed: set[str]) -> "ModelView":
+    def from_spec(cls, spec: ModelSpec, deployed: set[str]) -> ModelView:
         return cls(
             id=spec.name, name=spec.name, display_name=spec.display_name, type=spec.modality, task=spec.task,
             description=spec.description, version=spec.version, architecture=spec.architecture,
@@ -102,7 +102,7 @@ class DownloadStatus(BaseModel):
     completed_at: datetime | None
 
     @classmethod
-    def from_download(cls, download: DownloadRow) -> "DownloadStatus":
+    def from_download(cls, download: DownloadRow) -> DownloadStatus:
         elapsed = ((download.completed_at or download.updated_at) - download.created_at).total_seconds()
         speed = download.downloaded_bytes / elapsed if elapsed > 0 else None
         progress = 100.0 * download.downloaded_bytes / download.total_bytes if download.total_bytes else None

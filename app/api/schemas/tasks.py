@@ -36,7 +36,7 @@ class TaskResponse(BaseModel):
     completed_at: datetime | None = None
 
     @classmethod
-    def from_task(cls, task: TaskRow) -> "TaskResponse":
+    def from_task(cls, task: TaskRow) -> TaskResponse:
         return cls(task_id=task.id, status=task.status, type=task.type, model=task.model,
                    progress=round(task.progress * 100, 1), result=task.result, error=task.error,
                    worker_id=task.worker_id, queue_time=_seconds(task.created_at, task.started_at),
@@ -52,5 +52,5 @@ class TaskCancelled(BaseModel):
     cancelled_at: datetime | None
 
     @classmethod
-    def from_task(cls, task: TaskRow) -> "TaskCancelled":
+    def from_task(cls, task: TaskRow) -> TaskCancelled:
         return cls(task_id=task.id, status=task.status, message="Task cancelled", cancelled_at=task.completed_at)

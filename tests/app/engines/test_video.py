@@ -82,7 +82,7 @@ def test_batched_generation_matches_one_by_one(t2v):
     params = resolve_params(t2v.spec, {"num_frames": 4, "num_inference_steps": 2})
     batch = t2v.generate_batch(["a cat", "a dog"], params, [1, 2])
     alone = [t2v.generate("a cat", params, seed=1), t2v.generate("a dog", params, seed=2)]
-    for together, single in zip(batch, alone):
+    for together, single in zip(batch, alone, strict=True):
         assert together.frames.shape == single.frames.shape and together.seed == single.seed
         # the same video up to float summation order in the batched kernels
         assert np.abs(together.frames.astype(int) - single.frames.astype(int)).max() <= 2
