@@ -215,3 +215,22 @@ def batch(
                       + (f"  ({item['error']})" if item["error"] else ""))
     if spec.parquet:
         console.print(f"wrote {spec.parquet}")
+
+
+@app.command()
+@app_errors_exit_2
+def cancel(benchmark_id: Annotated[str, typer.Argument(help="The benchmark to stop.")]):
+    """Stop a running benchmark from here, whichever process or node runs it (it stops between work items)."""
+    from app.config import get_settings
+    from app.storage.database import get_database
+    from app.storage.repository import TERMINAL, BenchmarkRepository
+
+    repo = BenchmarkRepository(get_database(get_settings().resolved_database_url))
+    row = repo.get(benchmark_id)  # an unknown id is BENCHMARK_NOT_FOUND, exit 2
+    if row.status in TERMINAL:
+        console.print(f"{benchmark_id} already {row.status}")
+        return
+    repo.request_cancel(benchmark_id)
+    if row.status == "submitted":  # no runner has it yet: nothing to wait for
+        repo.finish(benchmark_id, "cancelled")
+    console.print(f"{benchmark_id}: cancel requested (it stops between work items; stored results are kept)")
