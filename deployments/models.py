@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import logging
 import os
 import tempfile
 import time
@@ -27,7 +28,7 @@ from app.engines.image import ImageEngine
 from app.engines.speech import SpeechEngine
 from app.engines.text import TextStream, make_text_engine
 from app.engines.video import VideoEngine
-from app.errors import TaskCancelledError
+from app.errors import TaskCancelledError, VidBenchError
 from app.storage.database import get_database
 from app.storage.tasks import TaskRepository
 from app.storage.videos import write_mp4
@@ -36,6 +37,27 @@ ENGINES = {"video": VideoEngine, "image": ImageEngine, "text": make_text_engine,
 """Engine constructor per modality; each takes (model spec, device, optimization profile, models dir)."""
 
 BatchRequest = tuple[str, dict[str, Any]]  # (task id, payload)
+
+
+class ClientErrorsOnOneLine(logging.Filter):
+    """Serve logs every exception a replica raises with its traceback. A typed refusal (a 4xx: a prompt longer than
+    the model's context, a cancelled task) is ordinary: it is logged as one line; real failures keep theirs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, VidBenchError) and error.http_status < 500:
+            record.msg, record.args = "Request refused: %s: %s", (error.code, error.message)
+            record.exc_info = record.exc_text = None
+        return True
+
+
+def quiet_client_errors() -> None:
+    """Install the filter on Serve's logger of this process, once."""
+    from ray.serve._private.constants import SERVE_LOGGER_NAME
+
+    serve_logger = logging.getLogger(SERVE_LOGGER_NAME)
+    if not any(isinstance(f, ClientErrorsOnOneLine) for f in serve_logger.filters):
+        serve_logger.addFilter(ClientErrorsOnOneLine())
 
 
 def _cancelled(task_id: str) -> TaskCancelledError:
@@ -50,6 +72,7 @@ class _Replica:
     def __init__(self, model_name: str, settings_json: dict[str, Any]):
         import torch
 
+        quiet_client_errors()
         self.settings = Settings(**settings_json)
         self.settings.ensure_dirs()
         torch.set_num_threads(self.settings.torch_threads_per_actor)
