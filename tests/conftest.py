@@ -12,6 +12,8 @@ import json
 import os
 import socket
 import sys
+import uuid
+from contextlib import contextmanager
 
 import pytest
 
@@ -105,6 +107,33 @@ def postgres_url() -> str | None:
     except OSError:
         return None
     return url
+
+
+@contextmanager
+def private_postgres_schema(url: str):
+    """A fresh schema on the server at ``url`` (yields its name), dropped after: tests never see each other's rows."""
+    from sqlalchemy import create_engine, text
+
+    schema = f"t_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    with admin.begin() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield schema
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+@pytest.fixture
+def postgres_schema_url():
+    """A SQLAlchemy URL on the machine's PostgreSQL whose search_path is a private schema."""
+    url = postgres_url()
+    if url is None:
+        pytest.skip("PostgreSQL is not running on localhost:5432")
+    with private_postgres_schema(url) as schema:
+        yield f"{url.replace('postgresql://', 'postgresql+psycopg://')}?options=-csearch_path%3D{schema}"
 
 
 def redis_url() -> str | None:

@@ -7,27 +7,17 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.cluster.conftest import RAY, _free_ports, cluster_env
+from tests.helpers import wait_until
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 
 VID_BENCH = str(Path(sys.executable).with_name("vid-bench"))
-
-
-def _wait_for(poll, timeout: float, what: str):
-    deadline, last = time.monotonic() + timeout, None
-    while time.monotonic() < deadline:
-        last = poll()
-        if last:
-            return last
-        time.sleep(1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}; last: {last!r}")
 
 
 @pytest.fixture
@@ -52,7 +42,7 @@ def embedded_gateway(cluster_root):
             return False
 
     try:
-        _wait_for(healthy, 240, "the gateway to answer /health")
+        wait_until(healthy, timeout=240, interval=1, what="the gateway to answer /health")
         key = (cluster_root / "data" / "admin.key").read_text().strip()
         yield url, key, env, dashboard_port, cluster_root
     finally:
@@ -73,8 +63,9 @@ def test_embedded_serve_runs_a_rest_benchmark_to_completion(embedded_gateway):
             "evaluation_settings": {"metrics": ["temporal_flickering"]}})
         assert started.status_code == 202, started.text
         benchmark_id = started.json()["benchmark_id"]
-        done = _wait_for(lambda: (b := client.get(f"/api/v1/benchmarks/{benchmark_id}").json())["status"]
-                         not in ("submitted", "running") and b, 240, "the REST benchmark to end")
+        done = wait_until(lambda: client.get(f"/api/v1/benchmarks/{benchmark_id}").json(),
+                          until=lambda b: b["status"] not in ("submitted", "running"), timeout=240, interval=1,
+                          what="the REST benchmark to end")
         assert done["status"] == "completed", done
         results = client.get(f"/api/v1/benchmarks/{benchmark_id}/results").json()
         assert results["status"] == "completed" and results["results"]["metrics"]["temporal_flickering"] is not None
@@ -88,7 +79,7 @@ def test_embedded_serve_runs_a_rest_benchmark_to_completion(embedded_gateway):
         # Ray answers this while the node's job agent is still registering: its message says to try again
         return None if "No available agent to submit job" in job.stderr else job
 
-    job = _wait_for(submit, 120, "the job server to accept a job")
+    job = wait_until(submit, timeout=120, interval=1, what="the job server to accept a job")
     assert job.returncode == 0 and "cpus 2.0" in job.stdout, job.stdout[-2000:] + job.stderr[-2000:]
     token = root / "home" / ".ray" / "auth_token"
     assert token.is_file() and token.read_text().strip() not in printed  # token auth on; the token never printed

@@ -7,13 +7,11 @@ import json
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 
 from tests.cluster.conftest import RAY, RayCluster, _free_ports, cluster_env
-from tests.conftest import postgres_url
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 
@@ -137,23 +135,6 @@ def _count_benchmarks(url: str) -> int:
             return connection.execute(text("SELECT COUNT(*) FROM benchmarks")).scalar_one()
     finally:
         engine.dispose()
-
-
-@pytest.fixture
-def postgres_schema_url():
-    from sqlalchemy import create_engine, text
-
-    url = postgres_url()
-    if url is None:
-        pytest.skip("PostgreSQL is not running on localhost:5432")
-    schema = f"c_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
-    with admin.begin() as connection:
-        connection.execute(text(f"CREATE SCHEMA {schema}"))
-    yield f"{url.replace('postgresql://', 'postgresql+psycopg://')}?options=-csearch_path%3D{schema}"
-    with admin.begin() as connection:
-        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
 
 
 def test_two_nodes_share_postgres_an_actor_elsewhere_and_a_gateway_split_across_nodes(cluster_root,

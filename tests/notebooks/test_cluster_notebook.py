@@ -9,7 +9,7 @@ import pytest
 from nbclient import NotebookClient
 
 from tests.cluster.conftest import RayCluster, cluster_env, cluster_root  # noqa: F401 (a fixture)
-from tests.cluster.test_real_cluster import _results, postgres_schema_url  # noqa: F401 (a fixture)
+from tests.cluster.test_real_cluster import _results
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "cluster.ipynb"
 
@@ -27,7 +27,7 @@ def _texts(cell) -> str:
 
 
 def test_cluster_notebook_runs_a_benchmark_and_reads_it_back(
-        cluster_root, postgres_schema_url, tmp_path):  # noqa: F811 (the fixtures imported above)
+        cluster_root, postgres_schema_url, tmp_path):
     """The head offers no CPU (as in cluster.yaml), so the benchmark runs on the worker; the kernel is a separate
     process whose environment is what a user sets: the GCS address, the shared database, the token."""
     cluster = RayCluster(cluster_root, cluster_env(cluster_root, VDB_DATABASE_URL=postgres_schema_url))

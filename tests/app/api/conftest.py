@@ -3,12 +3,10 @@ backend (tests/app/api/fake_backend.py) and no Ray, so every HTTP contract is ch
 
 from __future__ import annotations
 
-import uuid
 from contextlib import ExitStack
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
 
 from app.api import make_app
 from app.api.state import ApiState, install_state
@@ -16,7 +14,7 @@ from app.config import Settings
 from app.security.bootstrap import ensure_admin_key
 from tests.app.api.fake_backend import FakeBackend
 from tests.app.api.support import InProcessGateway
-from tests.conftest import postgres_url
+from tests.conftest import postgres_url, private_postgres_schema
 
 
 @pytest.fixture(scope="session")
@@ -69,14 +67,8 @@ def database_url(request):
     url = postgres_url()
     if url is None:
         pytest.skip("PostgreSQL is not running on localhost:5432")
-    schema = f"t_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    yield f"{url}?options=-csearch_path%3D{schema}"
-    with admin.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+    with private_postgres_schema(url) as schema:
+        yield f"{url}?options=-csearch_path%3D{schema}"
 
 
 @pytest.fixture

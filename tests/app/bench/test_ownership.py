@@ -8,20 +8,11 @@ import time
 import pytest
 
 from app.bench.spec import BenchmarkSpec
+from tests.helpers import wait_until
 
 pytestmark = [pytest.mark.ray, pytest.mark.slow]
 
 PROMPTS = [f"A small red boat, scene {k}" for k in range(24)]  # enough work to act while it runs
-
-
-def _wait(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 @pytest.fixture
@@ -49,12 +40,13 @@ def test_cancel_from_another_process_stops_within_one_work_item(runner):
 
     benchmark_id = runner.submit(_spec())
     runner.start_detached(benchmark_id)  # runs in a detached actor: another process
-    _wait(lambda: _done(runner, benchmark_id) >= 1, 180, "the first stored video")
+    wait_until(lambda: _done(runner, benchmark_id), until=lambda n: n >= 1, timeout=180, interval=0.2,
+               what="the first stored video")
     elsewhere = BenchmarkRunner(settings=runner.settings)  # a different runner: no shared memory with the owner
     elsewhere.cancel(benchmark_id)
     at_cancel = _done(runner, benchmark_id)
-    row = _wait(lambda: (r := runner.repo.get(benchmark_id)).status in ("cancelled", "completed") and r, 60,
-                "the owner to see the cancel")
+    row = wait_until(lambda: runner.repo.get(benchmark_id), until=lambda r: r.status in ("cancelled", "completed"),
+                     timeout=60, interval=0.2, what="the owner to see the cancel")
     assert row.status == "cancelled"
     assert _done(runner, benchmark_id) <= at_cancel + 1  # at most the item that was being stored
     assert _done(runner, benchmark_id) < len(PROMPTS)
@@ -69,14 +61,15 @@ def test_a_benchmark_whose_owner_dies_is_resumed_with_every_result_once(runner):
 
     benchmark_id = runner.submit(_spec())
     runner.start_detached(benchmark_id)
-    _wait(lambda: _done(runner, benchmark_id) >= 1, 180, "the first stored video")
+    wait_until(lambda: _done(runner, benchmark_id), until=lambda n: n >= 1, timeout=180, interval=0.2,
+               what="the first stored video")
     ray.kill(ray.get_actor(f"benchmark-{benchmark_id}", namespace=NAMESPACE), no_restart=True)  # the owner dies
     assert runner.repo.get(benchmark_id).status == "running"
-    resumed = _wait(lambda: runner.resume_orphans(), 30, "the benchmark to become an orphan")
+    resumed = wait_until(runner.resume_orphans, timeout=30, interval=0.2, what="the benchmark to become an orphan")
     assert resumed == [benchmark_id]
     assert runner.resume_orphans() == []  # claimed once: a second sweep takes nothing
-    row = _wait(lambda: (r := runner.repo.get(benchmark_id)).status not in ("submitted", "running") and r, 240,
-                "the resumed benchmark to end")
+    row = wait_until(lambda: runner.repo.get(benchmark_id), until=lambda r: r.status not in ("submitted", "running"),
+                     timeout=240, interval=0.2, what="the resumed benchmark to end")
     assert row.status == "completed", row.error
     keys = [(v.prompt_index, v.seed) for v in runner.repo.videos(benchmark_id)]
     assert sorted(keys) == sorted((i, 0) for i in range(len(PROMPTS)))  # every item, exactly once
