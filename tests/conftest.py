@@ -30,6 +30,9 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.ray)
         if item.get_closest_marker("ray") or item.get_closest_marker("serve"):
             item.add_marker(pytest.mark.slow)
+    # Clusters of their own run first, before the session's in-process Ray exists: a second local Ray started by
+    # `vid-bench serve` cannot start its dashboard agent while another one holds the agent's fixed port.
+    items.sort(key=lambda item: 0 if item.get_closest_marker("cluster") else 1)
 
 
 def _ray_running() -> bool:
