@@ -34,9 +34,11 @@ def _json_from(output: str) -> dict:
 def head(cluster_root):
     cluster = RayCluster(cluster_root, cluster_env(
         cluster_root, VDB_DATABASE_URL=f"sqlite:///{cluster_root / 'shared.sqlite3'}"))
-    cluster.start_head(num_cpus=2)
-    yield cluster
-    cluster.stop()
+    try:
+        cluster.start_head(num_cpus=2)
+        yield cluster
+    finally:  # also when the head failed to come up: whatever started is stopped
+        cluster.stop()
 
 
 def _results(database_url: str, benchmark_id: str) -> tuple[dict, list[tuple[int, int]]]:
