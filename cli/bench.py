@@ -226,11 +226,9 @@ def cancel(benchmark_id: Annotated[str, typer.Argument(help="The benchmark to st
     from app.storage.repository import TERMINAL, BenchmarkRepository
 
     repo = BenchmarkRepository(get_database(get_settings().resolved_database_url))
-    row = repo.get(benchmark_id)  # an unknown id is BENCHMARK_NOT_FOUND, exit 2
-    if row.status in TERMINAL:
-        console.print(f"{benchmark_id} already {row.status}")
+    before = repo.get(benchmark_id).status  # an unknown id is BENCHMARK_NOT_FOUND, exit 2
+    if before in TERMINAL:
+        console.print(f"{benchmark_id} already {before}")
         return
     repo.request_cancel(benchmark_id)
-    if row.status == "submitted":  # no runner has it yet: nothing to wait for
-        repo.finish(benchmark_id, "cancelled")
     console.print(f"{benchmark_id}: cancel requested (it stops between work items; stored results are kept)")

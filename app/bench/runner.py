@@ -105,9 +105,6 @@ class BenchmarkRunner:
 
     def cancel(self, benchmark_id: str) -> None:
         """Ask for a stop, from any process: the runner holding it reads the request between work items."""
-        row = self.repo.get(benchmark_id)
-        if row.status in TERMINAL:
-            return
         with self._lock:
             self._cancelled.add(benchmark_id)
         self.repo.request_cancel(benchmark_id)

@@ -67,9 +67,19 @@ class BenchmarkRepository:
         self.update(benchmark_id, status=status, error=error, completed_at=utcnow(), current_task=None)
 
     # -- ownership across processes: cancel requests, heartbeats, orphans ------------------------------
-    def request_cancel(self, benchmark_id: str) -> None:
-        """Ask whoever runs the benchmark to stop; it reads the flag between work items."""
+    def request_cancel(self, benchmark_id: str) -> str:
+        """Ask whoever runs the benchmark to stop (it reads the flag between work items); returns the status now.
+
+        A finished benchmark is left as it is; one no runner has started yet ends ``cancelled`` at once.
+        """
+        row = self.get(benchmark_id)
+        if row.status in TERMINAL:
+            return row.status
         self.update(benchmark_id, cancel_requested=True, current_task="cancelling")
+        if row.status == "submitted":
+            self.finish(benchmark_id, "cancelled")
+            return "cancelled"
+        return row.status
 
     def cancel_requested(self, benchmark_ids: list[str]) -> set[str]:
         with self.db.session() as s:

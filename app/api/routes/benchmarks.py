@@ -86,6 +86,4 @@ def cancel_benchmark(benchmark_id: str, state: State, caller: Caller):
         return JSONResponse({"benchmark_id": row.id, "status": row.status,
                              "message": f"Benchmark already {row.status}"}, status_code=409)
     state.repo.request_cancel(benchmark_id)  # whoever runs it, wherever, reads this between work items
-    if row.status == "submitted":  # not started by a runner yet: nothing to stop
-        state.repo.finish(benchmark_id, "cancelled")
     return {"benchmark_id": row.id, "status": "cancelled", "message": "Benchmark cancelled"}
