@@ -14,7 +14,16 @@ import secrets
 from typing import Any
 
 from app.catalog.params import VideoParameters
-from app.catalog.spec import ModelSpec, check_ranges, get_catalog, resolve_params, validate_prompt
+from app.catalog.spec import (
+    ModelSpec,
+    check_ranges,
+    check_timeout,
+    get_catalog,
+    resolve_params,
+    speech_options,
+    validate_prompt,
+)
+from app.config import get_settings
 from app.errors import ValidationError
 
 TASK_TYPES = {"text": "text-generation", "image": "image-generation", "speech": "text-to-speech",
@@ -60,16 +69,13 @@ def prepare(modality: str, body: dict[str, Any]) -> tuple[ModelSpec, dict[str, A
                       "height": height, **values, "num_images": num_images, "seed": seed}
     if modality == "speech":
         validate_prompt(body["text"])
-        values = check_ranges(spec, {"speed": body.get("speed"), "pitch": body.get("pitch")})
-        voice = body.get("voice") or spec.voices[0]
-        language = body.get("language") or spec.languages[0]
-        if voice not in spec.voices:
-            raise ValidationError(f"voice '{voice}' is not offered by {spec.name}", {"allowed": spec.voices})
-        if language not in spec.languages:
-            raise ValidationError(f"language '{language}' is not offered by {spec.name}", {"allowed": spec.languages})
-        return spec, {"text": body["text"], "voice": voice, "language": language, **values, "seed": seed}
+        options = speech_options(spec, body.get("voice"), body.get("language"), body.get("speed"), body.get("pitch"))
+        return spec, {"text": body["text"], **options, "seed": seed}
     if modality == "video":
         validate_prompt(body["prompt"])
         params = resolve_params(spec, {name: body.get(name) for name in VideoParameters.model_fields})
-        return spec, {"prompt": body["prompt"], "params": params.model_dump(), "seed": seed}
+        timeout_s = body.get("timeout_s")
+        check_timeout(timeout_s)
+        return spec, {"prompt": body["prompt"], "params": params.model_dump(), "seed": seed,
+                      "timeout_s": timeout_s or get_settings().generation_timeout_s}
     raise ValidationError(f"Unknown modality '{modality}'", {"modality": modality})

@@ -8,7 +8,14 @@ Three applications serve the same built-in tiny image model (tiny-t2i, 32x32, 2 
 Each is driven over HTTP at concurrency 1 and 16; p50 / p99 latency and requests/s are
 printed with the ratio to the bare deployment.
 
-    python benchmarks/gateway_overhead.py [--requests 48]
+Requests carry the first-start admin key, so authentication and rate limiting are on, as users
+run the gateway (the enterprise tier's limits are far above what the script sends).
+
+With --profile DIR, py-spy samples the gateway's ingress and its model replica during the
+full-gateway concurrency-1 cell and writes flame graphs (SVG) and the functions that took the
+most samples (DIR/top.txt).
+
+    python benchmarks/gateway_overhead.py [--requests 48] [--quick] [--profile docs/profiles]
 """
 
 from __future__ import annotations
@@ -51,10 +58,69 @@ def drive(url: str, concurrency: int, total: int, headers: dict[str, str]) -> di
             "rps": total / wall}
 
 
+def _replica_pids(app: str) -> dict[str, int]:
+    """Ray titles each actor's process `ray::ServeReplica:<app>:<deployment>...`: find them by that title."""
+    import psutil
+
+    pids = {}
+    for process in psutil.process_iter(["pid", "cmdline"]):
+        title, prefix = " ".join(process.info["cmdline"] or []), f"ray::ServeReplica:{app}:"
+        if title.startswith(prefix):
+            pids[title[len(prefix):].split(".")[0].split()[0]] = process.info["pid"]
+    return pids
+
+
+def profile(directory: Path, app: str) -> list:
+    """Start py-spy on the app's ingress and model replicas (raw collapsed stacks and SVG flame graphs)."""
+    import subprocess
+
+    directory.mkdir(parents=True, exist_ok=True)
+    started = []
+    for name, pid in _replica_pids(app).items():
+        for fmt, suffix in (("flamegraph", "svg"), ("raw", "txt")):
+            out = directory / f"{app}-{name}.{suffix}"
+            started.append((subprocess.Popen(["py-spy", "record", "--pid", str(pid), "--rate", "200", "--format", fmt,
+                                              "--output", str(out), "--nonblocking"],
+                                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), out))
+    time.sleep(2)  # py-spy attaches
+    return started
+
+
+def finish_profile(started: list, directory: Path | None) -> None:
+    """Stop py-spy (it writes its files on SIGINT) and list each process's most sampled functions."""
+    import collections
+    import signal
+
+    for process, _ in started:
+        process.send_signal(signal.SIGINT)
+    for process, _ in started:
+        process.wait(timeout=60)
+    lines = []
+    for _, out in started:
+        if out.suffix != ".txt" or not out.exists():
+            continue
+        inclusive, total = collections.Counter(), 0
+        for line in out.read_text().splitlines():
+            stack, _, count = line.rpartition(" ")
+            if not count.isdigit():
+                continue
+            total += int(count)
+            for frame in set(stack.split(";")):
+                inclusive[frame] += int(count)
+        lines.append(f"== {out.stem}: {total} samples; frames by share of samples (inclusive)")
+        lines += [f"{100 * n / total:6.1f}%  {frame}" for frame, n in inclusive.most_common(40)]
+    if lines and directory is not None:
+        (directory / "top.txt").write_text("\n".join(lines) + "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=48)
+    parser.add_argument("--quick", action="store_true", help="8 requests per cell: checks the script runs")
+    parser.add_argument("--profile", type=Path, default=None, help="py-spy flame graphs of the gateway cell here")
     args = parser.parse_args()
+    if args.quick:
+        args.requests = 8
     os.environ.setdefault("VDB_DATA_DIR", tempfile.mkdtemp(prefix="vdb-gateway-"))
 
     import ray
@@ -106,7 +172,10 @@ def main() -> None:
     for concurrency in (1, 16):
         bare = None
         for name, url in targets.items():
+            profiling = profile(args.profile, "gateway") if args.profile and (name, concurrency) == ("gateway", 1) \
+                else []
             figures = drive(url, concurrency, args.requests, headers)
+            finish_profile(profiling, args.profile)
             bare = bare or figures
             print(f"{name:10s} {concurrency:4d} {figures['p50']:9.1f} {figures['p99']:9.1f} {figures['rps']:8.2f}   "
                   f"{figures['p50'] / bare['p50']:10.2f}x {figures['rps'] / bare['rps']:12.2f}x")

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cli.common import ApiKeyOption, UrlOption, app_errors_exit_2, console, err_console
+from cli.common import ApiKeyOption, UrlOption, _, app_errors_exit_2, console, err_console
 
 app = typer.Typer(help="API keys and users: locally on the data directory, or through a gateway with --url.",
                   no_args_is_help=True)
@@ -52,7 +52,7 @@ def auth_create_key(
         expires = utcnow() + timedelta(days=expires_in_days) if expires_in_days else None
         row, key = local_authenticator().keys.create(name, permission, tier, expires, created_by="cli")
         key_id = row.id
-    err_console.print(f"created {key_id}; store the key now, it is not shown again:")
+    err_console.print(_("created {key_id}; store the key now, it is not shown again:", key_id=key_id))
     print(key)
 
 
@@ -71,7 +71,7 @@ def auth_list_keys(include_revoked: Annotated[bool, typer.Option("--all", help="
 
         rows = local_authenticator().store.list_keys(include_revoked=include_revoked)
         views = [ApiKeyView.from_key(r).model_dump(mode="json") for r in rows]  # same text as the gateway's
-    table = Table("id", "name", "key", "permissions", "tier", "status", "expires", "last used")
+    table = Table("id", _("name"), _("key"), _("permissions"), _("tier"), _("status"), _("expires"), _("last used"))
     for view in views:
         table.add_row(*key_row(view))
     console.print(table)
@@ -88,7 +88,7 @@ def auth_revoke_key(key_id: str, url: UrlOption = None, api_key: ApiKeyOption = 
             client.revoke_api_key(key_id)
     else:
         local_authenticator().store.revoke_key(key_id)
-    console.print(f"revoked {key_id}")
+    console.print(_("revoked {key_id}", key_id=key_id))
 
 
 @app.command("create-user")
@@ -102,4 +102,4 @@ def auth_create_user(
 ):
     """Create a user who logs in at POST /api/v1/auth/login (on the local data directory)."""
     row = local_authenticator().users.create(username, password, permission, tier)
-    console.print(f"created user {row.username} ({row.id})")
+    console.print(_("created user {username} ({user_id})", username=row.username, user_id=row.id))

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from app.errors import VidBenchError
+from app.i18n import Message, format_number, localize, translate
 
 console = Console()
 err_console = Console(stderr=True)
@@ -29,6 +30,11 @@ ApiKeyOption = Annotated[str | None, typer.Option("--api-key", envvar="VDB_API_K
                                                      help="Admin key for --url (default: VDB_API_KEY).")]
 
 
+def _(msgid: str, **params: Any) -> str:
+    """A CLI string in the user's locale (the default_locale setting, `vid-bench locale set`)."""
+    return translate(msgid, **params)
+
+
 def app_errors_exit_2(command: Command) -> Command:
     """Typed app errors print as one line `error: CODE: message` and exit 2; any other exception propagates."""
     @functools.wraps(command)
@@ -36,8 +42,9 @@ def app_errors_exit_2(command: Command) -> Command:
         try:
             return command(*args, **kwargs)
         except VidBenchError as error:
-            line = " ".join(f"{error.code}: {error.message}".splitlines())
-            err_console.print(f"[red]error:[/red] {escape(line)}", soft_wrap=True)
+            line = " ".join(f"{error.code}: {localize(error.message)[0]}".splitlines())
+            prefix = _("error:")
+            err_console.print(f"[red]{escape(prefix)}[/red] {escape(line)}", soft_wrap=True)
             raise typer.Exit(2) from None
     return run  # type: ignore[return-value]
 
@@ -53,10 +60,11 @@ def emit_json(data: Any, path: Path | None = None) -> None:
 
 
 def fmt(value: Any, digits: int = 4) -> str:
+    """A figure for a table: numbers in the locale's notation (Babel), ``digits`` significant digits."""
     if value is None:
         return "null"
-    if isinstance(value, float):
-        return f"{value:.{digits}g}"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return format_number(value, digits=digits)
     return str(value)
 
 
@@ -72,10 +80,10 @@ def collect_prompts(prompts: list[str] | None, prompts_file: Path | None, prompt
         try:
             collected += getattr(StandardPrompts, prompt_set.upper())
         except AttributeError:
-            raise ValidationError(f"Unknown prompt set '{prompt_set}'",
+            raise ValidationError(Message("Unknown prompt set '{name}'", name=prompt_set),
                                   {"available": StandardPrompts.available()}) from None
     if not collected:
-        raise ValidationError("Give prompts with --prompts, --prompts-file or --prompt-set", {})
+        raise ValidationError(Message("Give prompts with --prompts, --prompts-file or --prompt-set"), {})
     return collected
 
 
@@ -96,7 +104,8 @@ def progress_printer(label: str) -> Iterator[Callable[[dict], None]]:
             tasks[key] = progress.add_task(f"{label} {event['model_name']}", total=event["total"])
         progress.update(tasks[key], completed=event["completed"])
         if event["type"] == "benchmark_error":
-            err_console.print(f"[red]{event['model_name']} failed:[/red] {event.get('error')}")
+            failed = _("{model} failed:", model=event["model_name"])
+            err_console.print(f"[red]{escape(failed)}[/red] {escape(str(event.get('error')))}")
     try:
         yield on_progress
     finally:

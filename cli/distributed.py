@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 
 import typer
 
-from cli.common import app_errors_exit_2, collect_prompts, console, emit_json
+from cli.common import _, app_errors_exit_2, collect_prompts, console, emit_json
 
 app = typer.Typer(help="Run on a Ray cluster: start a coordinator or a worker node, submit and follow batch jobs.",
                   no_args_is_help=True)
@@ -111,10 +111,11 @@ def coordinator(
     serve_command = [str(Path(sys.executable).with_name("vid-bench")), "serve", "--detach", "--host", host,
                      "--port", str(port)] + (["--config", str(config)] if config else [])
     _run(serve_command, {**env, "RAY_ADDRESS": address})
-    console.print(f"coordinator up: Ray at {address}, jobs at http://{node_ip or '127.0.0.1'}:{dashboard_port}, "
-                  f"gateway at http://{host}:{port}")
-    console.print("workers: copy ~/.ray/auth_token to each node, set VDB_DATABASE_URL / VDB_RATE_LIMIT_STORAGE, then "
-                  f"`vid-bench distributed worker --coordinator {node_ip or '<this host>'}`")
+    console.print(_("coordinator up: Ray at {address}, jobs at {jobs}, gateway at {gateway}", address=address,
+                    jobs=f"http://{node_ip or '127.0.0.1'}:{dashboard_port}", gateway=f"http://{host}:{port}"))
+    join = f"`vid-bench distributed worker --coordinator {node_ip or '<this host>'}`"
+    console.print(_("workers: copy ~/.ray/auth_token to each node, set VDB_DATABASE_URL / VDB_RATE_LIMIT_STORAGE, "
+                    "then {command}", command=join))
 
 
 @app.command()
@@ -140,7 +141,9 @@ def worker(
     if block:
         os.execvpe(command[0], [*command, "--block"], _token_env())
     _run(command, _token_env())
-    console.print(f"joined {_host(coordinator)}:{ray_port}" + (f" as {worker_id}" if worker_id else ""))
+    where = f"{_host(coordinator)}:{ray_port}"
+    console.print(_("joined {where} as {worker_id}", where=where, worker_id=worker_id) if worker_id
+                  else _("joined {where}", where=where))
 
 
 def _jobs(coordinator: str, dashboard_port: int):
@@ -225,4 +228,4 @@ def logs(job_id: str, coordinator: CoordinatorOption, dashboard_port: DashboardP
 def stop(job_id: str, coordinator: CoordinatorOption, dashboard_port: DashboardPortOption = DASHBOARD_PORT):
     """Stop a running job."""
     stopped = _jobs(coordinator, dashboard_port).stop_job(job_id)
-    console.print(f"{job_id}: {'stopping' if stopped else 'already finished'}")
+    console.print(f"{job_id}: " + (_("stopping") if stopped else _("already finished")))

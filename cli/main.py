@@ -10,7 +10,22 @@ import sys
 
 import typer
 
-from cli import auth, bench, distributed, metrics, models, serve, tuning
+from cli import (
+    analytics,
+    auth,
+    bench,
+    distributed,
+    federated,
+    loadtest,
+    locales,
+    metrics,
+    models,
+    monitor,
+    serve,
+    streaming,
+    tuning,
+)
+from cli import config as config_cmd
 
 app = typer.Typer(help="Benchmark (and serve) video generation models on Ray.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -21,9 +36,16 @@ app.add_typer(models.app, name="models")
 app.add_typer(metrics.app, name="metrics")
 app.add_typer(auth.app, name="auth")
 app.add_typer(distributed.app, name="distributed")
+app.add_typer(config_cmd.app, name="config")
+app.add_typer(locales.app, name="locale")
+app.add_typer(analytics.app, name="analytics")
+app.add_typer(monitor.app, name="monitor")
+app.add_typer(federated.app, name="federated")
+app.add_typer(streaming.app, name="streaming")
+app.add_typer(loadtest.app)  # vid-bench loadtest (issue 17)
 
 MULTI_VALUE_OPTIONS = {"--prompts", "-p", "--metrics", "--objective", "--optimization-levels", "--steps", "--frames",
-                       "--scheduler", "--models"}
+                       "--scheduler", "--models", "--participants", "--concurrency"}
 
 
 def expand_multi_value_options(argv: list[str]) -> list[str]:

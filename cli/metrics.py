@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cli.common import app_errors_exit_2, console, emit_json
+from cli.common import _, app_errors_exit_2, console, emit_json
 
 app = typer.Typer(help="Quality metrics and their evaluator weights.", no_args_is_help=True)
 
@@ -29,13 +29,13 @@ def metrics_list(as_json: Annotated[bool, typer.Option("--json")] = False):
     if as_json:
         emit_json(rows)
         return
-    table = Table(title=f"Metrics (weights directory: {weights_dir})")
-    for column in ["name", "better", "level", "evaluator", "status"]:
+    table = Table(title=_("Metrics (weights directory: {path})", path=weights_dir))
+    for column in [_("name"), _("better"), _("level"), _("evaluator"), _("status")]:
         table.add_column(column)
     for r in rows:
-        better = {True: "higher", False: "lower", None: "descriptive"}[r["higher_is_better"]]
+        better = {True: _("higher"), False: _("lower"), None: _("descriptive")}[r["higher_is_better"]]
         table.add_row(r["name"], better, r["level"], r["evaluator"] or "-",
-                      "available" if r["available"] else f"unavailable: {r['missing']}")
+                      _("available") if r["available"] else _("unavailable: {reason}", reason=r["missing"]))
     console.print(table)
 
 
@@ -64,4 +64,5 @@ def metrics_fetch(
         except Exception as exc:  # no network, HTTP error: say so and how to install offline
             raise WeightsError(f"Download of {evaluator} failed ({type(exc).__name__}: {exc}); on a machine "
                                f"without network, copy the file here with --from PATH", {}) from exc
-    console.print(f"installed {evaluator} in {weights_dir / EVALUATORS[evaluator].path} sha256={entry['sha256']}")
+    console.print(_("installed {evaluator} in {path} sha256={sha256}", evaluator=evaluator,
+                    path=weights_dir / EVALUATORS[evaluator].path, sha256=entry["sha256"]))

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from cli.common import app_errors_exit_2
+from cli.common import _, app_errors_exit_2
 
 app = typer.Typer()
 
@@ -59,14 +59,18 @@ def serve(
         ray_serve.run(build_app(application.get("args", {})), name=application["name"],
                       route_prefix=application.get("route_prefix", "/"))
     url = f"http://{http.get('host', '127.0.0.1')}:{http.get('port', 8000)}"
-    print(f"vid-bench gateway at {url}  (API {url}/api/v1, docs {url}/docs); Ctrl-C stops it", flush=True)
-    print(f"admin API key {'created in' if created else 'in'} {key_file} (readable by you only); "
-          f"send it as 'X-API-Key: <key>' or run: export VDB_API_KEY=$(cat {key_file})", flush=True)
+    print(_("vid-bench gateway at {url}  (API {api}, docs {docs}); Ctrl-C stops it", url=url, api=f"{url}/api/v1",
+            docs=f"{url}/docs"), flush=True)
+    key_line = _("admin API key created in {path} (readable by you only)", path=key_file) if created else \
+        _("admin API key in {path} (readable by you only)", path=key_file)
+    print(key_line + "; " + _("send it as {header} or run: {command}", header="'X-API-Key: <key>'",
+                              command=f"export VDB_API_KEY=$(cat {key_file})"), flush=True)
     if not joined:
         from ray._private.worker import get_dashboard_url
 
-        print(f"Ray jobs (token in ~/.ray/auth_token): RAY_AUTH_MODE=token ray job submit --address "
-              f"http://{get_dashboard_url()} -- vid-bench benchmark ...", flush=True)
+        print(_("Ray jobs (token in ~/.ray/auth_token): {command}",
+                command=f"RAY_AUTH_MODE=token ray job submit --address http://{get_dashboard_url()} -- "
+                        "vid-bench benchmark ..."), flush=True)
     if detach:
         return
     try:

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cli.common import app_errors_exit_2, console, emit_json, fmt
+from cli.common import _, app_errors_exit_2, console, emit_json, fmt
 
 app = typer.Typer()
 
@@ -46,14 +46,15 @@ def optimize(
         quality_floor=quality_floor, device=device, verbose=1)
     if output:
         emit_json(result.to_dict(), output)
-    table = Table(title=f"{strategy} search for {model} ({objective}), {len(result.trials)} trials, "
-                        f"{result.elapsed_time:.1f}s")
-    for column in ["config", "score", "quality", "latency ms", "pareto"]:
+    table = Table(title=_("{strategy} search for {model} ({objective}), {trials} trials, {seconds} s",
+                          strategy=strategy, model=model, objective=objective, trials=len(result.trials),
+                          seconds=fmt(round(result.elapsed_time, 1))))
+    for column in [_("configuration"), _("score"), _("quality"), _("latency ms"), _("Pareto")]:
         table.add_column(column)
     for trial in sorted(result.trials, key=lambda t: -(t["score"] or float("-inf"))):
         table.add_row(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in trial["config"].items()}),
                       fmt(trial["score"]), fmt(trial["quality"]), fmt(trial["latency_ms"]),
-                      "yes" if trial in result.pareto_set else "")
+                      _("yes") if trial in result.pareto_set else "")
     console.print(table)
-    console.print(f"best parameters: {result.best_parameters} (score {fmt(result.best_score)}); "
-                  f"experiment: {result.experiment_path}")
+    console.print(_("best parameters: {parameters} (score {score}); experiment: {path}",
+                    parameters=result.best_parameters, score=fmt(result.best_score), path=result.experiment_path))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic import ValidationError as PydanticError
 from ray.serve.config import AutoscalingConfig
 
@@ -81,6 +81,20 @@ class GatewayArgs(_Strict):
             raise ValueError(f"model(s) {repeated} listed more than once")
         return models
 
+    @model_validator(mode="after")
+    def _batches_can_fill(self) -> GatewayArgs:
+        """A replica holds at most max_ongoing_requests, so a larger batch could never fill (it would only wait)."""
+        for model in self.models:
+            spec = get_catalog().get(model.name)
+            if spec.modality not in BATCHED_MODALITIES:
+                continue
+            size = (model.batching or Batching()).max_batch_size
+            if size > model.max_ongoing_requests:
+                raise ValueError(f"model {model.name}: batching.max_batch_size {size}"
+                                 f"{'' if model.batching else ' (the default)'} exceeds max_ongoing_requests "
+                                 f"{model.max_ongoing_requests}, so its batches can never fill; make them agree")
+        return self
+
     @field_validator("settings")
     @classmethod
     def _settings_fields(cls, settings: dict[str, Any]) -> dict[str, Any]:
@@ -101,11 +115,11 @@ class GatewayArgs(_Strict):
 
 
 def deployment_for(model: ModelDeployment, settings_json: dict[str, Any]):
-    spec = get_catalog().get(model.name)
+    spec = get_catalog(Settings(**settings_json).resolved_models_dir).get(model.name)
     if model.batching is not None and spec.modality not in BATCHED_MODALITIES:
         raise ValidationError(f"Model '{spec.name}' is a {spec.modality} model: batching applies to image and "
                               "video models only", {"model_name": spec.name, "modality": spec.modality})
-    batching = model.batching.model_dump() if model.batching else {}
+    batching = (model.batching or Batching()).model_dump() if spec.modality in BATCHED_MODALITIES else {}
     return DEPLOYMENTS[spec.modality].options(
         name=f"{spec.modality}-{spec.name}",
         ray_actor_options={"num_gpus": model.num_gpus, "num_cpus": model.num_cpus, "resources": model.resources},

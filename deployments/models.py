@@ -22,6 +22,7 @@ from typing import Any
 from ray import serve
 
 from app.catalog import get_catalog
+from app.catalog.facts import dependency_problems
 from app.catalog.spec import GenerationParams
 from app.config import Settings
 from app.engines.image import ImageEngine
@@ -76,11 +77,14 @@ class _Replica:
         self.settings = Settings(**settings_json)
         self.settings.ensure_dirs()
         torch.set_num_threads(self.settings.torch_threads_per_actor)
-        self.model_spec = get_catalog().get(model_name)
+        self.model_spec = get_catalog(self.settings.resolved_models_dir).get(model_name)  # downloads included
         self.tasks = TaskRepository(get_database(self.settings.resolved_database_url),
                                     self.settings.data_dir / "artifacts")
         self.engine = ENGINES[self.modality](self.model_spec, self.settings.device, None,
                                              self.settings.resolved_models_dir)
+        from app.bench.cluster import cap_to_gpu_share
+
+        self.memory_cap = cap_to_gpu_share(getattr(self.engine, "device", "cpu"), self.settings)  # gpu_memory_fraction
         self.load_s = self.engine.load()  # a load failure is the engine's ModelLoadError; the replica does not start
         self.loaded_at = time.time()
 
@@ -95,10 +99,39 @@ class _Replica:
             raise TaskCancelledError(f"Task {task_id} was cancelled before it started", {"task_id": task_id})
 
     def step_reporter(self, task_id: str):
+        progress = self.progress_writer([task_id])
+
         def on_step(done: int, total: int) -> None:
-            if not self.tasks.progress(task_id, done / total):
+            if not progress(done / total)[0]:
                 raise _cancelled(task_id)
         return on_step
+
+    def cancel_reader(self, task_id: str):
+        """live() -> False once the task was cancelled, read from the database at most every progress_interval_s."""
+        interval = self.settings.progress_interval_s
+        state = {"at": time.monotonic(), "live": True}
+
+        def live() -> bool:
+            now = time.monotonic()
+            if state["live"] and now - state["at"] >= interval:
+                state["live"], state["at"] = not self.tasks.is_cancelled(task_id), now
+            return state["live"]
+        return live
+
+    def progress_writer(self, task_ids: list[str]):
+        """progress(fraction) -> whether each task is still live, written to the database at most every
+        ``progress_interval_s`` (each write also reads the cancel flag); between writes the last answer stands.
+        A request shorter than the interval writes no step at all: completion sets progress to 1."""
+        interval = self.settings.progress_interval_s
+        state = {"at": time.monotonic(), "live": [True] * len(task_ids)}
+
+        def progress(fraction: float) -> list[bool]:
+            now = time.monotonic()
+            if now - state["at"] >= interval:
+                state["live"] = [self.tasks.progress(task_id, fraction) for task_id in task_ids]
+                state["at"] = now
+            return state["live"]
+        return progress
 
     def health(self, task_id: str, payload: dict[str, Any]) -> dict[str, Any]:
         """Loaded state, load time, memory, and the time of one small real generation."""
@@ -113,6 +146,8 @@ class _Replica:
         return {"status": "healthy", "load_time_ms": self.load_s * 1000, "test_generation_ms": test_ms,
                 "memory_usage_gb": gpu_gb, "process_rss_gb": psutil.Process().memory_info().rss / 2**30,
                 "details": {"model_loaded": True, "device": str(device), "gpu_available": torch.cuda.is_available(),
+                            "dependencies_ok": not (problems := dependency_problems(self.model_spec)),
+                            "dependency_problems": problems,
                             "engine": getattr(self.engine, "name", type(self.engine).__name__),
                             "replica": self.worker_id()}}
 
@@ -137,6 +172,8 @@ class _BatchedReplica(_Replica):
         result = await self.generate_batch((task_id, payload))
         if result is None:
             raise _cancelled(task_id)
+        if isinstance(result, VidBenchError):  # this request's call failed (timeout, out of memory); others did not
+            raise result
         return result
 
     @serve.batch(max_batch_size=4, batch_wait_timeout_s=0.05)
@@ -185,31 +222,40 @@ class VideoDeployment(_BatchedReplica):
         self.begin(task_id)
         params = GenerationParams(**payload["params"])
         result = self.engine.generate(payload["prompt"], params, seed=payload["seed"],
-                                      on_step=self.step_reporter(task_id))
+                                      on_step=self.step_reporter(task_id), timeout_s=payload.get("timeout_s"))
         return {"worker_id": self.worker_id(), "outputs": [_mp4_output(result, params)],
                 "result": {"generation_time": result.timings.total_s, "timings": result.timings.to_dict(),
                            "steps_completed": params.num_inference_steps, "batch_size": 1}}
 
     def batch_key(self, payload: dict[str, Any]) -> Hashable:
-        return json.dumps(payload["params"], sort_keys=True)
+        """Requests share a call when their settings and their timeout agree."""
+        return json.dumps({"params": payload["params"], "timeout_s": payload.get("timeout_s")}, sort_keys=True)
 
     def _run_batch(self, requests: list[BatchRequest]) -> list[dict[str, Any] | None]:
-        results: list[dict[str, Any] | None] = [None] * len(requests)
+        results: list[dict[str, Any] | VidBenchError | None] = [None] * len(requests)
         for key, members in self._start_groups(requests).items():
-            params = GenerationParams(**json.loads(key))
+            shared = json.loads(key)
+            params = GenerationParams(**shared["params"])
 
-            def on_step(done: int, total: int, members=members) -> None:
-                live = [self.tasks.progress(requests[i][0], done / total) for i in members]
-                if not any(live):  # every request of this call was cancelled: stop the work
+            progress = self.progress_writer([requests[i][0] for i in members])
+
+            def on_step(done: int, total: int, progress=progress) -> None:
+                if not any(progress(done / total)):  # every request of this call was cancelled: stop the work
                     raise TaskCancelledError("every task of the batch was cancelled", {})
 
             try:
                 videos = self.engine.generate_batch([requests[i][1]["prompt"] for i in members], params,
-                                                    [requests[i][1]["seed"] for i in members], on_step)
+                                                    [requests[i][1]["seed"] for i in members], on_step,
+                                                    timeout_s=shared["timeout_s"])
             except TaskCancelledError:
                 continue
+            except VidBenchError as error:  # a timeout or out-of-memory ends every request of this call
+                for i in members:
+                    results[i] = error
+                continue
+            cancelled = self.tasks.cancelled_among([requests[i][0] for i in members])  # one query for the batch
             for i, video in zip(members, videos, strict=True):
-                if not self.tasks.is_cancelled(requests[i][0]):
+                if requests[i][0] not in cancelled:
                     results[i] = {"worker_id": self.worker_id(), "outputs": [_mp4_output(video, params)],
                                   "result": {"generation_time": video.timings.total_s,
                                              "timings": video.timings.to_dict(),
@@ -244,13 +290,15 @@ class ImageDeployment(_BatchedReplica):
                     seeds.append(payload["seed"] + k)
                     owners.append(i)
 
-            def on_step(done: int, total: int, members=members) -> None:
-                for i in members:
-                    self.tasks.progress(requests[i][0], done / total)
+            progress = self.progress_writer([requests[i][0] for i in members])
+
+            def on_step(done: int, total: int, progress=progress) -> None:
+                progress(done / total)
 
             images = self.engine.generate_batch(prompts, seeds, width, height, steps, guidance, negative, on_step)
+            cancelled = self.tasks.cancelled_among([requests[i][0] for i in members])  # one query for the batch
             for i in members:
-                if self.tasks.is_cancelled(requests[i][0]):
+                if requests[i][0] in cancelled:
                     continue
                 outputs = []
                 for image, owner, seed in zip(images, owners, seeds, strict=True):
@@ -280,8 +328,9 @@ class TextDeployment(_Replica):
         """The whole text at once; progress is tokens so far over max_tokens."""
         self.begin(task_id)
         request, pieces = self._stream(payload)
+        progress = self.progress_writer([task_id])
         for produced, _ in enumerate(pieces, start=1):
-            if not self.tasks.progress(task_id, min(produced / request.max_tokens, 0.99)):
+            if not progress(min(produced / request.max_tokens, 0.99))[0]:
                 pieces.close()
                 raise _cancelled(task_id)
         result = pieces.result
@@ -293,8 +342,9 @@ class TextDeployment(_Replica):
         """Yields {"token": text} per token, then {"finish_reason", "tokens_generated", ...}."""
         self.begin(task_id)
         _, pieces = self._stream(payload)
+        live = self.cancel_reader(task_id)
         for piece in pieces:
-            if self.tasks.is_cancelled(task_id):
+            if not live():
                 pieces.close()
                 raise _cancelled(task_id)
             yield {"token": piece}

@@ -15,3 +15,19 @@ if ! python -c "import torch" 2>/dev/null; then
   fi
 fi
 python -m pip install --quiet -e ".${EXTRAS:+[$EXTRAS]}"
+
+# System tools of the analytics tests (issue 16): `pdftoppm` (Debian poppler-utils) renders the PDF report,
+# headless Chromium (Debian chromium) runs the dashboard's browser test through Playwright. Installed where
+# apt can (root, or sudo without a password); elsewhere those two tests skip and say which package is missing.
+if [[ ",${EXTRAS:-}," == *",dev,"* ]] && command -v apt-get >/dev/null \
+    && { ! command -v pdftoppm >/dev/null || ! command -v chromium >/dev/null; }; then
+  if [ "$(id -u)" = 0 ]; then SUDO=""; elif sudo -n true 2>/dev/null; then SUDO="sudo -n"; else SUDO=none; fi
+  if [ "$SUDO" != none ]; then
+    $SUDO apt-get install -y --no-install-recommends chromium poppler-utils >/dev/null 2>&1 \
+      || { $SUDO apt-get update >/dev/null 2>&1 \
+           && $SUDO apt-get install -y --no-install-recommends chromium poppler-utils >/dev/null 2>&1; } \
+      || echo "setup: could not install chromium / poppler-utils with apt; the report and browser tests will skip" >&2
+  else
+    echo "setup: not root and no password-less sudo: install chromium and poppler-utils with apt for the report and browser tests" >&2
+  fi
+fi

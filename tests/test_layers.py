@@ -16,10 +16,13 @@ ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ("app", "cli", "deployments", "tuning", "vid_diffusion_bench")
 
 LAYERS = [  # lowest first; a unit may import units of lower layers only, never one of its own layer or above
-    {"app", "app.config", "app.errors"},  # "app": the package root, which holds only __version__
-    {"app.catalog"},
+    {"app", "app.config"},  # "app": the package root, which holds only __version__
+    {"app.i18n"},  # message catalogs: errors carry translatable messages
+    {"app.errors"},
+    {"app.catalog", "app.user_config"},  # user_config: the `vid-bench config` file, validated by Settings
     {"app.engines", "app.metrics", "app.storage"},
-    {"app.bench", "app.streaming", "app.federated", "app.analytics", "app.security", "app.inference"},
+    {"app.bench", "app.streaming", "app.analytics", "app.security", "app.inference"},
+    {"app.federated"},  # a participant runs its tasks through app.bench's runner
     {"app.api"},
     {"deployments", "tuning"},  # surfaces, ordered among themselves: the SDK re-exports tuning,
     {"vid_diffusion_bench"},  # and the CLI starts deployments, runs tuning and uses the SDK's client

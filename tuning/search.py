@@ -69,7 +69,12 @@ def score_of(objective: OptimizationObjective, quality: float | None, latency_ms
 
 def run_trial(config: dict[str, Any], template: dict[str, Any], settings_json: dict[str, Any], objective: str,
               quality_metric: str, latency_budget_ms: float | None, quality_floor: float | None) -> None:
-    """One Tune trial: an in-process benchmark under ``config``, reported to Tune."""
+    """One Tune trial: a benchmark under ``config``, reported to Tune.
+
+    On a CPU cluster the trial leases a warm worker from the pool (app.bench.pool.TrialWorker), so only the
+    first trial of a model pays its load; otherwise (pool off, GPU) the worker is loaded in the trial process.
+    """
+    import ray
     from ray import tune
 
     from app.bench.aggregates import aggregate_rows
@@ -79,14 +84,31 @@ def run_trial(config: dict[str, Any], template: dict[str, Any], settings_json: d
     spec = BenchmarkSpec(**{**template, "parameters": parameters,
                             "optimization_profile": ({"precision": config["precision"]} if "precision" in config
                                                      else None)})
-    worker = BenchmarkWorker(spec.model_dump(mode="json"), settings_json)
-    worker.warm_up()
-    records = [worker.run("search", *item) for item in spec.work_items()]
+    settings = Settings(**settings_json)
+    pooled = (settings.worker_pool_idle_s > 0 and ray.is_initialized() and spec.device in ("cpu", "auto")
+              and ray.cluster_resources().get("GPU", 0) == 0)
+    if pooled:  # a warm worker from the cluster's pool: trials after the first skip the model load
+        from app.bench.pool import TrialWorker
+
+        worker = TrialWorker(spec.model_dump(mode="json"), settings_json)
+        unavailable = worker.info["unavailable_evaluators"]
+    else:
+        worker = BenchmarkWorker(spec.model_dump(mode="json"), settings_json)
+        unavailable = worker.evaluator.unavailable
+    try:
+        worker.warm_up()
+        records = [worker.run("search", *item) for item in spec.work_items()]
+    except BaseException:
+        if pooled:
+            worker.stop()  # never pool a worker whose trial failed midway
+        raise
+    if pooled:
+        worker.release()
     ok = [r for r in records if r["status"] == "ok"]
     if not ok:
         raise ValidationError(f"every video failed under {config}: {records[0].get('error')}", {"config": config})
     values = {(row["kind"], row["name"]): row["value"]
-              for row in aggregate_rows(records, spec, worker.evaluator.unavailable, worker.settings)}
+              for row in aggregate_rows(records, spec, unavailable, settings)}
     quality = values["metric", quality_metric]
     latency = values["performance", "avg_latency_ms"]
     tune.report({"score": score_of(OptimizationObjective(objective), quality, latency, latency_budget_ms,
@@ -150,7 +172,7 @@ class AIOptimizationEngine:
                                  objective=objective.value, quality_metric=quality_metric,
                                  latency_budget_ms=latency_budget_ms, quality_floor=quality_floor),
             {"cpu": self.settings.torch_threads_per_actor,
-             "gpu": gpu_fraction(model, device, gpu_memory_gb(self.settings))})
+             "gpu": gpu_fraction(model, device, gpu_memory_gb(self.settings), self.settings.gpu_memory_fraction)})
         ensure_ray(self.settings)
         started = time.perf_counter()
         if resume and tune.Tuner.can_restore(str(path)):

@@ -55,12 +55,21 @@ def _raise_for(response: httpx.Response) -> None:
     raise error
 
 
+def _accept_language(request: httpx.Request) -> None:
+    """Ask for error messages in the SDK's locale (set_locale, else default_locale) unless the call names one."""
+    from app.i18n import get_locale
+
+    if "accept-language" not in request.headers:
+        request.headers["Accept-Language"] = get_locale()
+
+
 class VidBenchClient:
     def __init__(self, base_url: str = "http://127.0.0.1:8080", api_key: str | None = None, timeout: float = 600.0):
         self.base_url = base_url.rstrip("/")
         key = api_key or os.environ.get("VDB_API_KEY")
         headers = {"Authorization": f"Bearer {key}"} if key else {}
-        self.http = httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout)
+        self.http = httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout,
+                                 event_hooks={"request": [_accept_language]})
 
     def close(self) -> None:
         self.http.close()
@@ -205,3 +214,14 @@ class VidBenchClient:
 
     def workers(self, **filters: Any) -> dict:
         return self._request("GET", "/workers", params={k: v for k, v in filters.items() if v is not None})
+
+    # -- analytics ----------------------------------------------------------------------------------
+    def benchmark_analytics(self, period: str = "24h", **filters: Any) -> dict:
+        """GET /api/v1/analytics/benchmarks (filters: model_name, metric, aggregation)."""
+        params = {"period": period, **{k: v for k, v in filters.items() if v is not None}}
+        return self._request("GET", "/analytics/benchmarks", params=params)
+
+    def compare_models(self, models: list[str], metric: str = "overall_score", period: str = "30d") -> dict:
+        """GET /api/v1/analytics/models/compare: ranking, significance tests and effect sizes."""
+        return self._request("GET", "/analytics/models/compare",
+                             params={"models": ",".join(models), "metric": metric, "period": period})

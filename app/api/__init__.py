@@ -9,8 +9,10 @@ from app import __version__
 from app.config import Settings, get_settings
 from app.errors import ValidationError
 
-OPEN_PATHS = {"/health", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/api/v1/auth/login"}
+OPEN_PATHS = {"/health", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/api/v1/auth/login",
+              "/v1/auth/login"}
 """The only routes reachable without credentials (login is limited per client address instead)."""
+OPEN_PATHS |= {"/dashboard", "/dashboard/dashboard.js"}  # the dashboard's page and script: no data, like /docs
 
 
 def _error_responses(*statuses: int) -> dict:
@@ -27,22 +29,36 @@ INFERENCE = _error_responses(408, 502, 503)
 def make_app(settings: Settings | None = None) -> FastAPI:
     """The gateway's FastAPI app. Refuses to build when a route has no guard, or names a rate-limit group that
     ``settings`` (default: the environment's) neither limit nor declare unlimited."""
-    from app.api import ws
+    from app.api import streaming_ws, ws
     from app.api.errors import install_error_handlers
-    from app.api.routes import auth, benchmarks, cluster, inference, models, openai_compat, tasks
+    from app.api.routes import analytics as analytics_routes  # analytics (issue 16)
+    from app.api.routes import auth, benchmarks, cluster, federated, inference, models, openai_compat, streaming, tasks
+    from app.api.routes import dashboard as dashboard_routes
 
     api = FastAPI(title="vid-bench gateway", version=__version__,
                   description="Serve and benchmark video, image, text and speech models. Every route except "
                               "/health, /api/v1/auth/login and these docs needs an API key (X-API-Key) or a "
                               "bearer token.")
     install_error_handlers(api)
-    v1 = APIRouter(prefix="/api/v1")
+    v1 = APIRouter()
     v1.include_router(auth.router, responses={**GUARDED, **VALIDATED})
-    for module in (tasks, models, benchmarks, cluster):
+    for module in (tasks, models, benchmarks, cluster, federated):
         v1.include_router(module.router, responses={**GUARDED, **VALIDATED})
     v1.include_router(inference.router, responses={**GUARDED, **VALIDATED, **INFERENCE})
+    v1.include_router(analytics_routes.router, responses={**GUARDED, **VALIDATED})
     v1.include_router(ws.router)
-    api.include_router(v1)
+    v1.include_router(streaming.router, responses={**GUARDED, **VALIDATED})  # streaming benchmarks (issue #14)
+    v1.include_router(streaming_ws.router)
+    from app.api.routes import loadtests as loadtest_routes  # stored serving load tests (issue #17)
+
+    v1.include_router(loadtest_routes.router, responses={**GUARDED, **VALIDATED})
+    api.include_router(v1, prefix="/api/v1")
+    # The references' production base /v1 (both of them): the same routes, beside OpenAI's; the one shared
+    # path, GET /v1/models, answers both shapes at once (README "Paths"). Documented once, under /api/v1.
+    api.include_router(v1, prefix="/v1", include_in_schema=False)
+    api.include_router(ws.router, include_in_schema=False)  # ws://HOST/ws, as the benchmark reference writes it
+    api.include_router(streaming_ws.router)  # the reference's own path, /streaming/ws/{id}, as well
+    api.include_router(dashboard_routes.router)
     api.include_router(openai_compat.router, responses={**GUARDED, **VALIDATED, **INFERENCE})
 
     @api.get("/health", tags=["health"], responses=_error_responses(503))

@@ -23,4 +23,11 @@ class ModelBackend(Protocol):
         """Cancel the in-flight call of a task; False when none is in flight here."""
 
     def cluster_state(self) -> dict[str, Any]:
-        """Nodes, resources, GPUs and Serve replicas, read from Ray's own state."""
+        """Nodes (with each live node's own probe, app.bench.cluster_report.probe_node, or why it has none),
+        resources, and Serve replicas per node, read from Ray's own state."""
+
+    def model_states(self) -> dict[str, dict[str, Any]]:
+        """Per deployed model: {"status": available | loading | error, "message": Serve's message or None}."""
+
+    # Optional: ``deploy(model) -> str`` deploys a catalog model (a download with auto_assign); a backend without it
+    # refuses auto_assign.

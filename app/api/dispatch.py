@@ -14,6 +14,7 @@ from typing import Any
 
 from app.api.state import ApiState
 from app.errors import TaskCancelledError, VidBenchError
+from app.storage.tables import TaskRow
 from app.storage.tasks import EXTENSIONS
 
 
@@ -29,27 +30,33 @@ def _result_body(modality: str, model: str, raw: dict[str, Any], files: list[dic
 
 
 async def run_task(state: ApiState, task_id: str, modality: str, model: str, payload: dict[str, Any],
-                   base_url: str) -> None:
-    """Run to a terminal state. Errors are recorded on the task, then re-raised for a waiting caller."""
+                   base_url: str) -> TaskRow | None:
+    """Run to a terminal state; returns the completed row (None when the task was cancelled meanwhile).
+
+    Errors are recorded on the task, then re-raised for a waiting caller. The files and the completion are
+    written in one transaction, in a worker thread, so the event loop keeps serving other requests meanwhile.
+    """
     try:
         out = await state.backend.call(model, "generate", task_id, payload)
     except asyncio.CancelledError:  # the client went away (Serve cancels the request): nobody wants the result
         abandon(state, task_id)
         raise
     except TaskCancelledError:
-        return  # the task row already says cancelled
+        return None  # the task row already says cancelled
     except VidBenchError as error:
-        state.tasks.fail(task_id, error)
+        await asyncio.to_thread(state.tasks.fail, task_id, error)
         raise
-    files = []
-    for output in out.get("outputs", []):
-        artifact = state.tasks.add_artifact(task_id, output["data"], output["media_type"])
-        if artifact is None:  # cancelled while generating: keep nothing
-            return
-        files.append({"url": f"{base_url.rstrip('/')}/api/v1/artifacts/{artifact.id}", "artifact_id": artifact.id,
-                      "format": EXTENSIONS.get(output["media_type"], "bin"), **output.get("meta", {})})
+    outputs = out.get("outputs", [])
     seed = {"seed": payload["seed"]} if payload.get("seed") is not None else {}  # the seed used, drawn or given
-    state.tasks.complete(task_id, _result_body(modality, model, {**out.get("result", {}), **seed}, files))
+
+    def result(artifacts) -> dict[str, Any]:
+        files = [{"url": f"{base_url.rstrip('/')}/api/v1/artifacts/{artifact.id}", "artifact_id": artifact.id,
+                  "format": EXTENSIONS.get(output["media_type"], "bin"), **output.get("meta", {})}
+                 for artifact, output in zip(artifacts, outputs, strict=True)]
+        return _result_body(modality, model, {**out.get("result", {}), **seed}, files)
+
+    return await asyncio.to_thread(state.tasks.complete_with_artifacts, task_id,
+                                   [(output["data"], output["media_type"]) for output in outputs], result)
 
 
 def abandon(state: ApiState, task_id: str) -> None:

@@ -43,7 +43,8 @@ class ApiState:
                     tasks=TaskRepository(db, settings.data_dir / "artifacts"), backend=backend,
                     auth=Authenticator(settings, db), limiter=RateLimiter(settings),
                     downloads=DownloadManager(DownloadRepository(db), settings.resolved_models_dir,
-                                              settings.local_model_roots))
+                                              settings.local_model_roots, slots=settings.download_slots,
+                                              on_ready=getattr(backend, "deploy", None)))
         interrupted = state.tasks.fail_interrupted(settings.task_interrupted_after_s)
         if interrupted:
             log.warning("Marked %d task(s) left queued or running by a stopped gateway as failed (interrupted): %s",
@@ -73,10 +74,14 @@ class ApiState:
 _current: ApiState | None = None
 
 
-def install_state(state: ApiState) -> None:
-    """Make ``state`` the API state of this process (one gateway per replica process)."""
+def install_state(state: ApiState | None) -> None:
+    """Make ``state`` the API state of this process (one gateway per replica process); its models directory is
+    where this process's catalog finds the models downloaded through it. None uninstalls both."""
+    from app.catalog.spec import use_models_dir
+
     global _current
     _current = state
+    use_models_dir(state.settings.resolved_models_dir if state is not None else None)
 
 
 def current_state() -> ApiState:

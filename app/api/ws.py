@@ -1,4 +1,4 @@
-"""WebSockets: benchmark updates (/ws) and task progress (/ws/tasks/{id}).
+"""WebSockets: benchmark updates (/ws) and task progress (/ws/tasks/{id}), each under /api/v1, /v1 and the root.
 
 Progress lives in the database (replicas and runners write it), so these
 endpoints follow the rows and push what changed.
@@ -21,12 +21,15 @@ from typing import Any
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from app.api.deps import owned_task
-from app.api.errors import request_id
+from app.api.errors import localized_error_body
 from app.api.schemas.base import check_json
 from app.api.schemas.benchmarks import BenchmarkStatus
+from app.api.schemas.tasks import seconds_between
 from app.api.state import current_state
+from app.bench.reports import task_estimated_remaining
 from app.bench.results import load_result
-from app.errors import AuthenticationError, ValidationError, VidBenchError, error_body
+from app.catalog.facts import human_duration
+from app.errors import AuthenticationError, ValidationError, VidBenchError
 from app.security.auth import Principal, credential_from_headers
 
 router = APIRouter()
@@ -37,7 +40,7 @@ MAX_SUBSCRIPTIONS = 100
 
 
 def error_message(websocket: WebSocket, error: VidBenchError, **fields: Any) -> dict[str, Any]:
-    return {"type": "error", **fields, **error_body(error, request_id(websocket))}
+    return {"type": "error", **fields, **localized_error_body(websocket, error)[0]}  # Accept-Language of the handshake
 
 
 async def authenticate_socket(websocket: WebSocket, scope: str | None, group: str) -> Principal | None:
@@ -138,14 +141,18 @@ async def task_updates(websocket: WebSocket, task_id: str):
             last = snapshot
             if row.status == "completed":
                 await websocket.send_json({"type": "completed", "task_id": task_id, "status": row.status,
-                                           "result": row.result})
+                                           "result": row.result,
+                                           "processing_time": seconds_between(row.started_at, row.completed_at)})
                 break
             if row.status in ("failed", "cancelled"):
                 await websocket.send_json({"type": "error" if row.status == "failed" else "cancelled",
                                            "task_id": task_id, "status": row.status, "error": row.error})
                 break
+            remaining, reason = task_estimated_remaining(row)
             await websocket.send_json({"type": "progress", "task_id": task_id, "status": row.status,
-                                       "progress": round(row.progress * 100, 1)})
+                                       "progress": round(row.progress * 100, 1),
+                                       "estimated_remaining": human_duration(remaining),
+                                       "estimated_remaining_s": remaining, "estimated_remaining_reason": reason})
         await asyncio.sleep(POLL_S)
     await websocket.close()
 
@@ -166,13 +173,13 @@ async def benchmark_updates(websocket: WebSocket):
             await websocket.send_json(error_message(websocket, error))
         for benchmark_id in list(subscriptions):
             try:
-                view = BenchmarkStatus.from_benchmark(state.repo.get(benchmark_id))
+                view = BenchmarkStatus.from_benchmark(state.repo.get(benchmark_id), state.repo)
             except VidBenchError as error:
                 await websocket.send_json({"type": "benchmark_error", "benchmark_id": benchmark_id,
                                            "data": {"error": error.message}})
                 subscriptions.pop(benchmark_id)
                 continue
-            snapshot = (view.status, view.progress.completed_prompts)
+            snapshot = (view.status, view.progress.completed_videos + view.progress.failed_videos)
             if snapshot == subscriptions[benchmark_id]:
                 continue
             subscriptions[benchmark_id] = snapshot

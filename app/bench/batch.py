@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic import ValidationError as PydanticValidationError
 
 from app.bench.spec import MAX_PROMPTS, BenchmarkSpec, MetricSettings
+from app.config import OptimizationLevel
 from app.errors import ValidationError
 
 
@@ -31,8 +32,11 @@ class BatchSpec(BaseModel):
     parameters: dict[str, Any] = Field(default_factory=dict, description="Generation parameters for every model.")
     metrics: list[str] | None = None
     save_videos: bool = False
-    max_workers: int = Field(default=1, ge=1, le=64, description="Models benchmarked at once.")
+    max_workers: int = Field(default=1, ge=0, le=64, description="Models benchmarked at once; 0: as many as the "
+                                                                 "cluster's cores hold (one torch thread each).")
     parquet: str | None = Field(default=None, description="Write per-video rows here: a path or a URI.")
+    optimization_level: OptimizationLevel | None = Field(
+        default=None, description="Default: the optimization_level setting of the process that runs the batch.")
 
     @model_validator(mode="after")
     def _one_prompt_source(self) -> BatchSpec:
@@ -65,12 +69,15 @@ class BatchSpec(BaseModel):
                                   {"prompts_file": str(self.prompts_file)}) from None
         return [line.strip() for line in lines if line.strip()]
 
-    def benchmark_specs(self, device: str = "auto") -> list[BenchmarkSpec]:
-        """One BenchmarkSpec per model, each checked against the catalog (raises before anything is stored)."""
+    def benchmark_specs(self, device: str = "auto", optimization_level: str = "baseline") -> list[BenchmarkSpec]:
+        """One BenchmarkSpec per model, each checked against the catalog (raises before anything is stored).
+
+        ``optimization_level`` applies where the batch names none (run_batch passes the setting)."""
         prompts = self.prompt_list()
         specs = [BenchmarkSpec(model_name=model, prompts=prompts, videos_per_prompt=self.videos_per_prompt,
                                seed=self.seed, parameters=self.parameters, device=device,
                                save_videos=self.save_videos, metric_settings=MetricSettings(metrics=self.metrics),
+                               optimization_level=self.optimization_level or optimization_level,
                                metadata={"batch": json.loads(self.model_dump_json())})
                  for model in self.models]
         for spec in specs:
@@ -80,7 +87,7 @@ class BatchSpec(BaseModel):
 
 def run_batch(batch: BatchSpec, runner, device: str = "auto", on_progress=None) -> list[str]:
     """Submit every model's benchmark, run them (``max_workers`` at once) and export; returns the ids."""
-    specs = batch.benchmark_specs(device)
+    specs = batch.benchmark_specs(device, runner.settings.optimization_level)
     ids = [runner.submit(spec) for spec in specs]
     runner.run(ids, max_workers=batch.max_workers, on_progress=on_progress)
     if batch.parquet:

@@ -76,17 +76,37 @@ def check_shared_state(settings: Settings, *, gateway: bool) -> None:
              "setting": "VDB_RATE_LIMIT_STORAGE"})
 
 
-def gpu_fraction(model_spec, device: str, gpu_memory_gb: float | None) -> float:
+def gpu_fraction(model_spec, device: str, gpu_memory_gb: float | None, memory_fraction: float = 1.0) -> float:
     """GPUs per actor from the model's VRAM requirement, in quarters, so small models share a GPU.
 
-    CPU devices take none; an unknown GPU size or requirement takes a whole GPU (never oversubscribe blindly).
+    Only ``memory_fraction`` of each GPU is ours (the gpu_memory_fraction setting), so a share s gives the actor
+    s x memory_fraction x gpu_memory_gb, the cap :func:`cap_to_gpu_share` sets inside it. CPU devices take none;
+    an unknown GPU size or requirement takes a whole GPU (never oversubscribe blindly).
     """
     if not device.startswith("cuda") and device != "auto":
         return 0.0
     vram_gb = model_spec.requirements.vram_gb
     if not gpu_memory_gb or not vram_gb:
         return 1.0
-    return min(1.0, math.ceil(4 * vram_gb / gpu_memory_gb) / 4)
+    return min(1.0, math.ceil(4 * vram_gb / (gpu_memory_gb * memory_fraction)) / 4)
+
+
+def assigned_gpu_share() -> float | None:
+    """The GPUs Ray assigned to the current actor or task (0.25 for a quarter), or None outside Ray."""
+    import ray
+
+    if not ray.is_initialized():
+        return None
+    return ray.get_runtime_context().get_assigned_resources().get("GPU")
+
+
+def cap_to_gpu_share(device: str, settings: Settings) -> float | None:
+    """Cap this process's CUDA memory at gpu_memory_fraction x its Ray GPU share; returns the fraction applied."""
+    from app.engines.optimization import cap_cuda_memory
+
+    if not device.startswith("cuda"):
+        return None
+    return cap_cuda_memory(device, settings.gpu_memory_fraction * min(1.0, assigned_gpu_share() or 1.0))
 
 
 def gpu_memory_gb(settings: Settings) -> float | None:

@@ -8,62 +8,27 @@ import numpy as np
 
 from app.bench.results import BenchmarkResult
 from app.errors import ValidationError
+from app.metrics.figures import (  # noqa: F401 - direction, dominates, pareto_frontier re-exported
+    LATENCY_MS,
+    PERFORMANCE_DIRECTIONS,
+    direction,
+    dominates,
+    pareto_frontier,
+    per_video,
+)
 from app.metrics.registry import METRICS
+from app.metrics.significance import significance_report
 
-# Performance figures and their direction (True: higher is better).
-PERFORMANCE_DIRECTIONS = {"avg_latency_ms": False, "p50_latency_ms": False, "p95_latency_ms": False,
-                          "throughput_fps": True, "videos_per_second": True, "peak_vram_gb": False,
-                          "peak_rss_mb": False, "avg_power_watts": False, "total_energy_j": False}
 DEFAULT_OBJECTIVES = {"overall_score": True, "avg_latency_ms": False, "peak_vram_gb": False}
-
-
-def direction(name: str) -> bool:
-    """True when higher is better. Descriptive metrics (how much motion) have no direction: refused as objectives."""
-    if name in METRICS:
-        if METRICS[name].higher_is_better is None:
-            raise ValidationError(f"'{name}' is descriptive (it says how much, not how good): it cannot be a "
-                                  "ranking or Pareto objective", {"figure": name})
-        return METRICS[name].higher_is_better
-    if name in PERFORMANCE_DIRECTIONS:
-        return PERFORMANCE_DIRECTIONS[name]
-    raise ValidationError(f"Unknown figure '{name}' for comparison",
-                          {"figure": name, "available": sorted([*METRICS, *PERFORMANCE_DIRECTIONS])})
 
 
 def figure(result: BenchmarkResult, name: str) -> float | None:
     return result.metrics.get(name) if name in METRICS else result.performance.get(name)
 
 
-def dominates(a: list[float], b: list[float], higher: list[bool]) -> bool:
-    """a is at least as good as b everywhere and strictly better somewhere."""
-    better_somewhere = False
-    for x, y, up in zip(a, b, higher, strict=True):
-        if (x < y if up else x > y):
-            return False
-        if x != y:
-            better_somewhere = True
-    return better_somewhere
-
-
-def pareto_frontier(points: dict[str, dict[str, float | None]], objectives: dict[str, bool]) -> dict[str, Any]:
-    """Non-dominated names over the objectives whose values every point has.
-
-    Objectives missing for some point (null figures) are left out and reported,
-    rather than guessed.
-    """
-    usable = [o for o in objectives if all(points[n].get(o) is not None for n in points)]
-    skipped = [o for o in objectives if o not in usable]
-    if not usable:
-        return {"frontier": sorted(points), "objectives": [], "skipped_objectives": skipped}
-    higher = [objectives[o] for o in usable]
-    vectors = {n: [float(points[n][o]) for o in usable] for n in points}
-    frontier = [n for n in points if not any(dominates(vectors[m], vectors[n], higher) for m in points if m != n)]
-    return {"frontier": sorted(frontier), "objectives": usable, "skipped_objectives": skipped}
-
-
 def compare_models(results: dict[str, BenchmarkResult] | list[BenchmarkResult],
                    objectives: dict[str, bool] | list[str] | None = None,
-                   rank_by: str = "overall_score") -> dict[str, Any]:
+                   rank_by: str = "overall_score", resamples: int = 1000, seed: int = 0) -> dict[str, Any]:
     if isinstance(results, list):
         results = {r.model_name: r for r in results}
     if not results:
@@ -85,7 +50,49 @@ def compare_models(results: dict[str, BenchmarkResult] | list[BenchmarkResult],
     return {"ranking": ranking, "rank_by": rank_by, "pareto_frontier": front["frontier"],
             "pareto_objectives": front["objectives"], "skipped_objectives": front["skipped_objectives"],
             "models": {n: {"benchmark_id": results[n].benchmark_id, **points[n]} for n in names},
-            "pairwise_fvd": pairwise_fvd(results)}
+            "pairwise_fvd": pairwise_fvd(results), **significance(results, rank_by, resamples, seed)}
+
+
+def video_values(result: BenchmarkResult, name: str) -> dict[tuple[str, int], float]:
+    """One model's per-video values of a figure, keyed by work item (prompt, seed): what paired tests pair on."""
+    out = {}
+    for video in result.per_video:
+        if video.get("status") != "ok":
+            continue
+        if name == LATENCY_MS:
+            value = None if video.get("latency_s") is None else video["latency_s"] * 1000.0
+        else:
+            value = (video.get("metrics") or {}).get(name)
+        if value is not None:
+            out[(video["prompt"], video["seed"])] = float(value)
+    return out
+
+
+def significance(results: dict[str, BenchmarkResult], rank_by: str, resamples: int = 1000,
+                 seed: int = 0) -> dict[str, Any]:
+    """Video-level significance tests between the models (app.metrics.significance: Wilcoxon over shared prompts
+    and seeds, else Mann-Whitney; Holm with more than two models; effect sizes with bootstrap CIs).
+
+    ``statistical_significance`` tests ``rank_by`` when it has per-video values; a set-level figure (one value
+    per benchmark) cannot be tested from one run each, and says so. ``significance_by_metric`` tests every
+    directional per-video metric the results have, and the per-video latency.
+    """
+    if len(results) < 2:
+        return {"statistical_significance": {"p_value": None, "reason": "one model: nothing to compare"},
+                "significance_by_metric": {}}
+    names = [n for n in METRICS if per_video(n) and METRICS[n].higher_is_better is not None] + [LATENCY_MS]
+    by_metric = {}
+    for name in names:
+        values = {model: video_values(result, name) for model, result in results.items()}
+        if sum(bool(v) for v in values.values()) >= 2:
+            by_metric[name] = significance_report(values, direction(name), resamples, seed)
+    if per_video(rank_by):
+        headline = (by_metric.get(rank_by) or {}).get("statistical_significance") or {
+            "p_value": None, "reason": f"fewer than two models have per-video values of {rank_by}"}
+    else:
+        headline = {"p_value": None, "reason": f"{rank_by} is a set-level figure (one value per benchmark): one run "
+                                               "per model cannot be tested; see significance_by_metric"}
+    return {"statistical_significance": headline, "significance_by_metric": by_metric}
 
 
 def pairwise_fvd(results: dict[str, BenchmarkResult]) -> dict[str, Any]:

@@ -21,16 +21,21 @@ class BenchmarkResult:
     provenance: dict[str, Any] | None = None
     spec: dict[str, Any] | None = None
     error: str | None = None
+    error_details: dict[str, Any] | None = None  # the typed error's code and details, when it failed on one
     created_at: str | None = None
     completed_at: str | None = None
+    performance_reasons: dict[str, str] = field(default_factory=dict)
+    monitoring: dict[str, Any] | None = None  # resource timeline when enable_monitoring was on
 
     def to_dict(self, per_video: bool = True) -> dict[str, Any]:
         out = {
             "benchmark_id": self.benchmark_id, "model_name": self.model_name, "status": self.status,
             "results": {"metrics": self.metrics, "metric_details": self.metric_details,
-                        "performance": self.performance, "success_rate": self.success_rate,
+                        "performance": self.performance, "performance_reasons": self.performance_reasons,
+                        "success_rate": self.success_rate,
                         "completed_at": self.completed_at},
             "provenance": self.provenance, "spec": self.spec, "error": self.error, "created_at": self.created_at,
+            "monitoring": self.monitoring,
         }
         if per_video:  # evaluator features are internal inputs of set-level metrics, not results
             out["per_video"] = [{k: v for k, v in video.items() if k != "features"} for video in self.per_video]
@@ -45,6 +50,21 @@ def video_record(row) -> dict[str, Any]:
             "features": row.features, "video_path": row.video_path, "worker": row.worker}
 
 
+EFFICIENCY_DEFINITION = ("overall_score points per second of generation: overall_score (0-100) divided by the mean "
+                         "per-video latency in seconds (docs/metrics.md)")
+
+
+def efficiency_score(metrics: dict[str, float | None], performance: dict[str, float | None]) -> tuple[float | None,
+                                                                                                         str | None]:
+    """(score, None) or (None, why): quality bought per second of generation, higher is better."""
+    overall, latency_ms = metrics.get("overall_score"), performance.get("avg_latency_ms")
+    if overall is None:
+        return None, "overall_score is null (no quality metric available)"
+    if not latency_ms:
+        return None, "no per-video latency was measured"
+    return overall / (latency_ms / 1000.0), None
+
+
 def load_result(repo: BenchmarkRepository, benchmark_id: str) -> BenchmarkResult:
     row = repo.get(benchmark_id)
     metrics, details, performance = {}, {}, {}
@@ -56,11 +76,16 @@ def load_result(repo: BenchmarkRepository, benchmark_id: str) -> BenchmarkResult
                                  "n": agg.n, "reason": agg.reason, **(agg.details or {})}
         else:
             performance[agg.name] = agg.value
+    success_rate = performance.pop("success_rate", None)
+    score, reason = efficiency_score(metrics, performance)
+    performance["efficiency_score"] = score
+    reasons = {"efficiency_score": reason} if reason else {}
     videos = [video_record(v) for v in repo.videos(benchmark_id)]
     return BenchmarkResult(
         benchmark_id=row.id, model_name=row.model_name, status=row.status, metrics=metrics, metric_details=details,
-        performance={k: v for k, v in performance.items() if k != "success_rate"},
-        success_rate=performance.get("success_rate"), per_video=videos, provenance=row.provenance, spec=row.spec,
-        error=row.error, created_at=row.created_at.isoformat() if row.created_at else None,
-        completed_at=row.completed_at.isoformat() if row.completed_at else None,
+        performance=performance, success_rate=success_rate, per_video=videos, provenance=row.provenance,
+        spec=row.spec, error=row.error, error_details=row.error_details,
+        created_at=row.created_at.isoformat() if row.created_at else None,
+        completed_at=row.completed_at.isoformat() if row.completed_at else None, performance_reasons=reasons,
+        monitoring=row.monitoring,
     )

@@ -21,6 +21,7 @@ detached ``BenchmarkOwner`` actor, so they outlive the replica that accepted the
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import threading
@@ -32,12 +33,14 @@ from typing import Any
 
 import ray
 
+from app.bench import telemetry
 from app.bench.aggregates import aggregate_rows
 from app.bench.cluster import check_shared_state, ensure_ray, fit_cpus, gpu_fraction, gpu_memory_gb
+from app.bench.pool import get_pool
 from app.bench.provenance import package_versions
 from app.bench.results import video_record
 from app.bench.spec import BenchmarkSpec
-from app.bench.worker import BenchmarkWorker
+from app.bench.worker import BenchmarkWorker, pool_key
 from app.config import Settings, get_settings
 from app.errors import ModelLoadError, ResourcesUnavailableError, VidBenchError
 from app.storage.database import get_database
@@ -47,7 +50,53 @@ from app.storage.tables import utcnow
 ProgressCallback = Callable[[dict[str, Any]], None]
 NAMESPACE = "vid-bench"  # Ray namespace of the detached benchmark owners
 IN_FLIGHT_PER_ACTOR = 2
-RemoteBenchmarkWorker = ray.remote(BenchmarkWorker)  # the actor class; per-model resources come with .options()
+class ActorWorker:
+    """The worker as a Ray actor. Ray hands on a constructor's exception as text only, so a typed load refusal
+    (INSUFFICIENT_MEMORY, MODEL_LOAD_FAILED) is kept and raised by the first call, where Ray passes the error
+    object on whole, its code and details included."""
+
+    def __init__(self, spec_json: dict[str, Any], settings_json: dict[str, Any]):
+        self._error: VidBenchError | None = None
+        try:
+            self._worker = BenchmarkWorker(spec_json, settings_json)
+        except VidBenchError as exc:
+            self._error = exc
+
+    def _ready(self) -> BenchmarkWorker:
+        if self._error is not None:
+            raise self._error
+        return self._worker
+
+    def configure(self, spec_json: dict[str, Any], settings_json: dict[str, Any]) -> dict[str, Any]:
+        return self._ready().configure(spec_json, settings_json)  # a pooled worker taking on the next benchmark
+
+    def info(self) -> dict[str, Any]:
+        return self._ready().info()
+
+    def warm_up(self) -> int:
+        return self._ready().warm_up()
+
+    def run(self, benchmark_id: str, prompt_index: int, prompt: str, seed: int) -> dict[str, Any]:
+        return self._ready().run(benchmark_id, prompt_index, prompt, seed)
+
+    def run_batch(self, benchmark_id: str, items: list[tuple[int, str, int]]) -> list[dict[str, Any]]:
+        return self._ready().run_batch(benchmark_id, items)
+
+    def rss_bytes(self) -> int:
+        return self._ready().rss_bytes()
+
+    def pid(self) -> int:
+        return os.getpid()
+
+
+RemoteBenchmarkWorker = ray.remote(ActorWorker)  # the actor class; per-model resources come with .options()
+
+
+def actors_for(settings: Settings) -> int:
+    """How many benchmark actors the cluster holds at once without oversubscribing its cores: its CPUs over
+    the torch threads (and CPUs) each actor takes; at least one."""
+    cpus = ray.cluster_resources().get("CPU", 0.0)
+    return max(1, int(cpus // max(1, settings.torch_threads_per_actor)))
 
 
 def _cause(error: Exception) -> str:
@@ -73,6 +122,7 @@ class _Job:
     ready_ref: Any = None  # set while the actor starts or restarts; no work is sent meanwhile
     launched_at: float = 0.0  # monotonic time the actor was asked for, to bound the wait for resources
     resources: dict[str, Any] | None = None
+    pool_key: str | None = None  # set when the worker came from, or goes back to, the warm pool
 
 
 class BenchmarkRunner:
@@ -150,7 +200,8 @@ class BenchmarkRunner:
 
     # -- execution ------------------------------------------------------------------------------
     def run(self, benchmark_ids: list[str], max_workers: int = 1, on_progress: ProgressCallback | None = None) -> None:
-        """Run (or resume) benchmarks, at most ``max_workers`` model actors at once. Blocks until done.
+        """Run (or resume) benchmarks, at most ``max_workers`` model actors at once (0: as many as the cluster's
+        cores hold, ``actors_for``). Blocks until done.
 
         The loop never blocks on one actor: an actor's start (load + warm-up) and its restart
         after a crash are refs watched by the same ray.wait as the work items, so a model that
@@ -172,6 +223,8 @@ class BenchmarkRunner:
         ensure_ray(self.settings)
         check_shared_state(self.settings, gateway=False)
         self._report_in(benchmark_ids)
+        if max_workers <= 0:
+            max_workers = actors_for(self.settings)
         waiting = [self._job(bid) for bid in benchmark_ids]
         active: list[_Job] = []
         last_report = time.monotonic()
@@ -217,16 +270,28 @@ class BenchmarkRunner:
         """
         gpus = ray.cluster_resources().get("GPU", 0)
         wants_gpu = spec.device.startswith("cuda") or (spec.device == "auto" and gpus > 0)
-        num_gpus = gpu_fraction(spec.check(), "cuda", gpu_memory_gb(self.settings)) if wants_gpu else 0.0
+        num_gpus = gpu_fraction(spec.check(), "cuda", gpu_memory_gb(self.settings),
+                                self.settings.gpu_memory_fraction) if wants_gpu else 0.0
         if wants_gpu and gpus < num_gpus:
             raise ResourcesUnavailableError(
                 f"The benchmark needs {num_gpus} GPU and this cluster has {gpus}: infeasible here",
                 {"needs": {"GPU": num_gpus}, "cluster": {"GPU": gpus}})
-        cpus, why = fit_cpus(float(self.settings.torch_threads_per_actor), self.settings.actor_min_cpus)
+        wanted = float(self.settings.torch_threads_per_actor)
+        if self.settings.worker_pool_idle_s > 0 and ray.available_resources().get("CPU", 0.0) < wanted:
+            self._free_pooled_cpus(wanted)
+        cpus, why = fit_cpus(wanted, self.settings.actor_min_cpus)
         if cpus is None:
             raise ResourcesUnavailableError(f"No node can hold the benchmark's actor: {why}",
                                             {"needs": {"CPU": self.settings.actor_min_cpus}})
         return {"num_cpus": cpus, "num_gpus": num_gpus, "why": why}
+
+    def _free_pooled_cpus(self, wanted: float, wait_s: float = 5.0) -> None:
+        """Idle pooled workers hold CPUs a new worker needs: stop them and wait (briefly) for Ray to return them."""
+        if not ray.get(self._pool().clear.remote()):
+            return
+        deadline = time.monotonic() + wait_s
+        while ray.available_resources().get("CPU", 0.0) < wanted and time.monotonic() < deadline:
+            time.sleep(0.1)
 
     def _still_placeable(self, job: _Job, on_progress: ProgressCallback | None) -> bool:
         """While the actor is not placed, say so with what it waits for; fail after ``resource_wait_s``."""
@@ -260,6 +325,24 @@ class BenchmarkRunner:
         if not job.pending:  # everything already stored (a resumed run): only the aggregates are left
             self._finish(job, on_progress)
             return False
+        settings = self.settings.portable()
+        spec_json = job.benchmark_spec.model_dump(mode="json")
+        pooled = None
+        if self.settings.worker_pool_idle_s > 0:
+            try:
+                settings["torch_threads_per_actor"] = self._pool_threads()
+                job.pool_key = pool_key(spec_json, settings)
+                pooled = ray.get(self._pool().acquire.remote(job.pool_key))
+            except VidBenchError as exc:
+                self._stop(job, "failed", f"{exc.code}: {exc.message}")
+                self._emit(on_progress, job, "benchmark_error", error=exc.message)
+                return False
+        if pooled is not None:  # a warm worker: no start, no load; it only takes on this benchmark
+            self.repo.update(job.benchmark_id, status="running", current_task="reusing a warm worker")
+            job.actor, job.launched_at, job.resources = pooled, time.monotonic(), {}
+            job.info_ref = job.actor.configure.remote(spec_json, settings)
+            job.ready_ref = job.actor.warm_up.remote()
+            return True
         try:
             job.resources = self._actor_resources(job.benchmark_spec)
         except VidBenchError as exc:
@@ -267,16 +350,40 @@ class BenchmarkRunner:
             self._emit(on_progress, job, "benchmark_error", error=exc.message)
             return False
         self.repo.update(job.benchmark_id, status="running", current_task="loading model")
-        settings = self.settings.portable()
         settings["torch_threads_per_actor"] = max(1, int(job.resources["num_cpus"]))  # threads match the CPU share
+        if job.pool_key is not None:
+            job.pool_key = pool_key(spec_json, settings)
         job.launched_at = time.monotonic()
+        # A pooled worker outlives this runner (a REST benchmark's owner exits after one benchmark): detached.
+        lifetime = {"lifetime": "detached"} if job.pool_key is not None else {}
         job.actor = RemoteBenchmarkWorker.options(
             num_cpus=job.resources["num_cpus"], num_gpus=job.resources["num_gpus"],
-            max_restarts=self.settings.actor_max_restarts, max_task_retries=0,
-        ).remote(job.benchmark_spec.model_dump(mode="json"), settings)
+            max_restarts=self.settings.actor_max_restarts, max_task_retries=0, **lifetime,
+        ).remote(spec_json, settings)
         job.info_ref = job.actor.info.remote()
         job.ready_ref = job.actor.warm_up.remote()  # actor calls run in order: info, then warm-up
         return True
+
+    # -- the warm pool ----------------------------------------------------------------------------------
+    def _pool(self):
+        return get_pool(self.settings.worker_pool_idle_s, self.settings.worker_pool_memory_gb)
+
+    def _pool_threads(self) -> int:
+        """Torch threads of a worker started now: what a fresh actor would get if it had its full share."""
+        return max(1, int(self.settings.torch_threads_per_actor))
+
+    def _release(self, job: _Job) -> None:
+        """Return a worker whose benchmark ended well to the pool (or stop it when the pool is off or it fails)."""
+        if job.actor is None:
+            return
+        if job.pool_key is not None:
+            try:
+                rss = ray.get(job.actor.rss_bytes.remote(), timeout=30)
+                ray.get(self._pool().release.remote(job.pool_key, job.actor, rss), timeout=30)
+                return
+            except ray.exceptions.RayError:
+                pass  # the worker or the pool is gone: make sure the worker is too
+        ray.kill(job.actor, no_restart=True)
 
     def _on_ready(self, job: _Job, on_progress: ProgressCallback | None) -> bool:
         """The actor answered its readiness call: start sending work, or fail the job. False when it stops."""
@@ -291,7 +398,8 @@ class BenchmarkRunner:
         except ray.exceptions.RayError as exc:
             cause = getattr(exc, "cause", None)
             code = cause.code if isinstance(cause, VidBenchError) else ModelLoadError.code
-            self._stop(job, "failed", f"{code}: {_cause(exc)}")
+            details = {"code": cause.code, **cause.details} if isinstance(cause, VidBenchError) else None
+            self._stop(job, "failed", f"{code}: {_cause(exc)}", details)
             self._emit(on_progress, job, "benchmark_error", error=_cause(exc))
             return False
         if job.retries == 0:
@@ -305,22 +413,27 @@ class BenchmarkRunner:
         return True
 
     def _feed(self, job: _Job) -> None:
+        """Send work items, ``batch_size`` per actor call; in_flight maps each call to the items it holds."""
+        size = job.benchmark_spec.batch_size
         while job.ready_ref is None and job.pending and len(job.in_flight) < IN_FLIGHT_PER_ACTOR:
-            item = job.pending.pop(0)
-            job.in_flight[job.actor.run.remote(job.benchmark_id, *item)] = item
+            batch, job.pending = tuple(job.pending[:size]), job.pending[size:]
+            ref = (job.actor.run.remote(job.benchmark_id, *batch[0]) if size == 1
+                   else job.actor.run_batch.remote(job.benchmark_id, list(batch)))
+            job.in_flight[ref] = batch
 
     def _collect(self, job: _Job, ref: Any, on_progress: ProgressCallback | None) -> bool:
         """Store one finished item. False when the job had to stop."""
         if ref not in job.in_flight:  # dropped when the actor died earlier in this turn
             return True
-        item = job.in_flight.pop(ref)
+        batch = job.in_flight.pop(ref)
         try:
-            record = ray.get(ref)
+            records = ray.get(ref)
+            records = records if isinstance(records, list) else [records]
         except ray.exceptions.RayActorError as exc:
             # The actor died (crash, OOM, node loss). Ray restarts it; its unfinished items are sent
             # again once it answers (Ray fails calls made while it restarts).
             job.retries += 1
-            lost = [item, *job.in_flight.values()]
+            lost = [item for held in (batch, *job.in_flight.values()) for item in held]
             job.in_flight.clear()
             job.pending = sorted(set(lost) | set(job.pending), key=lambda it: (it[0], it[2]))
             if job.retries > self.settings.actor_max_restarts:
@@ -328,25 +441,37 @@ class BenchmarkRunner:
                 self._emit(on_progress, job, "benchmark_error", error=_cause(exc))
                 return False
             self.repo.update(job.benchmark_id, current_task="worker restarting")
+            if job.pool_key is not None:  # a restarted pooled actor runs its constructor's benchmark: re-configure
+                job.actor.configure.remote(job.benchmark_spec.model_dump(mode="json"), self._settings_of(job))
             job.ready_ref = job.actor.warm_up.remote()
             return True
         except ray.exceptions.RayTaskError as exc:  # an unexpected error inside generation: keep it, move on
-            record = {"prompt_index": item[0], "prompt": item[1], "seed": item[2], "status": "failed",
-                      "error": _cause(exc)}
-        self.repo.record_video(job.benchmark_id, record)
+            records = [{"prompt_index": item[0], "prompt": item[1], "seed": item[2], "status": "failed",
+                        "error": _cause(exc)} for item in batch]
+        for record in records:
+            self.repo.record_video(job.benchmark_id, record)
         row = self.repo.get(job.benchmark_id)
+        telemetry.video_done(job.benchmark_id, row.model_name, record, row.completed_videos + row.failed_videos,
+                             row.total_videos)
         next_video = row.completed_videos + row.failed_videos + 1
         self.repo.update(job.benchmark_id, current_task=f"Generating video {next_video}/{row.total_videos}"
                          if job.pending or job.in_flight else "aggregating")
-        self._emit(on_progress, job, "benchmark_progress", current_prompt=item[1])
+        self._emit(on_progress, job, "benchmark_progress", current_prompt=batch[-1][1])
         return True
 
-    def _stop(self, job: _Job, status: str, error: str | None = None) -> None:
+    def _settings_of(self, job: _Job) -> dict[str, Any]:
+        settings = self.settings.portable()
+        settings["torch_threads_per_actor"] = json.loads(job.pool_key)["torch_threads"] if job.pool_key else \
+            max(1, int((job.resources or {}).get("num_cpus", 1)))
+        return settings
+
+    def _stop(self, job: _Job, status: str, error: str | None = None,
+              error_details: dict[str, Any] | None = None) -> None:
         if job.actor is not None:
             ray.kill(job.actor, no_restart=True)
         job.in_flight = {}
         job.pending = []
-        self.repo.finish(job.benchmark_id, status, error)
+        self.repo.finish(job.benchmark_id, status, error, error_details)
 
     def _finish(self, job: _Job, on_progress: ProgressCallback | None) -> None:
         self.write_aggregates(job.benchmark_id, job.benchmark_spec, (job.info or {}).get("unavailable_evaluators", {}))
@@ -354,8 +479,7 @@ class BenchmarkRunner:
         status = "completed" if row.completed_videos > 0 else "failed"
         error = None if status == "completed" else "every video failed; see the per-video errors"
         self.repo.finish(job.benchmark_id, status, error)
-        if job.actor is not None:
-            ray.kill(job.actor, no_restart=True)
+        self._release(job)
         self._emit(on_progress, job, "benchmark_completed" if status == "completed" else "benchmark_error",
                    error=error)
 

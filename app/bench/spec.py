@@ -25,6 +25,17 @@ class MetricSettings(BaseModel):
     compute_metrics: bool = True
     metrics: list[str] | None = Field(default=None, description="Metric names; default every registered metric.")
     fvd_reference_dir: str | None = Field(default=None, description="Directory of real videos for FVD.")
+    flow_method: str | None = Field(default=None, description="Optical flow of the weight-free metrics "
+                                                              "(dis, dis-medium, farneback); default VDB_FLOW_METHOD.")
+
+    @field_validator("flow_method")
+    @classmethod
+    def _known_flow(cls, name: str | None) -> str | None:
+        if name is not None:
+            from app.metrics.temporal import flow_method
+
+            flow_method(name)  # unknown -> ValidationError before anything is stored
+        return name
 
 
 class BenchmarkSpec(BaseModel):
@@ -46,6 +57,14 @@ class BenchmarkSpec(BaseModel):
     save_videos: bool = False
     warmup_runs: int | None = Field(default=None, ge=0, le=10, strict=True)
     conditioning_image: str | None = Field(default=None, description="Image path for image-to-video models.")
+    batch_size: int = Field(
+        default=1, ge=1, le=MAX_VIDEOS_PER_PROMPT, strict=True,
+        description="Videos generated per pipeline call (text-to-video pipelines only); each video's latency is "
+                    "its share of the call's, and the call's own is reported too.")
+    generation_timeout_s: float | None = Field(
+        default=None, gt=0, le=24 * 3600,
+        description="Bound on each video's generation; past it the video stops at its next denoising step and is "
+                    "recorded as failed with GENERATION_TIMEOUT. None: the VDB_GENERATION_TIMEOUT_S setting.")
     metadata: dict[str, Any] = Field(default_factory=dict)
 
     def __init__(self, **fields: Any):
@@ -58,6 +77,12 @@ class BenchmarkSpec(BaseModel):
     def _given_parameters(self, parameters: VideoParameters, info: FieldSerializationInfo) -> dict[str, Any]:
         """Only the values given, so a stored spec (and its hash) reads as it was written."""
         return parameters.model_dump(mode=info.mode, exclude_none=True)
+
+    @field_validator("model_name")
+    @classmethod
+    def _catalog_name(cls, model_name: str) -> str:
+        """An alias (the references' 'cogvideo') is stored as the model it names, so results group by model."""
+        return get_catalog().canonical(model_name)
 
     @field_validator("prompts")
     @classmethod
@@ -72,6 +97,10 @@ class BenchmarkSpec(BaseModel):
     def work_items(self) -> list[tuple[int, str, int]]:
         """(prompt index, prompt, seed) for every video, in a fixed order."""
         return [(i, prompt, seed) for i, prompt in enumerate(self.prompts) for seed in self.seeds()]
+
+    def batches(self, items: list[tuple[int, str, int]]) -> list[tuple[tuple[int, str, int], ...]]:
+        """Consecutive work items, ``batch_size`` per pipeline call (the last call may hold fewer)."""
+        return [tuple(items[k:k + self.batch_size]) for k in range(0, len(items), self.batch_size)]
 
     def profile(self):
         from app.engines.optimization import OptimizationProfile
@@ -96,6 +125,12 @@ class BenchmarkSpec(BaseModel):
         resolve_params(model, self.parameters)
         self.profile().check_device("cpu" if self.device == "cpu" else "cuda")
         self.metric_names()
+        if self.batch_size > 1 and (model.task != "t2v" or model.source.kind == "remote"):
+            why = ("a remote model takes one request per video" if model.source.kind == "remote" else
+                   f"a {model.task} pipeline conditions each call on one image")
+            raise ValidationError(f"batch_size={self.batch_size} is refused for '{model.name}': {why}; only "
+                                  "text-to-video pipelines batch", {"parameter": "batch_size", "value": self.batch_size,
+                                                                    "model_name": model.name})
         if model.source.kind == "remote" and not model.source.remote_url():
             raise ValidationError(
                 f"'{self.model_name}' is a remote model and no endpoint is configured (set {model.source.url_env})",

@@ -13,7 +13,7 @@ from app.bench.spec import BenchmarkSpec
 from app.catalog.params import VideoParameters
 from app.config import Settings, get_settings
 from app.engines.optimization import OptimizationProfile
-from app.errors import BenchmarkCancelledError, ModelLoadError, ValidationError, VidBenchError
+from app.errors import BenchmarkCancelledError, ValidationError, typed_error
 
 
 class BenchmarkSuite:
@@ -26,10 +26,27 @@ class BenchmarkSuite:
         self.output_dir = Path(output_dir) if output_dir else None
         self.optimization_profile = (optimization_profile.to_dict()
                                      if isinstance(optimization_profile, OptimizationProfile) else None)
-        self.optimization_level = optimization_profile if isinstance(optimization_profile, str) else "baseline"
+        self.optimization_level = (optimization_profile if isinstance(optimization_profile, str)
+                                   else self.settings.optimization_level)  # `vid-bench config set optimization_level`
         self.metrics = metrics
         self.on_progress = on_progress
+        self.enable_monitoring = enable_monitoring  # sample CPU / RSS / GPU while benchmarks run (app.bench.monitoring)
         self.runner = BenchmarkRunner(settings=self.settings)
+
+    def _run(self, benchmark_ids: list[str], max_workers: int = 1) -> None:
+        """Run the benchmarks; with monitoring on, the resource timeline is stored with each of them."""
+        if not self.enable_monitoring:
+            self.runner.run(benchmark_ids, max_workers=max_workers, on_progress=self.on_progress)
+            return
+        from app.bench.monitoring import ResourceMonitor
+
+        monitor = ResourceMonitor(self.settings.monitor_interval_s).start()
+        try:
+            self.runner.run(benchmark_ids, max_workers=max_workers, on_progress=self.on_progress)
+        finally:
+            timeline = monitor.stop()
+            for benchmark_id in benchmark_ids:
+                self.runner.repo.update(benchmark_id, monitoring={**timeline, "benchmarks": benchmark_ids})
 
     def build_spec(self, model_name: str, prompts: list[str],
                    parameters: VideoParameters | dict[str, Any] | None = None, **kwargs: Any) -> BenchmarkSpec:
@@ -44,7 +61,7 @@ class BenchmarkSuite:
                            "fvd_reference_dir": kwargs.pop("fvd_reference_dir", None),
                            "compute_metrics": kwargs.pop("compute_metrics", True)}
         return BenchmarkSpec(model_name=model_name, prompts=list(prompts), parameters=params, device=self.device,
-                             optimization_level=kwargs.pop("optimization_level", self.optimization_level),
+                             optimization_level=kwargs.pop("optimization_level", None) or self.optimization_level,
                              optimization_profile=kwargs.pop("optimization_profile", self.optimization_profile),
                              metric_settings=metric_settings, **kwargs)
 
@@ -52,7 +69,7 @@ class BenchmarkSuite:
         """Benchmark one model; blocks until done. kwargs: as for build_spec."""
         spec = self.build_spec(model_name, prompts, **kwargs)
         benchmark_id = self.runner.submit(spec)
-        self.runner.run([benchmark_id], on_progress=self.on_progress)
+        self._run([benchmark_id])
         return self._finish(benchmark_id)
 
     def evaluate_multiple_models(self, model_names: list[str], prompts: list[str], max_workers: int = 1,
@@ -64,13 +81,14 @@ class BenchmarkSuite:
         for spec in specs:  # every spec is checked before any benchmark starts
             spec.check()
         ids = [self.runner.submit(spec) for spec in specs]
-        self.runner.run(ids, max_workers=max_workers, on_progress=self.on_progress)
+        self._run(ids, max_workers=max_workers)
         return {name: self._finish(bid, raise_cancelled=False) for name, bid in zip(model_names, ids, strict=True)}
 
     def compare_models(self, results: dict[str, BenchmarkResult] | list[BenchmarkResult],
                        objectives: dict[str, bool] | list[str] | None = None,
                        rank_by: str = "overall_score") -> dict[str, Any]:
-        report = compare_mod.compare_models(results, objectives, rank_by)
+        report = compare_mod.compare_models(results, objectives, rank_by, self.settings.bootstrap_resamples,
+                                            self.settings.bootstrap_seed)
         if self.output_dir:
             self.output_dir.mkdir(parents=True, exist_ok=True)
             (self.output_dir / "comparison.json").write_text(json.dumps(report, indent=2))
@@ -113,8 +131,9 @@ class BenchmarkSuite:
             raise BenchmarkCancelledError(f"Benchmark {benchmark_id} was cancelled", {"benchmark_id": benchmark_id})
         if raise_cancelled and result.status == "failed":
             code, _, message = (result.error or "INTERNAL_ERROR: benchmark failed").partition(": ")
-            cls = {ModelLoadError.code: ModelLoadError, ValidationError.code: ValidationError}.get(code, VidBenchError)
-            raise cls(message or code, {"benchmark_id": benchmark_id, "model_name": result.model_name})
+            details = {k: v for k, v in (result.error_details or {}).items() if k != "code"}
+            raise typed_error(code, message or code,
+                              {**details, "benchmark_id": benchmark_id, "model_name": result.model_name})
         if self.output_dir:
             self.output_dir.mkdir(parents=True, exist_ok=True)
             (self.output_dir / f"{benchmark_id}.json").write_text(json.dumps(result.to_dict(), indent=2))

@@ -7,8 +7,8 @@ seeds, and :func:`ensure_builtin` saves it once under the models directory with
 like a downloaded checkpoint. The weights are random: these models measure the
 machinery, not visual quality.
 
-The tokenizer is a byte-level CLIP BPE tokenizer written locally (every byte is
-a token, no merges), so no vocabulary has to be downloaded.
+The tokenizers are written locally (a byte-level CLIP BPE with no merges; a
+character-level T5 Unigram), so no vocabulary has to be downloaded.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-BUILDER_VERSION = "2"  # bump when a config below changes, so stale copies are rebuilt
+BUILDER_VERSION = "4"  # bump when a config below changes, so stale copies are rebuilt
 _MARKER = "vid_bench_builtin.json"
 
 
@@ -87,20 +87,57 @@ def _ddim():
                          clip_sample=False, set_alpha_to_one=False, steps_offset=1)
 
 
-def build_text_to_video_sd(workdir: Path):
-    """ModelScope family: UNet3DConditionModel + AutoencoderKL + CLIP text encoder."""
-    import torch
-    from diffusers import TextToVideoSDPipeline, UNet3DConditionModel
+COGVIDEOX_TEXT_TOKENS = 226
+"""CogVideoXPipeline pads prompts to 226 tokens by default; the transformer's text length must match it."""
 
-    tokenizer = build_clip_tokenizer(workdir / "_tok")
-    torch.manual_seed(0)
-    unet = UNet3DConditionModel(
-        block_out_channels=(16, 32), layers_per_block=1, sample_size=32, in_channels=4, out_channels=4,
-        down_block_types=("CrossAttnDownBlock3D", "DownBlock3D"), up_block_types=("UpBlock3D", "CrossAttnUpBlock3D"),
-        cross_attention_dim=32, attention_head_dim=8, norm_num_groups=4,
+
+def build_t5_tokenizer():
+    """A T5 (Unigram) tokenizer over single characters, built locally: every non-space character is a token."""
+    import string
+
+    from transformers import T5Tokenizer
+
+    pieces = [("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0), ("\u2581", -2.0)]
+    pieces += [(ch, -3.0) for ch in string.ascii_letters + string.digits + string.punctuation]
+    return T5Tokenizer(vocab=pieces, extra_ids=0, model_max_length=COGVIDEOX_TEXT_TOKENS)
+
+
+def build_cogvideox(workdir: Path):
+    """CogVideoX family: CogVideoXTransformer3DModel + 3D causal VAE + T5 encoder.
+
+    The VAE compresses space 8x but not time (temporal_compression_ratio=1), so any frame count is one latent
+    frame per output frame and the pipeline returns exactly num_frames.
+    """
+    import torch
+    from diffusers import (
+        AutoencoderKLCogVideoX,
+        CogVideoXDDIMScheduler,
+        CogVideoXPipeline,
+        CogVideoXTransformer3DModel,
     )
-    return TextToVideoSDPipeline(vae=_vae_2d(), text_encoder=_clip_text_encoder(tokenizer), tokenizer=tokenizer,
-                                 unet=unet, scheduler=_ddim())
+    from transformers import T5Config, T5EncoderModel
+
+    tokenizer = build_t5_tokenizer()
+    torch.manual_seed(0)
+    text_encoder = T5EncoderModel(T5Config(
+        vocab_size=len(tokenizer), d_model=32, d_ff=37, d_kv=8, num_heads=4, num_layers=2,
+        relative_attention_num_buckets=8, pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id,
+        decoder_start_token_id=tokenizer.pad_token_id,
+    ))
+    torch.manual_seed(0)
+    transformer = CogVideoXTransformer3DModel(
+        num_attention_heads=4, attention_head_dim=8, in_channels=4, out_channels=4, time_embed_dim=2,
+        text_embed_dim=32, num_layers=1, sample_width=4, sample_height=4, sample_frames=8, patch_size=2,
+        temporal_compression_ratio=1, max_text_seq_length=COGVIDEOX_TEXT_TOKENS,
+    )
+    torch.manual_seed(0)
+    vae = AutoencoderKLCogVideoX(
+        in_channels=3, out_channels=3, down_block_types=("CogVideoXDownBlock3D",) * 4,
+        up_block_types=("CogVideoXUpBlock3D",) * 4, block_out_channels=(8, 8, 8, 8), latent_channels=4,
+        layers_per_block=1, norm_num_groups=2, temporal_compression_ratio=1,
+    )
+    return CogVideoXPipeline(tokenizer=tokenizer, text_encoder=text_encoder, vae=vae, transformer=transformer,
+                             scheduler=CogVideoXDDIMScheduler())
 
 
 def build_stable_diffusion(workdir: Path):
@@ -184,7 +221,7 @@ def build_causal_lm(workdir: Path):
     (workdir / "merges.txt").write_text("#version: 0.2\n")
     tokenizer = GPT2Tokenizer(str(workdir / "vocab.json"), str(workdir / "merges.txt"))
     torch.manual_seed(0)
-    model = GPT2LMHeadModel(GPT2Config(vocab_size=len(vocab), n_positions=512, n_embd=32, n_layer=2, n_head=4,
+    model = GPT2LMHeadModel(GPT2Config(vocab_size=len(vocab), n_positions=1024, n_embd=32, n_layer=2, n_head=4,
                                        bos_token_id=tokenizer.eos_token_id, eos_token_id=tokenizer.eos_token_id))
     return _ModelAndTokenizer(model, tokenizer)
 
@@ -210,7 +247,7 @@ def build_vits(workdir: Path):
 
 
 BUILDERS: dict[str, Callable[[Path], object]] = {
-    "text_to_video_sd": build_text_to_video_sd,
+    "cogvideox": build_cogvideox,
     "stable_diffusion": build_stable_diffusion,
     "stable_video_diffusion": build_stable_video_diffusion,
     "causal_lm": build_causal_lm,

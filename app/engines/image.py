@@ -7,6 +7,7 @@ from typing import Any
 
 from app.catalog.spec import ModelSpec, validate_prompt
 from app.engines.loading import EngineBase, load_pipeline
+from app.engines.memory import out_of_memory_as_typed
 from app.engines.optimization import OptimizationProfile
 
 
@@ -20,6 +21,7 @@ class ImageEngine(EngineBase):
 
     def load(self) -> float:
         if self.pipeline is None:
+            self.check_memory()
             pipeline, self.load_s = load_pipeline(self.spec, self.profile.torch_dtype(), self.models_dir)
             self.pipeline = pipeline.to(self.device)
         return self.load_s
@@ -55,7 +57,7 @@ class ImageEngine(EngineBase):
                 on_step(step + 1, steps)
                 return callback_kwargs
             kwargs["callback_on_step_end"] = on_end
-        with torch.inference_mode():
+        with torch.inference_mode(), out_of_memory_as_typed(self.spec, self.device):
             output = self.pipeline(
                 prompt=list(prompts), negative_prompt=[negative_prompt] * len(prompts) if negative_prompt else None,
                 width=width or default_w, height=height or default_h, generator=generators, num_inference_steps=steps,

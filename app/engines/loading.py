@@ -47,8 +47,8 @@ def load_failures(spec: ModelSpec, location: str) -> Iterator[None]:
         ) from exc
 
 
-def load_pipeline(spec: ModelSpec, torch_dtype: Any, models_dir: Path) -> tuple[Any, float]:
-    """Return (pipeline, load seconds)."""
+def load_pipeline(spec: ModelSpec, dtype: Any, models_dir: Path) -> tuple[Any, float]:
+    """Return (pipeline, load seconds). The precision goes as ``dtype`` (diffusers deprecates ``torch_dtype``)."""
     import diffusers
     import transformers
 
@@ -62,17 +62,17 @@ def load_pipeline(spec: ModelSpec, torch_dtype: Any, models_dir: Path) -> tuple[
             {"pipeline_class": spec.pipeline_class, "requirements": spec.requirements.dependencies},
         ) from None
     location = checkpoint_location(spec, models_dir)
-    kwargs: dict[str, Any] = {"torch_dtype": torch_dtype}
+    kwargs: dict[str, Any] = {"dtype": dtype}
     if spec.source.kind == "huggingface":
         kwargs["cache_dir"] = str(models_dir / "hub")
         if spec.source.revision:
             kwargs["revision"] = spec.source.revision
-        if spec.source.variant and torch_dtype is not None and str(torch_dtype).endswith("float16"):
+        if spec.source.variant and dtype is not None and str(dtype).endswith("float16"):
             kwargs["variant"] = spec.source.variant
     started = time.perf_counter()
     with load_failures(spec, location):
         if spec.source.motion_adapter:
-            adapter = diffusers.MotionAdapter.from_pretrained(spec.source.motion_adapter, torch_dtype=torch_dtype,
+            adapter = diffusers.MotionAdapter.from_pretrained(spec.source.motion_adapter, dtype=dtype,
                                                               cache_dir=kwargs.get("cache_dir"))
             kwargs["motion_adapter"] = adapter
         pipeline = pipeline_cls.from_pretrained(location, **kwargs)
@@ -101,6 +101,12 @@ class EngineBase:
         self.profile.check_device(self.device)
         self.models_dir = models_dir or get_settings().resolved_models_dir
         self.load_s: float | None = None
+
+    def check_memory(self) -> None:
+        """Refuse (InsufficientMemoryError) before loading when the device lacks the catalog's requirement."""
+        from app.engines.memory import check_memory
+
+        check_memory(self.spec, self.device, offload=self.profile.memory_efficient)
 
 
 class PhaseTimer:

@@ -81,6 +81,18 @@ def resolve_device(device: str) -> str:
     return device
 
 
+def cap_cuda_memory(device: str, fraction: float) -> float | None:
+    """Limit this process's CUDA allocations on ``device`` to ``fraction`` of its memory (an allocation beyond it
+    raises torch.OutOfMemoryError); returns the fraction set, or None on the CPU or when nothing is capped."""
+    if not device.startswith("cuda") or fraction >= 1.0:
+        return None
+    import torch
+
+    index = torch.device(device).index
+    torch.cuda.set_per_process_memory_fraction(fraction, torch.cuda.current_device() if index is None else index)
+    return fraction
+
+
 def synchronize(device: str) -> None:
     """Wait for queued GPU work so a clock read covers it; nothing to do on the CPU."""
     if device.startswith("cuda"):

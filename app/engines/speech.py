@@ -4,7 +4,10 @@
   2. load model + tokenizer/processor once;
   3. synthesize with a seeded generator state (VITS' duration predictor samples);
   4. encode 16-bit PCM WAV.
-Pitch shifting is not something these models do; only pitch 1.0 is accepted.
+Pitch: VITS synthesizes ``pitch`` times slower and the waveform is resampled back to its length (``shift_pitch``),
+which scales every frequency by ``pitch`` and keeps the length (up to VITS rounding each token to whole frames).
+Bark has no duration control, so it refuses any pitch but 1.0 (the catalog's range, with the reason).
+``language`` must be one the model speaks; for Bark it picks the voice preset.
 """
 
 from __future__ import annotations
@@ -17,10 +20,13 @@ from typing import Any
 
 import numpy as np
 
-from app.catalog.spec import ModelSpec, check_ranges, validate_prompt
+from app.catalog.spec import ModelSpec, speech_options, validate_prompt
 from app.engines.loading import EngineBase, checkpoint_location, load_failures
+from app.engines.memory import out_of_memory_as_typed
 from app.engines.optimization import OptimizationProfile
 from app.errors import ValidationError
+
+MAX_PITCH_DENOMINATOR = 100
 
 
 @dataclass
@@ -43,20 +49,13 @@ class SpeechEngine(EngineBase):
     def check(self, text: str, voice: str | None, language: str | None, speed: float | None,
               pitch: float | None) -> dict[str, Any]:
         validate_prompt(text)
-        values = check_ranges(self.spec, {"speed": speed, "pitch": pitch})
-        voice = voice or self.spec.voices[0]
-        language = language or self.spec.languages[0]
-        if voice not in self.spec.voices:
-            raise ValidationError(f"voice '{voice}' is not offered by {self.spec.name}", {"allowed": self.spec.voices})
-        if language not in self.spec.languages:
-            raise ValidationError(f"language '{language}' is not offered by {self.spec.name}",
-                                  {"allowed": self.spec.languages})
-        return {"voice": voice, "language": language, **values}
+        return speech_options(self.spec, voice, language, speed, pitch)
 
     def load(self) -> float:
         if self.model is None:
             import transformers
 
+            self.check_memory()
             location = checkpoint_location(self.spec, self.models_dir)
             started = time.perf_counter()
             with load_failures(self.spec, location):
@@ -77,7 +76,7 @@ class SpeechEngine(EngineBase):
         self.load()
         started = time.perf_counter()
         torch.manual_seed(seed)
-        with torch.inference_mode():
+        with torch.inference_mode(), out_of_memory_as_typed(self.spec, self.device):
             if self.spec.pipeline_class == "BarkModel":
                 inputs = self.processor(text, voice_preset=options["voice"]).to(self.device)
                 audio = self.model.generate(**inputs).cpu().numpy().squeeze()
@@ -88,11 +87,26 @@ class SpeechEngine(EngineBase):
                     raise ValidationError(f"{self.spec.name} cannot pronounce any character of this text (its "
                                           "tokenizer maps it to nothing): send words in one of its languages",
                                           {"model_name": self.spec.name, "languages": self.spec.languages})
-                self.model.speaking_rate = float(options["speed"])
-                audio = self.model(**inputs).waveform.cpu().numpy().squeeze()
+                pitch = float(options["pitch"])
+                self.model.speaking_rate = float(options["speed"]) / pitch  # pitch times longer, then resampled
+                audio = shift_pitch(self.model(**inputs).waveform.cpu().numpy().squeeze(), pitch)
                 rate = int(self.model.config.sampling_rate)
         seconds = time.perf_counter() - started
         return SpeechResult(wav=to_wav(audio, rate), sample_rate=rate, duration_s=len(audio) / rate, seconds=seconds)
+
+
+def shift_pitch(audio: np.ndarray, pitch: float) -> np.ndarray:
+    """Polyphase resampling (scipy.signal.resample_poly) to 1/pitch of the samples, played at the same rate: every
+    frequency is multiplied by ``pitch``. The caller synthesized ``pitch`` times longer, so the duration is back to
+    what the speed asked for. The ratio is taken as a fraction with a denominator of at most 100."""
+    if pitch == 1.0:
+        return audio
+    from fractions import Fraction
+
+    from scipy.signal import resample_poly
+
+    ratio = Fraction(pitch).limit_denominator(MAX_PITCH_DENOMINATOR)
+    return resample_poly(np.asarray(audio, np.float64), ratio.denominator, ratio.numerator)
 
 
 def to_wav(audio: np.ndarray, rate: int) -> bytes:

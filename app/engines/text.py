@@ -6,6 +6,7 @@
      ``TextIteratorStreamer`` as they are produced;
   4. stop at EOS, at ``max_tokens``, or when a stop sequence appears (the stop
      sequence itself is not returned); say which in ``finish_reason``.
+A failed allocation while generating is InsufficientMemoryError (INSUFFICIENT_MEMORY), as in the other engines.
 temperature 0 means greedy decoding; a seed makes sampling reproducible.
 """
 
@@ -20,6 +21,7 @@ from typing import Any
 
 from app.catalog.spec import ModelSpec, check_ranges, validate_prompt
 from app.engines.loading import EngineBase, checkpoint_location, load_failures
+from app.engines.memory import out_of_memory_as_typed
 from app.engines.optimization import OptimizationProfile, resolve_device
 from app.errors import ModelLoadError, ValidationError
 
@@ -48,35 +50,56 @@ class TextEngine(EngineBase):
     modality = "text"
     name = "transformers"
 
-    def __init__(self, spec: ModelSpec, device: str = "auto", profile: str | OptimizationProfile | None = None,
-                 models_dir: Path | None = None):
+    def __init__(
+        self,
+        spec: ModelSpec,
+        device: str = "auto",
+        profile: str | OptimizationProfile | None = None,
+        models_dir: Path | None = None,
+    ):
         super().__init__(spec, device, profile, models_dir)
         self.model: Any = None
         self.tokenizer: Any = None
 
-    def request(self, prompt: str, max_tokens: int | None = None, temperature: float | None = None,
-                top_p: float | None = None, top_k: int | None = None, stop: list[str] | None = None,
-                seed: int | None = None) -> TextRequest:
+    def request(
+        self,
+        prompt: str,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        top_k: int | None = None,
+        stop: list[str] | None = None,
+        seed: int | None = None,
+    ) -> TextRequest:
         """Step 1: a validated request with catalog defaults filled in."""
         validate_prompt(prompt)
-        values = check_ranges(self.spec, {"max_tokens": max_tokens, "temperature": temperature, "top_p": top_p,
-                                          "top_k": top_k})
+        values = check_ranges(
+            self.spec, {"max_tokens": max_tokens, "temperature": temperature, "top_p": top_p, "top_k": top_k}
+        )
         if stop is not None and (len(stop) > 4 or any(not isinstance(s, str) or not s for s in stop)):
             raise ValidationError("stop takes up to 4 non-empty strings", {"stop": stop})
-        return TextRequest(prompt=prompt, max_tokens=int(values["max_tokens"]),
-                           temperature=float(values["temperature"]),
-                           top_p=float(values["top_p"]), top_k=int(values["top_k"]), stop=list(stop or []), seed=seed)
+        return TextRequest(
+            prompt=prompt,
+            max_tokens=int(values["max_tokens"]),
+            temperature=float(values["temperature"]),
+            top_p=float(values["top_p"]),
+            top_k=int(values["top_k"]),
+            stop=list(stop or []),
+            seed=seed,
+        )
 
     def load(self) -> float:
         if self.model is None:
             from transformers import AutoModelForCausalLM, AutoTokenizer
 
+            self.check_memory()
             location = checkpoint_location(self.spec, self.models_dir)
             started = time.perf_counter()
             with load_failures(self.spec, location):
                 self.tokenizer = AutoTokenizer.from_pretrained(location, cache_dir=str(self.models_dir / "hub"))
                 self.model = AutoModelForCausalLM.from_pretrained(
-                    location, dtype=self.profile.torch_dtype(), cache_dir=str(self.models_dir / "hub")).to(self.device)
+                    location, dtype=self.profile.torch_dtype(), cache_dir=str(self.models_dir / "hub")
+                ).to(self.device)
             self.model.eval()
             self.load_s = time.perf_counter() - started
         return self.load_s
@@ -84,8 +107,11 @@ class TextEngine(EngineBase):
     def context_length(self) -> int | None:
         """Positions the loaded model can attend to (prompt and generated tokens together)."""
         config = self.model.config
-        return getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None) \
+        return (
+            getattr(config, "max_position_embeddings", None)
+            or getattr(config, "n_positions", None)
             or self.spec.max_context_length
+        )
 
     def fit_to_context(self, prompt_tokens: int, max_tokens: int) -> int:
         """The new tokens the context leaves room for (at most ``max_tokens``); a prompt that fills the context
@@ -97,7 +123,8 @@ class TextEngine(EngineBase):
             raise ValidationError(
                 f"The prompt is {prompt_tokens} tokens; {self.spec.name} reads at most {context} tokens, prompt and "
                 "answer together: shorten the prompt",
-                {"model_name": self.spec.name, "prompt_tokens": prompt_tokens, "max_context_length": context})
+                {"model_name": self.spec.name, "prompt_tokens": prompt_tokens, "max_context_length": context},
+            )
         return min(max_tokens, context - prompt_tokens)
 
     def stream(self, req: TextRequest) -> Iterator[str]:
@@ -116,9 +143,13 @@ class TextEngine(EngineBase):
             def __call__(self, input_ids, scores, **kwargs):
                 return stop_flag.is_set()
 
-        kwargs: dict[str, Any] = {**inputs, "max_new_tokens": max_new_tokens, "streamer": streamer,
-                                  "stopping_criteria": StoppingCriteriaList([_StopWhenAsked()]),
-                                  "pad_token_id": self.tokenizer.eos_token_id}
+        kwargs: dict[str, Any] = {
+            **inputs,
+            "max_new_tokens": max_new_tokens,
+            "streamer": streamer,
+            "stopping_criteria": StoppingCriteriaList([_StopWhenAsked()]),
+            "pad_token_id": self.tokenizer.eos_token_id,
+        }
         if req.temperature > 0:
             kwargs.update(do_sample=True, temperature=req.temperature, top_p=req.top_p, top_k=req.top_k)
         else:
@@ -130,9 +161,9 @@ class TextEngine(EngineBase):
             try:
                 if req.seed is not None:
                     torch.manual_seed(req.seed)
-                with torch.inference_mode():
+                with torch.inference_mode(), out_of_memory_as_typed(self.spec, self.device):
                     generated["ids"] = self.model.generate(**kwargs)
-            except BaseException as exc:  # noqa: BLE001 - surfaced in the caller's thread below
+            except BaseException as exc:  # noqa: BLE001 - surfaced in the caller's thread below (OOM typed)
                 errors.append(exc)
                 streamer.end()
 
@@ -165,8 +196,13 @@ class TextEngine(EngineBase):
         new_tokens = int(generated["ids"].shape[1] - prompt_tokens) if "ids" in generated else 0
         if finish is None:
             finish = "length" if new_tokens >= max_new_tokens else "stop"
-        return TextResult(text=text, tokens_generated=new_tokens, finish_reason=finish, prompt_tokens=prompt_tokens,
-                          seconds=time.perf_counter() - started)
+        return TextResult(
+            text=text,
+            tokens_generated=new_tokens,
+            finish_reason=finish,
+            prompt_tokens=prompt_tokens,
+            seconds=time.perf_counter() - started,
+        )
 
     def generate(self, req: TextRequest) -> TextResult:
         return TextStream(self.stream(req)).drain()
@@ -215,7 +251,7 @@ def _token_streamer_class():
             text = self.tokenizer.decode(self.token_cache, **self.decode_kwargs)
             if text.endswith("\ufffd"):  # an incomplete multi-byte character: wait for its next byte
                 return
-            printable, self.print_len = text[self.print_len:], len(text)
+            printable, self.print_len = text[self.print_len :], len(text)
             if printable:
                 self.on_finalized_text(printable)
 
@@ -253,8 +289,12 @@ def vllm_available(device: str) -> tuple[bool, str | None]:
     return True, None
 
 
-def make_text_engine(spec: ModelSpec, device: str = "auto", profile: str | OptimizationProfile | None = None,
-                     models_dir: Path | None = None) -> TextEngine:
+def make_text_engine(
+    spec: ModelSpec,
+    device: str = "auto",
+    profile: str | OptimizationProfile | None = None,
+    models_dir: Path | None = None,
+) -> TextEngine:
     """The catalog's engine choice: 'vllm' requires vLLM, 'auto' uses it when available, else transformers."""
     resolved = resolve_device(device)
     if spec.engine in ("vllm", "auto"):
@@ -262,8 +302,10 @@ def make_text_engine(spec: ModelSpec, device: str = "auto", profile: str | Optim
         if available:
             return VllmTextEngine(spec, resolved, profile, models_dir)
         if spec.engine == "vllm":
-            raise ValidationError(f"'{spec.name}' is configured for vLLM, which cannot run here: {reason}",
-                                  {"model_name": spec.name, "reason": reason})
+            raise ValidationError(
+                f"'{spec.name}' is configured for vLLM, which cannot run here: {reason}",
+                {"model_name": spec.name, "reason": reason},
+            )
     return TextEngine(spec, resolved, profile, models_dir)
 
 
@@ -276,11 +318,15 @@ class VllmTextEngine(TextEngine):
         if self.model is None:
             from vllm import LLM
 
+            self.check_memory()
             location = checkpoint_location(self.spec, self.models_dir)
             started = time.perf_counter()
             with load_failures(self.spec, location):
-                self.model = LLM(model=location, dtype={"fp32": "float32", "fp16": "float16", "bf16": "bfloat16"}[
-                    self.profile.precision], download_dir=str(self.models_dir / "hub"))
+                self.model = LLM(
+                    model=location,
+                    dtype={"fp32": "float32", "fp16": "float16", "bf16": "bfloat16"}[self.profile.precision],
+                    download_dir=str(self.models_dir / "hub"),
+                )
             self.tokenizer = self.model.get_tokenizer()
             self.load_s = time.perf_counter() - started
         return self.load_s
@@ -295,26 +341,38 @@ class VllmTextEngine(TextEngine):
 
         self.load()
         max_tokens = self.fit_to_context(len(self.tokenizer(req.prompt)["input_ids"]), req.max_tokens)
-        params = SamplingParams(max_tokens=max_tokens, temperature=req.temperature, top_p=req.top_p,
-                                top_k=req.top_k if req.top_k > 0 else -1, stop=req.stop or None, seed=req.seed)
+        params = SamplingParams(
+            max_tokens=max_tokens,
+            temperature=req.temperature,
+            top_p=req.top_p,
+            top_k=req.top_k if req.top_k > 0 else -1,
+            stop=req.stop or None,
+            seed=req.seed,
+        )
         engine = self.model.llm_engine
         request_id = uuid.uuid4().hex
         started = time.perf_counter()
         engine.add_request(request_id, req.prompt, params)
         sent, final = "", None
         while final is None and engine.has_unfinished_requests():
-            for output in engine.step():
+            with out_of_memory_as_typed(self.spec, self.device):
+                outputs = engine.step()
+            for output in outputs:
                 if output.request_id != request_id:
                     continue
                 text = output.outputs[0].text
                 if len(text) > len(sent):
-                    yield text[len(sent):]
+                    yield text[len(sent) :]
                     sent = text
                 if output.finished:
                     final = output
         if final is None:
             raise ModelLoadError(f"vLLM dropped request {request_id}", {"model_name": self.spec.name})
         completion = final.outputs[0]
-        return TextResult(text=sent, tokens_generated=len(completion.token_ids),
-                          finish_reason="length" if completion.finish_reason == "length" else "stop",
-                          prompt_tokens=len(final.prompt_token_ids or []), seconds=time.perf_counter() - started)
+        return TextResult(
+            text=sent,
+            tokens_generated=len(completion.token_ids),
+            finish_reason="length" if completion.finish_reason == "length" else "stop",
+            prompt_tokens=len(final.prompt_token_ids or []),
+            seconds=time.perf_counter() - started,
+        )

@@ -22,10 +22,18 @@ from typing import Any
 
 import numpy as np
 
-from app.catalog.spec import GenerationParams, ModelSpec, get_catalog, resolve_params, validate_prompt
+from app.catalog.spec import (
+    GenerationParams,
+    ModelSpec,
+    check_timeout,
+    get_catalog,
+    resolve_params,
+    validate_prompt,
+)
 from app.engines.loading import EngineBase, PhaseTimer, load_pipeline
+from app.engines.memory import out_of_memory_as_typed
 from app.engines.optimization import OptimizationProfile, apply_channels_last, apply_memory_savers, synchronize
-from app.errors import ModelLoadError, ValidationError
+from app.errors import GenerationTimeoutError, ModelLoadError, ValidationError
 
 StepCallback = Callable[[int, int], None]  # (steps done, total steps)
 
@@ -87,6 +95,7 @@ class VideoEngine(EngineBase):
     def load(self) -> float:
         if self.pipeline is not None:
             return self.load_s
+        self.check_memory()
         pipeline, seconds = load_pipeline(self.spec, self.profile.torch_dtype(), self.models_dir)
         if self.profile.memory_efficient:
             self.memory_savers = apply_memory_savers(pipeline, self.device)
@@ -130,7 +139,11 @@ class VideoEngine(EngineBase):
 
     # -- 4. generate ---------------------------------------------------------------------------
     def generate(self, prompt: str, params: GenerationParams | dict[str, Any] | None = None, seed: int = 0,
-                 image: Any = None, on_step: StepCallback | None = None) -> VideoResult:
+                 image: Any = None, on_step: StepCallback | None = None,
+                 timeout_s: float | None = None) -> VideoResult:
+        """One video. ``timeout_s`` bounds the pipeline call: past it, the generation stops at the next denoising
+        step with GenerationTimeoutError."""
+        check_timeout(timeout_s)
         if not isinstance(params, GenerationParams):
             params = self.resolve(prompt, params)
         else:
@@ -157,19 +170,24 @@ class VideoEngine(EngineBase):
                 raise ValidationError(f"{self.spec.pipeline_class} does not take eta", {"parameter": "eta"})
             kwargs["eta"] = params.eta
         generator = torch.Generator(device="cpu").manual_seed(int(seed))
-        output, timings = self._timed_call(kwargs, generator, params.num_inference_steps, on_step)
+        output, timings = self._timed_call(kwargs, generator, params.num_inference_steps, on_step, timeout_s)
         # -- 5. frames + timings
         return VideoResult(frames=to_uint8_frames(output.frames), fps=params.fps, seed=int(seed), params=params,
                            timings=timings)
 
     def _timed_call(self, kwargs: dict[str, Any], generator: Any, total_steps: int,
-                    on_step: StepCallback | None) -> tuple[Any, PhaseTimings]:
-        """Run the pipeline once with phase timing, the device synchronized around the timed region."""
+                    on_step: StepCallback | None, timeout_s: float | None = None) -> tuple[Any, PhaseTimings]:
+        """Run the pipeline once with phase timing, the device synchronized around the timed region.
+
+        A failed allocation is InsufficientMemoryError; past ``timeout_s`` the next step raises
+        GenerationTimeoutError (the step callback is the only place a diffusers pipeline can be stopped).
+        """
         import torch
 
         timer = PhaseTimer(self.pipeline, lambda: synchronize(self.device))
-        self._attach_step_callback(kwargs, timer, total_steps, on_step)
-        with timer, torch.inference_mode():
+        deadline = None if timeout_s is None else (time.perf_counter() + timeout_s, timeout_s)
+        self._attach_step_callback(kwargs, timer, total_steps, on_step, deadline)
+        with timer, torch.inference_mode(), out_of_memory_as_typed(self.spec, self.device):
             synchronize(self.device)
             started = time.perf_counter()
             output = self.pipeline(generator=generator, **kwargs)
@@ -180,13 +198,14 @@ class VideoEngine(EngineBase):
                                     step_s=timer.step_times())
 
     def generate_batch(self, prompts: list[str], params: GenerationParams, seeds: list[int],
-                       on_step: StepCallback | None = None) -> list[VideoResult]:
+                       on_step: StepCallback | None = None, timeout_s: float | None = None) -> list[VideoResult]:
         """Several text-to-video generations with shared settings in one pipeline call; video i uses seeds[i].
 
         The phase timings are those of the whole batch.
         """
         import torch
 
+        check_timeout(timeout_s)
         if self.spec.task != "t2v":
             raise ValidationError("batched generation needs a text-to-video pipeline", {"model_name": self.spec.name})
         for prompt in prompts:
@@ -199,7 +218,7 @@ class VideoEngine(EngineBase):
         if params.eta is not None:
             kwargs["eta"] = params.eta
         generators = [torch.Generator(device="cpu").manual_seed(int(seed)) for seed in seeds]
-        output, timings = self._timed_call(kwargs, generators, params.num_inference_steps, on_step)
+        output, timings = self._timed_call(kwargs, generators, params.num_inference_steps, on_step, timeout_s)
         return [VideoResult(frames=to_uint8_frames(np.asarray(output.frames)[i]), fps=params.fps, seed=int(seed),
                             params=params, timings=timings) for i, seed in enumerate(seeds)]
 
@@ -228,8 +247,9 @@ class VideoEngine(EngineBase):
         return list(inspect.signature(self.pipeline.__call__).parameters)
 
     def _attach_step_callback(self, kwargs: dict[str, Any], timer: PhaseTimer, total: int,
-                              on_step: StepCallback | None) -> None:
-        """Use whichever step-callback API this pipeline has (new or legacy)."""
+                              on_step: StepCallback | None, deadline: tuple[float, float] | None = None) -> None:
+        """Use whichever step-callback API this pipeline has (new or legacy); ``deadline`` is (monotonic end,
+        timeout seconds): a step that finishes past it stops the generation."""
         done = {"n": 0}
 
         def step_finished() -> None:
@@ -237,6 +257,8 @@ class VideoEngine(EngineBase):
             done["n"] += 1
             if on_step is not None:
                 on_step(done["n"], total)
+            if deadline is not None and time.perf_counter() > deadline[0]:
+                raise GenerationTimeoutError(deadline[1], self.spec.name, steps_done=done["n"], total_steps=total)
 
         names = self._call_params()
         if "callback_on_step_end" in names:

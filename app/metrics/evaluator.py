@@ -21,6 +21,9 @@ from app.metrics.spec import MetricSpec, Null, SetContext, VideoContext
 from app.metrics.statistics import mean_interval
 from app.metrics.weights import EVALUATORS, status, verified_path
 
+FLOW_METRICS = {"warping_error", "motion_magnitude", "dynamic_degree", "temporal_consistency"}
+"""Metrics computed on optical flow: their provenance names the flow method."""
+
 
 def resolve_metric_names(names: list[str] | None) -> list[str]:
     if not names:
@@ -30,14 +33,21 @@ def resolve_metric_names(names: list[str] | None) -> list[str]:
 
 
 class VideoEvaluator:
-    def __init__(self, metric_names: list[str] | None, weights_dir: Path, device: str = "cpu"):
+    def __init__(self, metric_names: list[str] | None, weights_dir: Path, device: str = "cpu",
+                 flow_method: str | None = None):
+        from app.metrics.temporal import flow_provenance
+
         self.names = resolve_metric_names(metric_names)
+        self.options = {"flow_method": flow_provenance(flow_method)["method"]}  # unknown method: refused here
         self.device = device
         self.weights_dir = Path(weights_dir)
         self.unavailable: dict[str, str] = {}   # evaluator key -> reason
         self.provenance: dict[str, Any] = {}    # evaluator key -> sha256 and variant
         self._networks: dict[str, Any] = {}     # evaluator key -> loaded network
         self._specs = [spec for spec in METRICS.values() if spec.name in self.names]  # registry order
+        self.methods: dict[str, Any] = {}  # how weight-free metrics were computed (the optical flow), for provenance
+        if any(spec.name in FLOW_METRICS for spec in self._specs):
+            self.methods["optical_flow"] = flow_provenance(flow_method)
         for key in sorted({spec.evaluator for spec in self._specs if spec.evaluator}):
             available, reason = status(key, self.weights_dir)
             if not available:
@@ -49,7 +59,7 @@ class VideoEvaluator:
 
     def evaluate(self, frames: np.ndarray, prompt: str, fps: float | None = None) -> dict[str, Any]:
         """Per-video scores and set-level features of one video; every null score has its reason."""
-        video = VideoContext(frames, prompt, fps, self._networks)
+        video = VideoContext(frames, prompt, fps, self._networks, self.options)
         metrics: dict[str, float | None] = {}
         reasons: dict[str, str] = {}
         features: dict[str, Any] = {}

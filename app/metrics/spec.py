@@ -31,6 +31,7 @@ class VideoContext:
     prompt: str
     fps: float | None
     networks: dict[str, Any]  # evaluator weights key (app.metrics.weights.EVALUATORS) -> loaded network
+    options: dict[str, Any] = field(default_factory=dict)  # scorer choices of this run, e.g. flow_method
     _shared: dict[Callable, Any] = field(default_factory=dict, repr=False)
 
     def shared(self, compute: Callable[[VideoContext], T]) -> T:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from app.config import Settings
 from app.errors import AuthenticationError, PermissionDeniedError
+from app.i18n import Message
 from app.security.keys import KEY_PREFIX, ApiKeys, server_secret
 from app.security.scopes import grants
 from app.security.users import Users
@@ -33,7 +34,7 @@ class Principal:
 
     def require(self, scope: str) -> None:
         if not self.can(scope):
-            raise PermissionDeniedError(f"This credential lacks the '{scope}' permission",
+            raise PermissionDeniedError(Message("This credential lacks the '{scope}' permission", scope=scope),
                                         {"required": scope, "granted": list(self.scopes)})
 
     def may_see(self, owner: str | None) -> bool:
@@ -62,10 +63,10 @@ class Authenticator:
 
     def authenticate(self, credential: str | None) -> Principal:
         if not credential:
-            raise AuthenticationError("Credentials required: send 'X-API-Key: <key>' or 'Authorization: Bearer "
-                                      "<key or token>'", {"reason": "missing"})
+            raise AuthenticationError(Message("Credentials required: send 'X-API-Key: <key>' or 'Authorization: "
+                                              "Bearer <key or token>'"), {"reason": "missing"})
         if len(credential) > 4096:
-            raise AuthenticationError("Credential is too long", {"reason": "malformed"})
+            raise AuthenticationError(Message("Credential is too long"), {"reason": "malformed"})
         if credential.startswith(KEY_PREFIX):
             return self._from_key(credential)
         user, claims = self.users.verify_token(credential)
@@ -76,11 +77,11 @@ class Authenticator:
     def _from_key(self, key: str) -> Principal:
         row = self.keys.lookup(key)
         if row is None:
-            raise AuthenticationError("Unknown API key", {"reason": "unknown"})
+            raise AuthenticationError(Message("Unknown API key"), {"reason": "unknown"})
         if row.revoked_at is not None:
-            raise AuthenticationError("API key has been revoked", {"reason": "revoked", "key_id": row.id})
+            raise AuthenticationError(Message("API key has been revoked"), {"reason": "revoked", "key_id": row.id})
         expires = row.expires_at
         if expires is not None and expires <= utcnow():
-            raise AuthenticationError("API key has expired", {"reason": "expired", "key_id": row.id})
+            raise AuthenticationError(Message("API key has expired"), {"reason": "expired", "key_id": row.id})
         self.store.touch_key(row)
         return Principal(id=row.id, kind="api_key", name=row.name, scopes=tuple(row.permissions), tier=row.tier)

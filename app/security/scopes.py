@@ -19,8 +19,11 @@ SCOPES: dict[str, str] = {
     "inference.speech": "Text to speech (also /v1/audio/speech)",
     "inference.video": "Video generation",
     "analytics.read": "Cluster status, workers and usage figures",
+    "streaming.create": "Start and stop streaming benchmarks",
+    "streaming.read": "Read streaming benchmarks and follow them over WebSocket",
     "federated.create": "Create federated benchmark sessions",
     "federated.join": "Join federated benchmark sessions",
+    "federated.read": "Read federated session status and published results",
     "federated.*": "Every federated scope",
     "admin": "Everything, including API keys and users",
 }

@@ -10,6 +10,7 @@ from pwdlib import PasswordHash
 
 from app.config import Settings
 from app.errors import AuthenticationError, ValidationError
+from app.i18n import Message
 from app.security.keys import derive
 from app.security.scopes import check_scopes, check_tier
 from app.storage.credentials import CredentialRepository
@@ -30,7 +31,7 @@ class Users:
 
     def create(self, username: str, password: str, permissions: list[str], tier: str = "free") -> UserRow:
         if len(password) < MIN_PASSWORD_CHARS:
-            raise ValidationError(f"Passwords need at least {MIN_PASSWORD_CHARS} characters", {})
+            raise ValidationError(Message("Passwords need at least {count} characters", count=MIN_PASSWORD_CHARS), {})
         row = UserRow(id=f"user_{secrets.token_hex(8)}", username=username, password_hash=_hasher.hash(password),
                       permissions=check_scopes(permissions), tier=check_tier(tier, self.settings.rate_limit_tiers))
         return self.store.add_user(row)
@@ -39,7 +40,7 @@ class Users:
         row = self.store.user_by_name(username)
         valid = _hasher.verify(password, row.password_hash if row else _DUMMY_HASH)
         if row is None or not valid or row.disabled:
-            raise AuthenticationError("Incorrect username or password", {})
+            raise AuthenticationError(Message("Incorrect username or password"), {})
         return row
 
     def issue_token(self, user: UserRow, scopes: list[str] | None = None) -> tuple[str, int, list[str]]:
@@ -59,14 +60,14 @@ class Users:
                                 issuer=self.settings.jwt_issuer,
                                 options={"require": ["exp", "iat", "iss", "aud", "sub"]})
         except jwt.ExpiredSignatureError:
-            raise AuthenticationError("Token has expired", {"reason": "expired"}) from None
+            raise AuthenticationError(Message("Token has expired"), {"reason": "expired"}) from None
         except jwt.InvalidAudienceError:
-            raise AuthenticationError("Token is for another audience", {"reason": "audience"}) from None
+            raise AuthenticationError(Message("Token is for another audience"), {"reason": "audience"}) from None
         except jwt.InvalidIssuerError:
-            raise AuthenticationError("Token is from another issuer", {"reason": "issuer"}) from None
+            raise AuthenticationError(Message("Token is from another issuer"), {"reason": "issuer"}) from None
         except jwt.PyJWTError as error:
-            raise AuthenticationError("Token is invalid", {"reason": type(error).__name__}) from None
+            raise AuthenticationError(Message("Token is invalid"), {"reason": type(error).__name__}) from None
         user = self.store.get_user(str(claims["sub"]))
         if user is None or user.disabled:
-            raise AuthenticationError("Token's user no longer exists or is disabled", {"reason": "user"})
+            raise AuthenticationError(Message("Token's user no longer exists or is disabled"), {"reason": "user"})
         return user, claims

@@ -4,6 +4,7 @@ Schema (pyarrow), documented in docs/results-schema.md:
   benchmark_id string, model_name string, prompt_index int32, prompt string, seed int64,
   status string, error string, num_frames int32, latency_s float64,
   encode_s / denoise_s / decode_s float64, peak_vram_allocated_gb / peak_rss_mb / energy_j float64,
+  batch_size int32 and batch_latency_s float64 (the pipeline call that made the video; schema version 2),
   metric_<name> float64 for every per-video metric the caller names, video_path string.
 The caller names the metric columns (the registry's per-video metrics:
 app.metrics.registry.video_metric_names), as storage never imports app.metrics.
@@ -26,10 +27,11 @@ def parquet_schema(metric_names: list[str]) -> pa.Schema:
          ("prompt", pa.string()), ("seed", pa.int64()), ("status", pa.string()), ("error", pa.string()),
          ("num_frames", pa.int32()), ("latency_s", pa.float64()), ("encode_s", pa.float64()),
          ("denoise_s", pa.float64()), ("decode_s", pa.float64()), ("peak_vram_allocated_gb", pa.float64()),
-         ("peak_rss_mb", pa.float64()), ("energy_j", pa.float64())]
+         ("peak_rss_mb", pa.float64()), ("energy_j", pa.float64()), ("batch_size", pa.int32()),
+         ("batch_latency_s", pa.float64())]
         + [(f"metric_{name}", pa.float64()) for name in metric_names]
         + [("video_path", pa.string())],
-        metadata={"vid_bench_schema": "1"},
+        metadata={"vid_bench_schema": "2"},
     )
 
 
@@ -48,6 +50,9 @@ def export_parquet(repo: BenchmarkRepository, benchmark_ids: list[str], path: Pa
                 "decode_s": timings.get("decode_s"),
                 "peak_vram_allocated_gb": measurement.get("peak_vram_allocated_gb"),
                 "peak_rss_mb": measurement.get("peak_rss_mb"), "energy_j": measurement.get("energy_j"),
+                # a video made alone is a call of one; a failed one has no call figures
+                "batch_size": measurement.get("batch_size", 1) if v.status == "ok" else None,
+                "batch_latency_s": measurement.get("batch_latency_s", v.latency_s) if v.status == "ok" else None,
                 **{f"metric_{name}": metrics.get(name) for name in metric_names}, "video_path": v.video_path,
             })
     table = pa.Table.from_pylist(rows, schema=parquet_schema(metric_names))

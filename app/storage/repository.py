@@ -10,7 +10,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
@@ -63,8 +63,11 @@ class BenchmarkRepository:
     def mark_running(self, benchmark_id: str, provenance: dict[str, Any]) -> None:
         self.update(benchmark_id, status="running", started_at=utcnow(), provenance=provenance)
 
-    def finish(self, benchmark_id: str, status: str, error: str | None = None) -> None:
-        self.update(benchmark_id, status=status, error=error, completed_at=utcnow(), current_task=None)
+    def finish(self, benchmark_id: str, status: str, error: str | None = None,
+               error_details: dict[str, Any] | None = None) -> None:
+        """``error_details``: the typed error's code and details, so the SDK raises that same error."""
+        fields = {"error_details": json_safe(error_details)} if error_details is not None else {}
+        self.update(benchmark_id, status=status, error=error, completed_at=utcnow(), current_task=None, **fields)
 
     # -- ownership across processes: cancel requests, heartbeats, orphans ------------------------------
     def request_cancel(self, benchmark_id: str) -> str:
@@ -172,3 +175,45 @@ class BenchmarkRepository:
         with self.db.session() as s:
             return list(s.scalars(select(AggregateRow).where(AggregateRow.benchmark_id == benchmark_id)
                                   .order_by(AggregateRow.kind, AggregateRow.name)).all())
+
+    # -- what the references report beside a benchmark or a model (read only) --------------------------
+    def prompt_progress(self, benchmark_id: str) -> tuple[dict[int, int], datetime | None]:
+        """(videos stored per prompt index, when the latest was stored): counts prompts, times the run."""
+        with self.db.session() as s:
+            rows = s.execute(select(VideoResultRow.prompt_index, func.count(), func.max(VideoResultRow.created_at))
+                             .where(VideoResultRow.benchmark_id == benchmark_id)
+                             .group_by(VideoResultRow.prompt_index)).all()
+        latest = max((row[2] for row in rows), default=None)
+        if latest is not None and latest.tzinfo is None:  # aggregate results bypass the column type on SQLite
+            latest = latest.replace(tzinfo=UTC)
+        return {int(index): int(n) for index, n, _ in rows}, latest
+
+    def finished_runs(self, model_name: str, limit: int = 50) -> list[BenchmarkRow]:
+        """The model's most recent completed benchmarks (their specs and start/end times)."""
+        with self.db.session() as s:
+            return list(s.scalars(select(BenchmarkRow).where(BenchmarkRow.model_name == model_name,
+                                                              BenchmarkRow.status == "completed",
+                                                              BenchmarkRow.started_at.is_not(None),
+                                                              BenchmarkRow.completed_at.is_not(None))
+                                  .order_by(BenchmarkRow.completed_at.desc()).limit(limit)).all())
+
+    def model_summaries(self) -> dict[str, dict[str, Any]]:
+        """Per model with completed benchmarks: their count, the latest completion, and the mean (with the number
+        of non-null values) of each stored aggregate over them."""
+        done = BenchmarkRow.status == "completed"
+        with self.db.session() as s:
+            runs = s.execute(select(BenchmarkRow.model_name, func.count(), func.max(BenchmarkRow.completed_at))
+                             .where(done).group_by(BenchmarkRow.model_name)).all()
+            means = s.execute(select(BenchmarkRow.model_name, AggregateRow.kind, AggregateRow.name,
+                                     func.avg(AggregateRow.value), func.count(AggregateRow.value))
+                              .join(AggregateRow, AggregateRow.benchmark_id == BenchmarkRow.id).where(done)
+                              .group_by(BenchmarkRow.model_name, AggregateRow.kind, AggregateRow.name)).all()
+        out: dict[str, dict[str, Any]] = {}
+        for model, n, latest in runs:
+            if latest is not None and latest.tzinfo is None:
+                latest = latest.replace(tzinfo=UTC)
+            out[model] = {"benchmarks": int(n), "last_completed_at": latest, "metric": {}, "performance": {}}
+        for model, kind, name, mean, n in means:
+            if model in out and kind in ("metric", "performance"):
+                out[model][kind][name] = (None if mean is None else float(mean), int(n))
+        return out

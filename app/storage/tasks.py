@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 import uuid
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +100,11 @@ class TaskRepository:
         with self.db.session() as s:
             return bool(s.scalar(select(TaskRow.cancel_requested).where(TaskRow.id == task_id)))
 
+    def cancelled_among(self, task_ids: list[str]) -> set[str]:
+        """Which of these tasks were cancelled (one query, for a batch)."""
+        with self.db.session() as s:
+            return set(s.scalars(select(TaskRow.id).where(TaskRow.id.in_(task_ids), TaskRow.cancel_requested == 1)))
+
     def reachable(self) -> bool:
         """Whether the database answers now (for /health)."""
         try:
@@ -112,6 +118,40 @@ class TaskRepository:
         with self.db.session() as s:
             rows = s.execute(select(TaskRow.status, func.count()).group_by(TaskRow.status)).all()
         return {status: int(n) for status, n in rows}
+
+    def counts_by_worker(self) -> dict[str, dict[str, int]]:
+        """Per worker id (the replica that ran them): task counts by status."""
+        with self.db.session() as s:
+            rows = s.execute(select(TaskRow.worker_id, TaskRow.status, func.count())
+                             .where(TaskRow.worker_id.is_not(None))
+                             .group_by(TaskRow.worker_id, TaskRow.status)).all()
+        out: dict[str, dict[str, int]] = {}
+        for worker, status, n in rows:
+            out.setdefault(worker, {})[status] = int(n)
+        return out
+
+    def counts_ended_since(self, since: datetime) -> dict[str, int]:
+        """Tasks that reached each terminal status at or after ``since``."""
+        with self.db.session() as s:
+            rows = s.execute(select(TaskRow.status, func.count()).where(TaskRow.completed_at >= since)
+                             .group_by(TaskRow.status)).all()
+        return {status: int(n) for status, n in rows}
+
+    def performance_over(self, window: timedelta) -> dict[str, Any]:
+        """Tasks that ended in the last ``window``: mean response time (creation to end) of the completed ones, how
+        many completed per hour over the window, and the share of completed among completed and failed."""
+        since = utcnow() - window
+        with self.db.session() as s:
+            rows = s.execute(select(TaskRow.status, TaskRow.created_at, TaskRow.completed_at)
+                             .where(TaskRow.completed_at >= since, TaskRow.status.in_(("completed", "failed")))).all()
+        window_h = window.total_seconds() / 3600.0
+        done = [(end - start).total_seconds() for status, start, end in rows if status == "completed"]
+        mean = sum(done) / len(done) if done else None
+        return {"window_s": round(window_h * 3600), "tasks": len(rows),
+                "avg_response_time": None if mean is None else f"{mean:.1f}s", "avg_response_time_s": mean,
+                "throughput": f"{len(done) / window_h:.0f} tasks/hour", "throughput_per_hour": len(done) / window_h,
+                "success_rate": 100.0 * len(done) / len(rows) if rows else None,
+                "reason": None if rows else "no task completed or failed in the window"}
 
     # -- artifacts ------------------------------------------------------------------------------
     def add_artifact(self, task_id: str, data: bytes, media_type: str) -> ArtifactRow | None:
@@ -131,6 +171,35 @@ class TaskRepository:
                               size_bytes=len(data))
             s.add(row)
         return row
+
+    def complete_with_artifacts(self, task_id: str, outputs: list[tuple[bytes, str]],
+                                result: Callable[[list[ArtifactRow]], dict[str, Any]]) -> TaskRow | None:
+        """Store a live task's files and complete it in one transaction; returns the completed row.
+
+        Files are written (atomically) first; then, under a lock on the task, the artifact rows and the terminal
+        state are written together. A task that ended meanwhile (cancelled) gets neither, its files are removed,
+        and None is returned. ``result`` builds the task's result from the artifact rows.
+        """
+        self.artifacts_dir.mkdir(parents=True, exist_ok=True)
+        rows: list[ArtifactRow] = []
+        for data, media_type in outputs:
+            artifact_id = f"art-{uuid.uuid4().hex[:16]}"
+            path = self.artifacts_dir / f"{artifact_id}.{EXTENSIONS.get(media_type, 'bin')}"
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            tmp.write_bytes(data)
+            tmp.replace(path)
+            rows.append(ArtifactRow(id=artifact_id, task_id=task_id, media_type=media_type, path=str(path),
+                                    size_bytes=len(data)))
+        with self.db.session() as s, s.begin():
+            task = s.get(TaskRow, task_id, with_for_update=True)
+            if task is None or task.status in TASK_TERMINAL:
+                for row in rows:
+                    Path(row.path).unlink(missing_ok=True)
+                return None
+            s.add_all(rows)
+            task.status, task.progress, task.completed_at = "completed", 1.0, utcnow()
+            task.result = json_safe(result(rows))
+        return task  # detached with its loaded state (the sessions do not expire on commit)
 
     def artifact(self, artifact_id: str) -> ArtifactRow:
         with self.db.session() as s:

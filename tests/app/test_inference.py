@@ -46,3 +46,12 @@ def test_the_seed_used_is_recorded_in_the_result(settings):
     task = state.tasks.create("video-generation", spec.name, VIDEO)
     asyncio.run(run_task(state, task.id, "video", spec.name, payload, "http://test"))
     assert state.tasks.get(task.id).result["seed"] == payload["seed"]
+
+
+def test_the_gateway_references_names_resolve():
+    spec, payload = prepare("speech", {"model": "bark", "text": "Hello, welcome!", "voice": "speaker_1",
+                                       "language": "en", "speed": 1.0, "pitch": 1.0})
+    assert spec.name == "bark" and payload["voice"] == "v2/en_speaker_1" and payload["language"] == "en"
+    spec, payload = prepare("image", {"model": "stable-diffusion-xl", "prompt": "A sunset", "width": 1024,
+                                      "height": 1024, "steps": 50, "guidance_scale": 7.5, "seed": 42})
+    assert spec.name == "sdxl" and payload["num_inference_steps"] == 50

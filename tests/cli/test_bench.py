@@ -33,3 +33,16 @@ def test_profile_reports_levels_the_cpu_cannot_run(ray_session, tmp_path):
     report = json.loads(out.read_text())["levels"]
     assert report["baseline"]["status"] == "completed" and report["baseline"]["phases_mean"]["denoise_s"] > 0
     assert report["balanced"]["status"] == "unsupported" and "fp16" in report["balanced"]["reason"]
+
+
+def test_benchmark_with_batch_size_reports_latency_per_video_and_per_call(ray_session):
+    result = runner.invoke(app, ["benchmark", "tiny-t2v", "-p", "A cat", "-p", "Waves", "-p", "A dog",
+                                 "--num-frames", "2", "--num-inference-steps", "1", "--batch-size", "2",
+                                 "--metrics", "temporal_consistency", "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["status"] == "completed" and payload["spec"]["batch_size"] == 2
+    performance = payload["results"]["performance"]
+    assert performance["batch_size"] == 2 and performance["avg_batch_latency_ms"] > performance["avg_latency_ms"] > 0
+    refused = runner.invoke(app, ["benchmark", "tiny-i2v", "-p", "A cat", "--batch-size", "2"])
+    assert refused.exit_code == 2 and "only text-to-video pipelines batch" in refused.stderr

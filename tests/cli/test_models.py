@@ -45,3 +45,32 @@ def test_health_check_of_a_remote_model_without_endpoint_is_exit_2(monkeypatch):
     monkeypatch.delenv("VDB_PIKA_LUMIERE_URL", raising=False)
     result = runner.invoke(app, ["models", "health-check", "pika-lumiere"])
     assert result.exit_code == 2 and "VDB_PIKA_LUMIERE_URL" in result.stderr
+
+
+def test_models_download_shows_progress_and_registers_the_model(settings, tmp_path):
+    import shutil
+
+    from app.catalog.spec import registered_dir
+    from app.catalog.tiny import ensure_builtin
+
+    source = tmp_path / "tiny-source"
+    shutil.copytree(ensure_builtin("tiny-t2v", "cogvideox", settings.resolved_models_dir), source)
+    name = f"cli-tiny-{tmp_path.name[-8:]}".lower().replace("_", "-")
+    try:
+        result = runner.invoke(app, ["models", "download", name, "--source", "local", "--location", str(source),
+                                     "--cache-dir", str(tmp_path / "cache")])
+        assert result.exit_code == 0, result.output
+        assert f"Registered as '{name}'" in result.stdout
+        assert (tmp_path / "cache" / "downloads" / name / "model_index.json").exists()
+        info = json.loads(runner.invoke(app, ["models", "info", name]).stdout)
+        assert info["pipeline_class"] == "CogVideoXPipeline" and info["source"]["kind"] == "local"
+        assert "MB" in result.stderr or "kB" in result.stderr or "bytes" in result.stderr  # the progress bar
+    finally:
+        (registered_dir(settings.resolved_models_dir) / f"{name}.yaml").unlink(missing_ok=True)
+
+
+def test_models_download_of_a_catalog_model_offline_is_exit_2_with_the_reason(tmp_path):
+    result = runner.invoke(app, ["models", "download", "cogvideo", "--cache-dir", str(tmp_path)])
+    assert result.exit_code == 2
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert errors and errors[0].startswith("error: DOWNLOAD_FAILED: download of cogvideox-2b failed")

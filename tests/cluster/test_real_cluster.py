@@ -160,7 +160,7 @@ def test_two_nodes_share_postgres_an_actor_elsewhere_and_a_gateway_split_across_
         nodes = json.loads(_run([RAY, "list", "nodes", "--address", cluster.dashboard_url, "--format", "json"],
                                 cluster.client_env()).stdout)
         actors = json.loads(_run([RAY, "list", "actors", "--address", cluster.dashboard_url, "--detail", "--format",
-                                  "json", "--filter", "class_name=BenchmarkWorker"], cluster.client_env()).stdout)
+                                  "json", "--filter", "class_name=ActorWorker"], cluster.client_env()).stdout)
         head_id = next(n["node_id"] for n in nodes if n["is_head_node"])
         assert actors and all(a["node_id"] != head_id for a in actors)  # generated on the other node
 

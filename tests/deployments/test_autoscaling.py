@@ -33,6 +33,7 @@ def test_video_deployment_scales_to_two_replicas_under_load_and_back_to_one(gate
     """Measured: the RUNNING replica count of tiny-t2v's deployment while four requests are kept in flight
     (target: one per replica, so two replicas are wanted), then after the load stops."""
     serve.run(build_app({"models": [{"name": "tiny-t2v", "num_cpus": 0.1, "max_ongoing_requests": 2,
+                                     "batching": {"max_batch_size": 2},
                                      "max_queued_requests": 8, "autoscaling_config": AUTOSCALING}],
                          "ingress_num_cpus": 0.1}), name=APP, route_prefix=ROUTE)
     stop, statuses = threading.Event(), []

@@ -55,3 +55,25 @@ def test_build_app_refuses_settings_that_leave_a_rate_limit_group_unconfigured()
     with pytest.raises(ValidationError) as info:
         build_app({"settings": {"rate_limit_unlimited_groups": ["auth", "tasks"]}})
     assert "inference" in info.value.message
+
+
+@pytest.mark.parametrize("model", [
+    {"name": "tiny-t2v", "max_ongoing_requests": 2},  # the default batch of 4 could never fill
+    {"name": "tiny-t2i", "max_ongoing_requests": 4, "batching": {"max_batch_size": 8}},
+])
+def test_a_batch_larger_than_max_ongoing_requests_is_refused_at_load(model):
+    from deployments.app import GatewayArgs
+
+    with pytest.raises(ValidationError) as info:
+        GatewayArgs.parse({"models": [model]})
+    assert "max_ongoing_requests" in info.value.message and model["name"] in info.value.message
+
+
+def test_serve_yaml_batches_agree_with_max_ongoing_requests():
+    from deployments.app import GatewayArgs
+
+    args = yaml.safe_load((ROOT / "deployments" / "serve.yaml").read_text())["applications"][0]["args"]
+    batched = {m.name: m for m in GatewayArgs.parse(args).models if m.name in ("tiny-t2v", "tiny-t2i")}
+    assert {name: (m.batching.max_batch_size, m.max_ongoing_requests) for name, m in batched.items()} == {
+        "tiny-t2v": (4, 4), "tiny-t2i": (4, 4)}
+    GatewayArgs.parse({"models": [{"name": "tiny-text", "max_ongoing_requests": 1}]})  # text models do not batch

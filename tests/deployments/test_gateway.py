@@ -35,6 +35,16 @@ def test_bad_bodies_get_the_uniform_error(client, path, body, fragment):
     assert fragment in json.dumps(error)
 
 
+def test_a_video_past_its_timeout_is_408_generation_timeout_from_the_replica(client):
+    body = {"model": "tiny-t2v", "prompt": "too slow", "num_frames": 2, "num_inference_steps": 3, "timeout_s": 1e-6}
+    response = client.post("/api/v1/inference/video-generation", json=body)
+    assert response.status_code == 408, response.text
+    error = response.json()["error"]
+    assert error["code"] == "GENERATION_TIMEOUT" and error["details"]["steps_done"] == 1
+    blank = client.post("/api/v1/inference/video-generation", json={"model": "tiny-t2v", "prompt": "   "})
+    assert blank.status_code == 422 and blank.json()["error"]["code"] == "INVALID_PROMPT"
+
+
 def test_unknown_model_and_task_are_404(client):
     response = client.post("/api/v1/inference/text-generation", json={"model": "nope", "prompt": "x"})
     assert response.status_code == 404 and response.json()["error"]["code"] == "MODEL_NOT_FOUND"
@@ -92,7 +102,7 @@ def test_async_request_returns_202_and_completes(client):
     assert task["status"] == "completed"
 
 
-SLOW_VIDEO = {"model": "tiny-t2v", "prompt": "a long one", "num_frames": 16, "num_inference_steps": 50,
+SLOW_VIDEO = {"model": "tiny-t2v", "prompt": "a long one", "num_frames": 16, "num_inference_steps": 500,  # ~5 s
               "width": 64, "height": 64}
 
 
@@ -119,7 +129,7 @@ def test_websocket_task_progress(gateway, client, admin_key):
     from websockets.sync.client import connect
 
     task_id = client.post("/api/v1/inference/video-generation",
-                          json={**SLOW_VIDEO, "num_inference_steps": 6, "async": True}).json()["task_id"]
+                          json={**SLOW_VIDEO, "num_inference_steps": 300, "async": True}).json()["task_id"]
     messages = []
     with connect(gateway.replace("http", "ws") + f"/api/v1/ws/tasks/{task_id}", open_timeout=30,
                  additional_headers={"X-API-Key": admin_key}) as ws:
@@ -142,7 +152,8 @@ def test_full_queue_is_503_and_held_requests_complete(gateway, client, settings)
 
     def send(name):
         with httpx.Client(base_url=gateway, timeout=300, headers={"X-API-Key": created["key"]}) as c:
-            results[name] = c.post("/api/v1/inference/video-generation", json={**SLOW_VIDEO, "num_inference_steps": 8})
+            results[name] = c.post("/api/v1/inference/video-generation",
+                                   json={**SLOW_VIDEO, "num_inference_steps": 300})
 
     def statuses():  # of this key's tasks, oldest first
         with db.session() as s:
@@ -283,3 +294,36 @@ def test_concurrent_image_requests_are_batched_with_their_own_seeds(gateway, adm
     assert [r["result"]["images"][0]["seed"] for r in results] == [11, 12, 13, 14]
     assert max(r["result"]["batch_size"] for r in results) > 1  # some requests shared a pipeline call
 
+
+
+def test_a_download_with_auto_assign_is_deployed_and_served_by_name(client, settings):
+    """A copy of the built-in tiny-t2i, downloaded from a local path: registered, deployed as a Serve application of
+    its own by the ingress, listed as available and generating under its new name."""
+    import shutil
+    import uuid
+
+    from ray import serve
+
+    from app.catalog.spec import registered_dir
+    from app.catalog.tiny import ensure_builtin
+
+    name = f"auto-{uuid.uuid4().hex[:8]}"
+    source = settings.data_dir / "imports" / name
+    shutil.copytree(ensure_builtin("tiny-t2i", "stable_diffusion", settings.resolved_models_dir), source)
+    try:
+        started = client.post("/api/v1/models/download", json={"model_name": name, "source": "local",
+                                                               "location": str(source), "auto_assign": True})
+        assert started.status_code == 202, started.text
+        status = wait_until(lambda: client.get(f"/api/v1/models/download/{started.json()['download_id']}/status")
+                            .json(), until=lambda s: s["assignment"] is not None or s["status"] == "failed",
+                            timeout=240, what="the download to be deployed")
+        assert status["registered_as"] == name and status["assignment"] == "deployed", status
+        assert client.get(f"/api/v1/models/{name}").json()["status"] == "available"
+        image = client.post("/api/v1/inference/image-generation", json={"model": name, "prompt": "A red fox",
+                                                                         "steps": 1})
+        assert image.status_code == 200 and image.json()["status"] == "completed", image.text
+    finally:
+        serve.delete(f"model-{name}")
+        (registered_dir(settings.resolved_models_dir) / f"{name}.yaml").unlink(missing_ok=True)
+        shutil.rmtree(settings.resolved_models_dir / "downloads" / name, ignore_errors=True)
+        shutil.rmtree(source, ignore_errors=True)

@@ -78,7 +78,7 @@ def test_the_concurrent_limit_holds_across_instances(instances, client, settings
     created = _key(client, ["inference.video"], "free")
     limit = DEFAULT_TIERS["free"].concurrent
     db = get_database(settings.resolved_database_url)
-    slow = {"model": "tiny-t2v", "prompt": "slow", "num_frames": 16, "num_inference_steps": 40, "width": 64,
+    slow = {"model": "tiny-t2v", "prompt": "slow", "num_frames": 16, "num_inference_steps": 400, "width": 64,
             "height": 64}
     results = {}
 

@@ -51,8 +51,9 @@ def test_api_conforms_to_its_schema(case, gateway, fuzz_key):
     case.call_and_validate(base_url=gateway, headers={"X-API-Key": fuzz_key}, timeout=120)
 
 
-# Workflows never start a benchmark (minutes of generation each) or a network download: the rest is followed.
-Workflow = schema.exclude(method="POST", path=["/api/v1/benchmarks", "/api/v1/models/download"]).as_state_machine()
+# Workflows never start a benchmark or a stream (minutes of generation each) or a download: the rest is followed.
+Workflow = schema.exclude(method="POST", path=["/api/v1/benchmarks", "/api/v1/models/download",
+                                                          "/api/v1/streaming/benchmarks"]).as_state_machine()
 
 
 def test_api_workflows_conform_to_the_schema(gateway, fuzz_key):

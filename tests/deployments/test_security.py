@@ -32,7 +32,11 @@ def _key(client, permissions, tier="pro", name="test") -> dict:
 
 def test_the_route_table_is_complete():
     assert len(ROUTES) >= 25 and ("POST", "/api/v1/inference/video-generation") in ROUTES
-    assert ("GET", "/v1/models") in ROUTES and set(WEBSOCKETS) == {"/api/v1/ws", "/api/v1/ws/tasks/{task_id}"}
+    assert ("GET", "/v1/models") in ROUTES and ("POST", "/v1/inference/video-generation") in ROUTES
+    # each socket at the benchmark reference's /ws, the gateway reference's /v1 and our /api/v1
+    bases, tails = ("", "/v1", "/api/v1"), ("", "/tasks/{task_id}")
+    streams = {f"{base}/streaming/ws/{{stream_id}}" for base in bases}  # the streaming reference's socket
+    assert set(WEBSOCKETS) == {f"{base}/ws{tail}" for base in bases for tail in tails} | streams
 
 
 @pytest.mark.parametrize("method, path", ROUTES)

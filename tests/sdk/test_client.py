@@ -73,3 +73,14 @@ def test_every_error_code_maps_to_its_class():
     with pytest.raises(TaskCancelledError) as info:
         _raise_for(httpx.Response(409, json=body))
     assert info.value.details == {"task_id": "t"} and info.value.request_id == "req-1"
+
+
+def test_client_analytics(gateway, admin_key):
+    with VidBenchClient(gateway, api_key=admin_key) as client:
+        started = client.start_benchmark("tiny-t2v", ["A cat", "A dog"], {"num_frames": 4, "num_inference_steps": 2})
+        client.wait_for_benchmark(started["benchmark_id"], timeout=300)
+        summary = client.benchmark_analytics("24h", model_name="tiny-t2v", metric="temporal_consistency")
+        assert summary["total_benchmarks"] >= 1 and summary["sample_sizes"]["avg_temporal_consistency"] >= 1
+        comparison = client.compare_models(["tiny-t2v", "tiny-i2v"], metric="temporal_consistency", period="24h")
+        assert comparison["models"][0]["model_name"] == "tiny-t2v" and comparison["models"][0]["rank"] == 1
+        assert comparison["statistical_significance"]["p_value"] is None  # tiny-i2v has no runs: said, not guessed

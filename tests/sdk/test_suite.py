@@ -71,3 +71,40 @@ def test_custom_optimization_profiles(ray_session):
     suite = BenchmarkSuite(device="cpu", optimization_profile=OptimizationProfile(channels_last=True, name="mine"))
     result = suite.evaluate_model("tiny-t2v", ["A cat"], num_frames=2, num_inference_steps=1)
     assert result.provenance["optimization"]["channels_last"] is True and result.status == "completed"
+
+
+def test_a_model_larger_than_the_machine_is_insufficient_memory_as_the_reference_catches_it(ray_session, settings):
+    """The reference's SDK example: `except InsufficientMemoryError as e: e.required_gb, e.available_gb`. The model
+    is tiny-t2v registered with a requirement above this machine's memory (a catalog entry, not a mock)."""
+    import psutil
+    import yaml
+
+    from app.catalog.spec import get_catalog, registered_dir
+    from vid_diffusion_bench.exceptions import InsufficientMemoryError
+
+    above = round(psutil.virtual_memory().total / 2**30 * 4 + 1, 1)
+    entry = get_catalog().get("tiny-t2v").model_dump(mode="json")
+    entry.update(name="tiny-t2v-huge", requirements={**entry["requirements"], "vram_gb": above})
+    path = registered_dir(settings.resolved_models_dir) / "tiny-t2v-huge.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(entry))
+    try:
+        suite = BenchmarkSuite(device="cpu")
+        with pytest.raises(InsufficientMemoryError) as info:
+            suite.evaluate_model("tiny-t2v-huge", prompts=["test prompt"], num_frames=2, num_inference_steps=1)
+        assert info.value.required_gb == above and 0 < info.value.available_gb < above
+        assert info.value.details["device"] == "cpu"
+    finally:
+        path.unlink(missing_ok=True)
+def test_enable_monitoring_stores_the_resource_timeline(ray_session):
+    from app.bench.monitoring import worker_processes
+
+    suite = BenchmarkSuite(device="cpu", enable_monitoring=True, metrics=["temporal_consistency"])
+    seen_workers = []
+    suite.on_progress = lambda event: seen_workers.append(len(worker_processes()))
+    result = suite.evaluate_model("tiny-t2v", ["a red ball"], num_frames=4, num_inference_steps=2)
+    timeline = result.monitoring
+    assert timeline["samples"] and timeline["interval_s"] == suite.settings.monitor_interval_s
+    assert max(seen_workers) >= 1  # the actor process was found by its title while it ran
+    assert suite.get_result(result.benchmark_id).monitoring == timeline  # stored with the result
+    assert timeline["gpu_available"] or timeline["gpu_unavailable_reason"]

@@ -40,7 +40,9 @@ async def start_benchmark(body: BenchmarkCreate, state: State, caller: Caller):
     settings = body.evaluation_settings
     spec = BenchmarkSpec(model_name=body.model_name, prompts=body.prompts, parameters=body.parameters,
                          videos_per_prompt=body.videos_per_prompt, seed=body.seed, device=state.settings.device,
-                         optimization_level=settings.optimization_level, save_videos=settings.save_videos,
+                         generation_timeout_s=body.generation_timeout_s, batch_size=body.batch_size,
+                         optimization_level=settings.optimization_level or state.settings.optimization_level,
+                         save_videos=settings.save_videos,
                          metric_settings=MetricSettings(compute_metrics=settings.compute_metrics,
                                                         metrics=settings.metrics,
                                                         fvd_reference_dir=settings.fvd_reference_dir),
@@ -48,7 +50,7 @@ async def start_benchmark(body: BenchmarkCreate, state: State, caller: Caller):
     runner = state.get_runner()
     benchmark_id = await asyncio.to_thread(runner.submit, spec, caller.id)  # validates before storing anything
     await asyncio.to_thread(runner.start_detached, benchmark_id)  # owned by the cluster: outlives this replica
-    return BenchmarkSubmitted.from_benchmark(state.repo.get(benchmark_id))
+    return BenchmarkSubmitted.from_benchmark(state.repo.get(benchmark_id), state.repo)
 
 
 @router.get("", response_model=BenchmarkList, dependencies=[requires("benchmark.read", "benchmarks")])
@@ -68,7 +70,7 @@ def list_benchmarks(state: State, page: int = Query(1, ge=1, le=MAX_PAGE), limit
 @router.get("/{benchmark_id}", response_model=BenchmarkStatus,
             dependencies=[requires("benchmark.read", "benchmarks")])
 def get_benchmark(benchmark_id: str, state: State) -> BenchmarkStatus:
-    return BenchmarkStatus.from_benchmark(state.repo.get(benchmark_id))
+    return BenchmarkStatus.from_benchmark(state.repo.get(benchmark_id), state.repo)
 
 
 @router.get("/{benchmark_id}/results", dependencies=[requires("benchmark.read", "benchmarks")])

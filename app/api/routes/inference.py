@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 
 from app.api.deps import Caller, State, requires
 from app.api.dispatch import abandon, run_task
@@ -25,13 +26,19 @@ router = APIRouter(prefix="/inference", tags=["inference"])
 async def _submit(request: Request, state, caller, modality: str, body: Any):
     data = body.model_dump(by_alias=False)
     spec, payload = prepare(modality, data)
-    task = state.tasks.create(TASK_TYPES[modality], spec.name, data, owner=caller.id)
+    task = await asyncio.to_thread(state.tasks.create, TASK_TYPES[modality], spec.name, data, owner=caller.id)
     base_url = str(request.base_url)
     if body.run_async:
         state.spawn(_quiet(run_task(state, task.id, modality, spec.name, payload, base_url)))
-        return JSONResponse(TaskResponse.from_task(state.tasks.get(task.id)).model_dump(mode="json"), status_code=202)
-    await run_task(state, task.id, modality, spec.name, payload, base_url)
-    return TaskResponse.from_task(state.tasks.get(task.id))
+        return _json(TaskResponse.from_task(task), status_code=202)
+    done = await run_task(state, task.id, modality, spec.name, payload, base_url)
+    return _json(TaskResponse.from_task(done or await asyncio.to_thread(state.tasks.get, task.id)))
+
+
+def _json(body: TaskResponse, status_code: int = 200) -> Response:
+    """The response encoded once, by pydantic (returning the model would have FastAPI validate and encode it
+    again through response_model, which stays for the OpenAPI document)."""
+    return Response(body.model_dump_json(), status_code=status_code, media_type="application/json")
 
 
 async def _quiet(coro):

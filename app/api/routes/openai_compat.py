@@ -1,4 +1,7 @@
-"""OpenAI-compatible routes, so the official `openai` client works against the gateway."""
+"""OpenAI-compatible routes, so the official `openai` client works against the gateway.
+
+GET /v1/models and /v1/models/{id} are the models routes mounted at /v1 (app/api/routes/models.py): their one
+answer carries OpenAI's list and model object beside the references' fields."""
 
 from __future__ import annotations
 
@@ -16,7 +19,6 @@ from pydantic import ConfigDict, Field
 from app.api.deps import Caller, State, requires
 from app.api.dispatch import abandon, run_task
 from app.api.schemas.base import RequestBody
-from app.catalog import get_catalog
 from app.catalog.spec import MAX_PROMPT_CHARS, PROMPT_PATTERN
 from app.errors import ValidationError, VidBenchError
 from app.inference import TASK_TYPES, prepare
@@ -80,13 +82,6 @@ def render_chat(messages: list[ChatMessage]) -> str:
     return "\n".join(lines) + "\nassistant:"
 
 
-@router.get("/models", dependencies=[requires("models.read", "models")])
-def list_models(state: State) -> dict:
-    return {"object": "list", "data": [{"id": name, "object": "model", "created": 0, "owned_by": "vid-bench",
-                                        "modality": get_catalog().get(name).modality}
-                                       for name in sorted(state.backend.models())]}
-
-
 async def _text(state: State, caller, request: _Sampling, prompt: str, chat: bool):
     spec, payload = prepare("text", request.body(prompt))
     task = state.tasks.create(TASK_TYPES["text"], spec.name, request.model_dump(), owner=caller.id)
@@ -94,8 +89,8 @@ async def _text(state: State, caller, request: _Sampling, prompt: str, chat: boo
     if request.stream:
         return StreamingResponse(_stream(state, task.id, spec.name, payload, ident, created, chat),
                                  media_type="text/event-stream")
-    await run_task(state, task.id, "text", spec.name, payload, "")
-    result = state.tasks.get(task.id).result
+    done = await run_task(state, task.id, "text", spec.name, payload, "")
+    result = (done or state.tasks.get(task.id)).result
     usage = {"prompt_tokens": result["prompt_tokens"], "completion_tokens": result["tokens_generated"],
              "total_tokens": result["prompt_tokens"] + result["tokens_generated"]}
     if chat:
@@ -164,8 +159,8 @@ async def images(body: ImageRequest, request: Request, state: State, caller: Cal
     spec, payload = prepare("image", {"model": body.model, "prompt": body.prompt, "width": width, "height": height,
                                       "num_images": body.n, "seed": None})
     task = state.tasks.create(TASK_TYPES["image"], spec.name, body.model_dump(), owner=caller.id)
-    await run_task(state, task.id, "image", spec.name, payload, str(request.base_url))
-    images = state.tasks.get(task.id).result["images"]
+    done = await run_task(state, task.id, "image", spec.name, payload, str(request.base_url))
+    images = (done or state.tasks.get(task.id)).result["images"]
     if body.response_format == "b64_json":
         data = [{"b64_json": base64.b64encode(Path(state.tasks.artifact(i["artifact_id"]).path).read_bytes()).decode()}
                 for i in images]
@@ -180,6 +175,6 @@ async def speech(body: SpeechRequest, state: State, caller: Caller) -> Response:
     spec, payload = prepare("speech", {"model": body.model, "text": body.input, "voice": body.voice,
                                        "speed": body.speed, "seed": None})
     task = state.tasks.create(TASK_TYPES["speech"], spec.name, body.model_dump(), owner=caller.id)
-    await run_task(state, task.id, "speech", spec.name, payload, "")
-    artifact_id = state.tasks.get(task.id).result["audio_url"].rsplit("/", 1)[-1]
+    done = await run_task(state, task.id, "speech", spec.name, payload, "")
+    artifact_id = (done or state.tasks.get(task.id)).result["audio_url"].rsplit("/", 1)[-1]
     return Response(Path(state.tasks.artifact(artifact_id).path).read_bytes(), media_type="audio/wav")

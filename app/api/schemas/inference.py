@@ -51,3 +51,7 @@ class VideoGenerationRequest(_Request, VideoParameters):
     """The generation parameters are the fields of the one VideoParameters model, at the top level."""
 
     prompt: str = Field(min_length=1, max_length=MAX_PROMPT_CHARS, pattern=PROMPT_PATTERN)
+    timeout_s: float | None = Field(
+        default=None, gt=0, le=24 * 3600,
+        description="Bound on the generation, in seconds; past it the video stops at its next denoising step and the "
+                    "task fails with GENERATION_TIMEOUT. Unset: the server's VDB_GENERATION_TIMEOUT_S, if any.")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import io
 import threading
+import time
 import wave
 from collections.abc import AsyncIterator
 from typing import Any
@@ -44,6 +45,9 @@ class FakeBackend:
         self.failure: VidBenchError | None = None  # when set, generations fail with it, as Serve would report
         self._open = threading.Event()
         self._open.set()
+        self.states: dict[str, dict[str, Any]] = {}  # model -> {"status": "loading" | "error", "message": ...}
+        self.extra_nodes: list[dict[str, Any]] = []  # more nodes for cluster_state, as a test describes them
+        self.started_ms = time.time() * 1000
 
     # -- what the tests steer -------------------------------------------------------------------
     def hold(self) -> None:
@@ -93,6 +97,13 @@ class FakeBackend:
         finally:
             self.inflight.discard(task_id)
 
+    def deploy(self, model: str) -> str:
+        """As ServeBackend.deploy: a catalog model (a registered download included) starts serving."""
+        get_catalog().get(model)
+        if model not in self.deployed:
+            self.deployed.append(model)
+        return "deployed"
+
     def cancel(self, task_id: str) -> bool:
         if task_id not in self.inflight:
             return False
@@ -100,7 +111,10 @@ class FakeBackend:
         return True
 
     def cluster_state(self) -> dict[str, Any]:
-        """One live CPU node serving the deployed models (the shape deployments/cluster.py reports)."""
+        """One live CPU node serving the deployed models (the shape deployments/cluster.py reports), probed for
+        real on this machine, plus any nodes a test adds to ``extra_nodes``."""
+        from app.bench.cluster_report import probe_node
+
         return {
             "cluster_id": "fake-cluster",
             "nodes": [
@@ -110,11 +124,22 @@ class FakeBackend:
                     "address": "127.0.0.1",
                     "alive": True,
                     "resources": {"CPU": 2.0},
-                    "gpus": [],
-                    "gpu_reason": "NVML unavailable on this node: fake",
-                    "replicas": [{"replica": self._worker(m), "class": "ServeReplica"} for m in self.deployed],
+                    "probe": probe_node(sample_s=0.05),
+                    "probe_error": None,
+                    "replicas": [
+                        {
+                            "replica": self._worker(m),
+                            "class": "ServeReplica",
+                            "replica_id": self._worker(m),
+                            "model": m,
+                        }
+                        for m in self.deployed
+                    ],
+                    "replicas_reason": None,
+                    "start_time_ms": self.started_ms,
                     "last_heartbeat_ms": None,
-                }
+                },
+                *self.extra_nodes,
             ],
             "deployments": [
                 {
@@ -126,6 +151,10 @@ class FakeBackend:
             ],
             "resources": {"total": {"CPU": 2.0}, "available": {"CPU": 1.5}},
         }
+
+    def model_states(self) -> dict[str, dict[str, Any]]:
+        """Every deployed model available, unless a test set another state in ``states``."""
+        return {m: self.states.get(m, {"status": "available", "message": None}) for m in self.deployed}
 
     # -- the replica's side of a task -----------------------------------------------------------
     def _check_deployed(self, model: str) -> None:

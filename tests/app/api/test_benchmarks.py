@@ -50,6 +50,11 @@ def test_status_and_404(gw):
         "failed": 0,
         "total_prompts": 4,
         "percentage": 0.0,
+        "completed_videos": 0,
+        "failed_videos": 0,
+        "total_videos": 4,
+        "estimated_remaining": None,
+        "estimated_remaining_reason": "no video of this benchmark has finished yet",
     }
     expect_error(gw.http.get("/api/v1/benchmarks/bench_missing"), 404, "BENCHMARK_NOT_FOUND")
     expect_error(gw.http.get("/api/v1/benchmarks/bench_missing/results"), 404, "BENCHMARK_NOT_FOUND")

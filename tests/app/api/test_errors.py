@@ -131,3 +131,45 @@ def _only_task_id(gw) -> str:
     with gw.state.repo.db.session() as s:
         [task_id] = s.scalars(select(TaskRow.id)).all()
     return task_id
+
+
+@pytest.mark.parametrize(
+    "path, body",
+    [
+        ("/api/v1/inference/video-generation", {"model": "tiny-t2v", "prompt": ""}),
+        ("/api/v1/inference/video-generation", {"model": "tiny-t2v", "prompt": " \t\n"}),
+        ("/api/v1/inference/image-generation", {"model": "tiny-t2i", "prompt": "   "}),
+        ("/api/v1/inference/text-generation", {"model": "tiny-text", "prompt": ""}),
+        ("/api/v1/inference/text-to-speech", {"model": "tiny-tts", "text": "  "}),
+        ("/api/v1/inference/text-generation", {"model": "tiny-text", "prompt": "x" * 2001}),
+        ("/api/v1/benchmarks", {"model_name": "tiny-t2v", "prompts": ["A cat", " "]}),
+    ],
+)
+def test_empty_blank_or_overlong_prompts_are_invalid_prompt_as_in_the_sdk(gw, path, body):
+    from app.catalog.spec import validate_prompt
+    from app.errors import InvalidPromptError
+
+    prompt = body.get("prompt", body.get("text")) or body.get("prompts", [None])[-1]
+    with pytest.raises(InvalidPromptError):  # the SDK's verdict on the same prompt
+        validate_prompt(prompt)
+    error = expect_error(gw.http.post(path, json=body), 422, "INVALID_PROMPT")
+    assert error["details"]["errors"][0]["loc"][1] in ("prompt", "prompts", "text")
+    assert gw.state.tasks.counts() == {}
+
+
+def test_a_video_timeout_reaches_the_model_payload_and_a_bad_one_is_refused(gw):
+    from app.inference import prepare
+
+    _, payload = prepare("video", {"model": "tiny-t2v", "prompt": "A cat", "timeout_s": 2.5})
+    assert payload["timeout_s"] == 2.5
+    for bad in (0, -1, 10**9):
+        response = gw.http.post("/api/v1/inference/video-generation",
+                                json={"model": "tiny-t2v", "prompt": "A cat", "timeout_s": bad})
+        assert "timeout_s" in json.dumps(expect_error(response, 422, "INVALID_PARAMETERS"))
+
+
+def test_a_batch_size_the_pipeline_cannot_take_is_refused_before_anything_is_stored(gw):
+    body = {"model_name": "tiny-i2v", "prompts": ["A cat"], "batch_size": 2}
+    error = expect_error(gw.http.post("/api/v1/benchmarks", json=body), 400, "INVALID_PARAMETERS")
+    assert "only text-to-video pipelines batch" in error["message"]
+    assert gw.state.repo.list(limit=10)[1] == 0

@@ -29,8 +29,12 @@ BASE_BODIES = {  # bodies that pass validation, so a field's mutation reaches th
                                            "num_inference_steps": 1},
     # an unknown model: the benchmark is refused before a runner (and Ray) would start
     "/api/v1/benchmarks": {"model_name": "no-such-model", "prompts": ["a square"]},
+    "/api/v1/streaming/benchmarks": {"model_name": "no-such-model", "prompts": ["a square"]},  # refused likewise
     # a local source outside the allowed roots: refused before a download thread would start
     "/api/v1/models/download": {"model_name": "fuzz", "source": "local", "location": "/nowhere"},
+    # an unknown model: the federated session is refused before anything is stored
+    "/api/v1/federated/sessions": {"session_id": "fuzz", "participants": ["a"],
+                                   "benchmark_spec": {"models": ["no-such-model"], "prompts": ["a square"]}},
     "/v1/completions": {"model": "tiny-text", "prompt": "hello", "max_tokens": 2},
     "/v1/chat/completions": {"model": "tiny-text", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 2},
     "/v1/images/generations": {"model": "tiny-t2i", "prompt": "a square"},

@@ -1,5 +1,7 @@
 """Models in-process: the catalog as the API lists it, deployment status and health, downloads."""
 
+from datetime import datetime
+
 from tests.app.api.support import expect_error
 from tests.helpers import wait_until
 
@@ -27,10 +29,12 @@ def test_details_and_health(gw):
     }
     health = gw.http.get("/api/v1/models/tiny-text/health").json()
     assert health["model_name"] == "tiny-text" and health["status"] == "healthy"
-    assert gw.http.get("/api/v1/models/svd-xt/health").json() == {
+    not_deployed = gw.http.get("/api/v1/models/svd-xt/health").json()
+    assert datetime.fromisoformat(not_deployed.pop("last_check")).tzinfo is not None
+    assert not_deployed == {
         "model_name": "svd-xt",
         "status": "not_deployed",
-        "details": {"model_loaded": False},
+        "details": {"model_loaded": False, "dependencies_ok": True, "dependency_problems": []},
     }
     expect_error(gw.http.get("/api/v1/models/nope/health"), 404, "MODEL_NOT_FOUND")
 
@@ -64,3 +68,32 @@ def test_local_download_with_progress_and_refusals(gw, tmp_path):
         "/api/v1/models/download", json={"model_name": "my-ckpt", "source": "local", "location": str(source)}
     )
     expect_error(again, 409, "DOWNLOAD_TARGET_EXISTS")
+
+
+def test_a_download_reports_the_references_fields_and_with_auto_assign_is_deployed_by_name(gw, tmp_path):
+    source = tmp_path / "imports" / "pipeline"
+    source.mkdir(parents=True)
+    (source / "model_index.json").write_text('{"_class_name": "CogVideoXPipeline"}')
+    (source / "vid_bench_builtin.json").write_text('{"builder": "cogvideox"}')  # a copy of the built-in tiny-t2v
+    (source / "weights.safetensors").write_bytes(b"\0" * 2_000_000)
+    body = {"model_name": "my-video", "source": "local", "location": str(source), "priority": "high",
+            "auto_assign": True}
+    started = gw.http.post("/api/v1/models/download", json=body)
+    assert started.status_code == 202
+    accepted = started.json()
+    assert accepted["status"] == "downloading" and accepted["progress"] == 0 and accepted["created_at"]
+    assert accepted["estimated_size"] == "1.9 MB" and accepted["estimated_size_bytes"] == 2_000_060
+    assert accepted["priority"] == "high" and accepted["auto_assign"] is True
+    if accepted["estimated_time"] is None:  # no local download measured yet in this data directory
+        assert accepted["estimated_time_reason"] == "no finished local download has been measured yet"
+    done = wait_until(lambda: gw.http.get(f"/api/v1/models/download/{accepted['download_id']}/status").json(),
+                      until=lambda s: s["assignment"] is not None, what="the download to be deployed")
+    assert done["status"] == "completed" and done["registered_as"] == "my-video" and done["assignment"] == "deployed"
+    assert done["downloaded_size"] == done["total_size"] == "1.9 MB" and done["estimated_remaining"] is None
+    assert done["download_speed"].endswith("/s")
+    model = gw.http.get("/api/v1/models/my-video").json()
+    assert model["status"] == "available" and model["type"] == "video"
+    video = gw.http.post("/api/v1/inference/video-generation", json={"model": "my-video", "prompt": "A cat"})
+    assert video.status_code == 200 and video.json()["status"] == "completed"
+    again = gw.http.post("/api/v1/models/download", json={**body, "model_name": "another", "priority": "urgent"})
+    expect_error(again, 422, "INVALID_PARAMETERS")

@@ -39,3 +39,10 @@ def test_stored_specs_read_back_as_written():
     stored = spec.model_dump(mode="json")
     assert stored["parameters"] == {"num_frames": 4, "guidance_scale": 7.0}  # only what was given
     assert BenchmarkSpec(**stored) == spec
+
+
+def test_an_alias_is_stored_as_the_model_it_names():
+    from app.bench.spec import BenchmarkSpec
+
+    assert BenchmarkSpec(model_name="cogvideo", prompts=["A cat"]).model_name == "cogvideox-2b"
+    assert BenchmarkSpec(model_name="no-such", prompts=["A cat"]).model_name == "no-such"  # refused by check()

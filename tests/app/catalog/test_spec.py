@@ -75,3 +75,62 @@ def test_unknown_parameter_and_non_video_model_refused():
 def test_bad_prompts(prompt):
     with pytest.raises(InvalidPromptError):
         validate_prompt(prompt)
+
+
+def test_the_references_names_are_aliases_of_catalog_models():
+    catalog = get_catalog()
+    assert catalog.get("cogvideo").name == "cogvideox-2b"
+    assert catalog.get("stable-diffusion-xl").name == "sdxl"
+    assert catalog.aliases() == {"cogvideo": "cogvideox-2b", "stable-diffusion-xl": "sdxl"}
+    assert "cogvideo" in catalog.get("cogvideox-2b").public_dict()["aliases"]  # listed by `models info`
+    assert catalog.canonical("stable-diffusion-xl") == "sdxl" and catalog.canonical("nope") == "nope"
+
+
+def test_an_alias_that_shadows_a_name_is_refused():
+    from app.catalog.spec import Catalog
+
+    tiny = get_catalog().get("tiny-t2v")
+    with pytest.raises(ValueError, match="already a model name"):
+        Catalog([tiny, tiny.model_copy(update={"name": "other", "aliases": ["tiny-t2v"]})])
+
+
+def test_bark_speaker_names_pick_the_preset_of_the_language():
+    from app.catalog.spec import speech_options
+
+    bark = get_catalog().get("bark")
+    assert speech_options(bark, "speaker_1", "en", None, None)["voice"] == "v2/en_speaker_1"
+    assert speech_options(bark, "speaker_1", "de", None, None)["voice"] == "v2/de_speaker_1"
+    assert speech_options(bark, None, "fr", None, None)["voice"] == "v2/fr_speaker_0"
+    assert speech_options(bark, "v2/ja_speaker_3", "ja", None, None)["voice"] == "v2/ja_speaker_3"
+    with pytest.raises(ValidationError, match="is a 'de' voice and the language is 'en'"):
+        speech_options(bark, "v2/de_speaker_0", "en", None, None)
+    with pytest.raises(ValidationError, match="not offered"):
+        speech_options(bark, "speaker_1", "xx", None, None)
+    with pytest.raises(ValidationError, match="no duration control") as refused:
+        speech_options(bark, "speaker_1", "en", None, 1.5)
+    assert refused.value.details["reason"].startswith("Bark has no duration control")
+
+
+def test_a_one_language_model_refuses_another_language_saying_why():
+    from app.catalog.spec import speech_options
+
+    with pytest.raises(ValidationError, match="speaks only en") as refused:
+        speech_options(get_catalog().get("mms-tts-eng"), None, "es", None, None)
+    assert refused.value.details["allowed"] == ["en"]
+
+
+def test_a_broken_registration_is_skipped_not_fatal(tmp_path):
+    from app.catalog.spec import get_catalog, registered_dir
+
+    directory = registered_dir(tmp_path)
+    directory.mkdir(parents=True)
+    (directory / "broken.yaml").write_text("name: [unclosed")
+    (directory / "cogvideo.yaml").write_text("name: cogvideo\n")  # not a whole entry, and an alias's name
+    entry = get_catalog().get("tiny-t2v").model_dump(mode="json")
+    entry["name"] = "mine"
+    import yaml
+
+    (directory / "mine.yaml").write_text(yaml.safe_dump(entry))
+    catalog = get_catalog(tmp_path)
+    assert catalog.get("mine").pipeline_class == "CogVideoXPipeline" and "broken" not in catalog.names()
+    assert catalog.get("cogvideo").name == "cogvideox-2b"

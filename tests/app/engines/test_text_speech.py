@@ -82,7 +82,9 @@ def test_speech_is_a_wav_and_seeded(settings):
     rate, samples = wavfile.read(io.BytesIO(a.wav))
     assert rate == 16000 and samples.dtype == np.int16 and len(samples) == round(a.duration_s * rate)
     with pytest.raises(ValidationError, match="pitch"):
-        engine.synthesize("hello", pitch=1.5)
+        engine.synthesize("hello", pitch=3.0)
+    with pytest.raises(ValidationError, match="speaks only en"):
+        engine.synthesize("hello", language="de")
     with pytest.raises(ValidationError, match="voice"):
         engine.synthesize("hello", voice="someone")
     with pytest.raises(ValidationError, match="maps it to nothing"):  # VITS would fail inside narrow()
@@ -92,10 +94,48 @@ def test_speech_is_a_wav_and_seeded(settings):
 def test_a_prompt_longer_than_the_context_is_a_validation_error_naming_the_limit(text):
     with pytest.raises(ValidationError) as info:
         text.generate(text.request("word " * 399, max_tokens=5, temperature=0.0))
-    assert info.value.http_status == 400 and info.value.details["max_context_length"] == 512
-    assert info.value.details["prompt_tokens"] > 512
+    assert info.value.http_status == 400 and info.value.details["max_context_length"] == 1024
+    assert info.value.details["prompt_tokens"] > 1024
 
 
 def test_a_prompt_that_leaves_little_room_gets_the_room_left(text):
-    result = text.generate(text.request("hi " * 160, max_tokens=100, temperature=0.0))
-    assert result.prompt_tokens + result.tokens_generated == 512 and result.finish_reason == "length"
+    result = text.generate(text.request("hi " * 320, max_tokens=100, temperature=0.0))
+    assert result.prompt_tokens + result.tokens_generated == 1024 and result.finish_reason == "length"
+
+
+def test_pitch_is_the_documented_resampling_of_a_slower_synthesis(settings):
+    from scipy.io import wavfile
+
+    from app.engines.speech import shift_pitch, to_wav
+
+    engine = SpeechEngine(get_catalog().get("tiny-tts"), device="cpu")
+
+    def samples_of(wav: bytes):
+        return wavfile.read(io.BytesIO(wav))[1].astype(np.float64)
+
+    def samples(result):
+        return samples_of(result.wav)
+
+    plain = engine.synthesize("hello world", seed=2)
+    slower = engine.synthesize("hello world", seed=2, speed=0.5)  # what pitch 2 synthesizes before resampling
+    higher = engine.synthesize("hello world", seed=2, pitch=2.0)
+    expected = samples_of(to_wav(shift_pitch(samples(slower) / 32767, 2.0), higher.sample_rate))
+    assert len(samples(higher)) == len(expected)
+    assert np.abs(samples(higher) - expected).max() <= 2  # the documented method, up to 16-bit rounding
+    # twice as long synthesized, half the samples: VITS rounds each token's duration up to whole frames, so the
+    # length is the speed's length up to that rounding (large for this tiny model's one-frame tokens)
+    assert abs(higher.duration_s - slower.duration_s / 2) <= 1 / higher.sample_rate
+    assert plain.sample_rate == higher.sample_rate
+
+
+
+@pytest.mark.parametrize("pitch", [0.5, 0.75, 1.5, 2.0])
+def test_shift_pitch_scales_a_tones_frequency_and_the_length_inversely(pitch):
+    from app.engines.speech import shift_pitch
+
+    rate, tone_hz = 16000, 440.0
+    tone = np.sin(2 * np.pi * tone_hz * np.arange(rate) / rate)
+    shifted = shift_pitch(tone, pitch)
+    assert abs(len(shifted) - rate / pitch) <= 1
+    peak_hz = np.fft.rfftfreq(len(shifted), 1 / rate)[np.argmax(np.abs(np.fft.rfft(shifted)))]
+    assert abs(peak_hz - tone_hz * pitch) <= 2.0

@@ -87,3 +87,34 @@ def test_batched_generation_matches_one_by_one(t2v):
         # the same video up to float summation order in the batched kernels
         assert np.abs(together.frames.astype(int) - single.frames.astype(int)).max() <= 2
     assert not np.array_equal(batch[0].frames, batch[1].frames)
+
+
+def test_timeout_stops_at_the_next_denoising_step(t2v):
+    from app.errors import GenerationTimeoutError
+
+    steps = []
+    with pytest.raises(GenerationTimeoutError) as raised:
+        t2v.generate("Ocean waves", {"num_inference_steps": 5}, seed=0, on_step=lambda d, t: steps.append(d),
+                     timeout_s=1e-9)
+    assert steps == [1]  # the first step's end is past the deadline: nothing more ran
+    assert raised.value.code == "GENERATION_TIMEOUT" and raised.value.http_status == 408
+    assert raised.value.timeout_seconds == 1e-9
+    assert raised.value.details["steps_done"] == 1 and raised.value.details["total_steps"] == 5
+    assert t2v.generate("Ocean waves", {"num_inference_steps": 2}, seed=0, timeout_s=3600).num_frames == 8
+
+
+@pytest.mark.parametrize("timeout", [0, -1, float("nan"), "5", True, 10**9])
+def test_a_bad_timeout_is_refused_before_any_work(timeout):
+    engine = VideoEngine(get_catalog().get("tiny-t2v"), device="cpu")
+    with pytest.raises(ValidationError, match="timeout"):
+        engine.generate("A cat", {}, timeout_s=timeout)
+    assert engine.pipeline is None
+
+
+def test_batched_generation_honours_the_timeout(t2v):
+    from app.catalog.spec import resolve_params
+    from app.errors import GenerationTimeoutError
+
+    params = resolve_params(t2v.spec, {"num_inference_steps": 3, "num_frames": 2})
+    with pytest.raises(GenerationTimeoutError):
+        t2v.generate_batch(["a", "b"], params, [0, 1], timeout_s=1e-9)
