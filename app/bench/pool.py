@@ -149,7 +149,8 @@ class TrialWorker:
     """
 
     def __init__(self, spec_json: dict[str, Any], settings_json: dict[str, Any]):
-        from app.bench.worker import BenchmarkWorker, pool_key
+        from app.bench.runner import RemoteBenchmarkWorker
+        from app.bench.worker import pool_key
         from app.config import Settings
 
         settings = Settings(**settings_json)
@@ -157,8 +158,9 @@ class TrialWorker:
         self._pool = get_pool(settings.worker_pool_idle_s, settings.worker_pool_memory_gb)
         self.handle = ray.get(self._pool.acquire.remote(self.key))
         if self.handle is None:
-            self.handle = ray.remote(BenchmarkWorker).options(num_cpus=0, lifetime="detached",
-                                                              max_restarts=0).remote(spec_json, settings_json)
+            # the runner's actor class: it stops itself if this trial is stopped before it could release it
+            self.handle = RemoteBenchmarkWorker.options(num_cpus=0, lifetime="detached",
+                                                        max_restarts=0).remote(spec_json, settings_json)
             self.info = ray.get(self.handle.info.remote())
         else:
             self.info = ray.get(self.handle.configure.remote(spec_json, settings_json))

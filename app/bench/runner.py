@@ -50,38 +50,86 @@ from app.storage.tables import utcnow
 ProgressCallback = Callable[[dict[str, Any]], None]
 NAMESPACE = "vid-bench"  # Ray namespace of the detached benchmark owners
 IN_FLIGHT_PER_ACTOR = 2
+
+
+def orphan_after_s(idle_s: float) -> float:
+    """How long a pooled worker may go without a call before it stops itself: well past the pool's own idle
+    eviction (``idle_s``, checked every few seconds), so a worker the pool holds is always evicted by the pool
+    first, and only a worker nobody holds (its runner died mid-benchmark) reaches this limit."""
+    return 2 * idle_s + 10
+
+
+def _tracked(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Counts the call as activity for the orphan watch."""
+    def call(self: ActorWorker, *args: Any, **kwargs: Any) -> Any:
+        with self._activity:
+            self._calls += 1
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            with self._activity:
+                self._calls -= 1
+                self._last_call = time.monotonic()
+    call.__name__, call.__doc__ = method.__name__, method.__doc__
+    return call
+
+
 class ActorWorker:
     """The worker as a Ray actor. Ray hands on a constructor's exception as text only, so a typed load refusal
     (INSUFFICIENT_MEMORY, MODEL_LOAD_FAILED) is kept and raised by the first call, where Ray passes the error
-    object on whole, its code and details included."""
+    object on whole, its code and details included.
+
+    A pooled worker is detached (it outlives the runner that started it), so nothing would stop it if that
+    runner died mid-benchmark: it would hold its CPUs and memory for good. It watches its own calls and stops
+    itself once none came for ``orphan_after_s``."""
 
     def __init__(self, spec_json: dict[str, Any], settings_json: dict[str, Any]):
         self._error: VidBenchError | None = None
+        self._activity, self._calls, self._last_call = threading.Lock(), 0, time.monotonic()
+        idle_s = float(settings_json.get("worker_pool_idle_s") or 0)
+        if idle_s > 0:
+            threading.Thread(target=self._stop_when_orphaned, args=(orphan_after_s(idle_s),), name="orphan-watch",
+                             daemon=True).start()
         try:
             self._worker = BenchmarkWorker(spec_json, settings_json)
         except VidBenchError as exc:
             self._error = exc
+
+    def _stop_when_orphaned(self, limit_s: float) -> None:
+        while True:
+            time.sleep(min(5.0, limit_s / 4))
+            with self._activity:
+                silent_s = 0.0 if self._calls else time.monotonic() - self._last_call
+            if silent_s > limit_s:
+                ray.kill(ray.get_runtime_context().current_actor, no_restart=True)
+                return
 
     def _ready(self) -> BenchmarkWorker:
         if self._error is not None:
             raise self._error
         return self._worker
 
+    @_tracked
     def configure(self, spec_json: dict[str, Any], settings_json: dict[str, Any]) -> dict[str, Any]:
         return self._ready().configure(spec_json, settings_json)  # a pooled worker taking on the next benchmark
 
+    @_tracked
     def info(self) -> dict[str, Any]:
         return self._ready().info()
 
+    @_tracked
     def warm_up(self) -> int:
         return self._ready().warm_up()
 
+    @_tracked
     def run(self, benchmark_id: str, prompt_index: int, prompt: str, seed: int) -> dict[str, Any]:
         return self._ready().run(benchmark_id, prompt_index, prompt, seed)
 
+    @_tracked
     def run_batch(self, benchmark_id: str, items: list[tuple[int, str, int]]) -> list[dict[str, Any]]:
         return self._ready().run_batch(benchmark_id, items)
 
+    @_tracked
     def rss_bytes(self) -> int:
         return self._ready().rss_bytes()
 
@@ -474,12 +522,12 @@ class BenchmarkRunner:
         self.repo.finish(job.benchmark_id, status, error, error_details)
 
     def _finish(self, job: _Job, on_progress: ProgressCallback | None) -> None:
+        self._release(job)  # the worker is done: free it for the next benchmark while the aggregates compute
         self.write_aggregates(job.benchmark_id, job.benchmark_spec, (job.info or {}).get("unavailable_evaluators", {}))
         row = self.repo.get(job.benchmark_id)
         status = "completed" if row.completed_videos > 0 else "failed"
         error = None if status == "completed" else "every video failed; see the per-video errors"
         self.repo.finish(job.benchmark_id, status, error)
-        self._release(job)
         self._emit(on_progress, job, "benchmark_completed" if status == "completed" else "benchmark_error",
                    error=error)
 

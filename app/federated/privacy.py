@@ -71,6 +71,7 @@ def split_budget(epsilon: float, delta: float | None, releases: int) -> Share:
     return share
 
 
+@lru_cache(maxsize=1024)  # a measurement is immutable: one per (size, bounds, statistic, mechanism, scale, delta)
 def _measurement(
     n: int, bounds: tuple[float, float], statistic: Statistic, mechanism: Mechanism, scale: float, delta: float
 ):
@@ -110,6 +111,7 @@ def calibrate(
     return float(dp.binary_search(private_enough, bounds=(laplace * 1e-3, laplace * 1e3), T=float))
 
 
+@lru_cache(maxsize=1024)
 def privacy_loss(
     n: int, bounds: tuple[float, float], statistic: Statistic, mechanism: Mechanism, scale: float, delta: float
 ) -> tuple[float, float]:

@@ -20,7 +20,8 @@ def runner(ray_session, settings):
     from app.bench.runner import BenchmarkRunner
     from app.config import Settings
 
-    fast = Settings(**{**settings.portable(), "heartbeat_s": 0.5, "orphan_after_s": 2.0})
+    # a short pool idle time: a worker orphaned by its owner's death stops itself soon (runner.orphan_after_s)
+    fast = Settings(**{**settings.portable(), "heartbeat_s": 0.5, "orphan_after_s": 2.0, "worker_pool_idle_s": 2.0})
     return BenchmarkRunner(settings=fast)
 
 
@@ -56,15 +57,17 @@ def test_cancel_from_another_process_stops_within_one_work_item(runner):
 
 
 def test_a_benchmark_whose_owner_dies_is_resumed_with_every_result_once(runner):
+    import psutil
     import ray
 
-    from app.bench.runner import NAMESPACE
+    from app.bench.runner import NAMESPACE, orphan_after_s
 
     benchmark_id = runner.submit(_spec())
     runner.start_detached(benchmark_id)
     wait_until(lambda: _done(runner, benchmark_id), until=lambda n: n >= 1, timeout=180, interval=0.2,
                what="the first stored video")
     ray.kill(ray.get_actor(f"benchmark-{benchmark_id}", namespace=NAMESPACE), no_restart=True)  # the owner dies
+    orphaned_worker = int(runner.repo.videos(benchmark_id)[0].worker.split(":")[1])
     assert runner.repo.get(benchmark_id).status == "running"
     resumed = wait_until(runner.resume_orphans, timeout=30, interval=0.2, what="the benchmark to become an orphan")
     assert resumed == [benchmark_id]
@@ -75,6 +78,10 @@ def test_a_benchmark_whose_owner_dies_is_resumed_with_every_result_once(runner):
     keys = [(v.prompt_index, v.seed) for v in runner.repo.videos(benchmark_id)]
     assert sorted(keys) == sorted((i, 0) for i in range(len(PROMPTS)))  # every item, exactly once
     assert row.runner.startswith("actor:benchmark-")
+    # the dead owner's worker (detached, for the pool) was never released: it stops itself, freeing its CPUs
+    wait_until(lambda: psutil.pid_exists(orphaned_worker), until=lambda alive: not alive,
+               timeout=orphan_after_s(runner.settings.worker_pool_idle_s) + 30, interval=0.5,
+               what="the orphaned worker to stop itself")
 
 
 def test_an_infeasible_benchmark_fails_at_once_with_the_reason(runner):

@@ -34,7 +34,7 @@ def test_laplace_noise_follows_laplace_at_the_calibrated_scale():
     assert wrong < 1e-6
 
 
-@pytest.mark.slow  # OpenDP's exact Gaussian sampler takes milliseconds per release here
+@pytest.mark.slow  # 2000 releases through OpenDP's exact Gaussian sampler
 def test_gaussian_noise_follows_the_normal_law_at_the_calibrated_scale():
     share = privacy.split_budget(1.0, 1e-5, 2)
     noise, scale = noises("gaussian", share, 2000)
