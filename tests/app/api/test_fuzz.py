@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from app.config import DEFAULT_GROUPS, DEFAULT_TIERS
 from tests.app.api.support import ERROR_FIELDS
 
-FAST_EXAMPLES, SLOW_EXAMPLES = 10, 60  # per operation (about 2 minutes on both backends); the slow run finds each known class
+FAST_EXAMPLES, SLOW_EXAMPLES = 10, 60  # per operation; the slow run (about 2 minutes) finds each known class
 SKIPPED_PATHS = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 BASE_BODIES = {  # bodies that pass validation, so a field's mutation reaches the code behind the schema
     "/api/v1/auth/api-keys": {"name": "fuzz", "permissions": ["models.read"]},
