@@ -1,5 +1,6 @@
 """The SDK's HTTP client against the real gateway."""
 
+import httpx
 import pytest
 
 from vid_diffusion_bench.client import VidBenchClient
@@ -24,7 +25,7 @@ def test_client_round_trip(gateway, admin_key, tmp_path):
 def test_client_waits_for_a_benchmark(gateway, admin_key):
     with VidBenchClient(gateway, api_key=admin_key) as client:
         started = client.start_benchmark("tiny-t2v", ["A cat"], {"num_frames": 4, "num_inference_steps": 2})
-        results = client.wait_for_benchmark(started["benchmark_id"], timeout=300)
+        results = client.wait_for_benchmark(started["benchmark_id"], timeout=300, poll_s=1)
         assert results["status"] == "completed" and results["results"]["metrics"]["temporal_consistency"] is not None
 
 
@@ -78,9 +79,30 @@ def test_every_error_code_maps_to_its_class():
 def test_client_analytics(gateway, admin_key):
     with VidBenchClient(gateway, api_key=admin_key) as client:
         started = client.start_benchmark("tiny-t2v", ["A cat", "A dog"], {"num_frames": 4, "num_inference_steps": 2})
-        client.wait_for_benchmark(started["benchmark_id"], timeout=300)
+        client.wait_for_benchmark(started["benchmark_id"], timeout=300, poll_s=1)
         summary = client.benchmark_analytics("24h", model_name="tiny-t2v", metric="temporal_consistency")
         assert summary["total_benchmarks"] >= 1 and summary["sample_sizes"]["avg_temporal_consistency"] >= 1
         comparison = client.compare_models(["tiny-t2v", "tiny-i2v"], metric="temporal_consistency", period="24h")
         assert comparison["models"][0]["model_name"] == "tiny-t2v" and comparison["models"][0]["rank"] == 1
         assert comparison["statistical_significance"]["p_value"] is None  # tiny-i2v has no runs: said, not guessed
+
+
+def test_waiting_rides_out_the_endpoint_groups_rate_limit():
+    """The benchmarks group allows 20 requests a minute: a 429 while waiting is waited out, never raised."""
+    from app.errors import RateLimitExceededError
+
+    limited = RateLimitExceededError(20, 0, "2026-01-01T00:00:00Z", 0, 60, "benchmarks")
+    refused = (429, {"error": {"code": limited.code, "message": str(limited), "details": limited.details}})
+    replies = iter([refused, (200, {"status": "running"}), refused, (200, {"status": "completed"}), refused,
+                    (200, {"status": "completed", "results": {"metrics": {}}})])
+    paths = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        paths.append(request.url.path)
+        status, body = next(replies)
+        return httpx.Response(status, json=body)
+
+    client = VidBenchClient("http://gateway", api_key="key")
+    client.http = httpx.Client(base_url="http://gateway", transport=httpx.MockTransport(answer))
+    assert client.wait_for_benchmark("b1", timeout=30, poll_s=0)["results"] == {"metrics": {}}
+    assert paths == ["/api/v1/benchmarks/b1"] * 4 + ["/api/v1/benchmarks/b1/results"] * 2

@@ -84,9 +84,19 @@ def test_a_benchmark_whose_owner_dies_is_resumed_with_every_result_once(runner):
                what="the orphaned worker to stop itself")
 
 
+def _stop_idle_pooled_workers(runner) -> None:
+    """A warm worker of an earlier test would take the benchmark without placing a new actor, and holds CPUs."""
+    import ray
+
+    from app.bench.pool import get_pool
+
+    ray.get(get_pool(runner.settings.worker_pool_idle_s, runner.settings.worker_pool_memory_gb).clear.remote())
+
+
 def test_an_infeasible_benchmark_fails_at_once_with_the_reason(runner):
     from app.config import Settings
 
+    _stop_idle_pooled_workers(runner)
     runner.settings = Settings(**{**runner.settings.portable(), "actor_min_cpus": 64})
     benchmark_id = runner.submit(_spec())
     started = time.monotonic()
@@ -106,10 +116,7 @@ def test_a_benchmark_that_cannot_be_placed_waits_then_fails_with_what_it_needed(
         def ping(self):
             return 1
 
-    from app.bench.pool import get_pool
-
-    # idle pooled workers of earlier tests hold CPUs the hog would wait for: stop them first
-    ray.get(get_pool(runner.settings.worker_pool_idle_s, runner.settings.worker_pool_memory_gb).clear.remote())
+    _stop_idle_pooled_workers(runner)  # they hold CPUs the hog would wait for
     node_cpus = max(n["Resources"].get("CPU", 0) for n in ray.nodes() if n["Alive"])
     free = ray.available_resources().get("CPU", 0)
     hog = Hog.options(num_cpus=max(free, 0.01)).remote()
