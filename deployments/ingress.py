@@ -74,12 +74,13 @@ MODEL_APP_PREFIX = "model-"
 
 class ServeBackend:
     def __init__(self, handles: dict[str, DeploymentHandle], settings_json: dict[str, Any] | None = None):
-        self.handles = handles
+        self.handles = handles  # the gateway's own models (its configuration): they live as long as it does
+        self.added: dict[str, DeploymentHandle] = {}  # handles of applications deployed later, while they run
         self.settings_json = settings_json or {}
         self.inflight: dict[str, Any] = {}
 
     def _added_apps(self) -> list[str]:
-        """Models deployed as applications of their own, by any ingress replica."""
+        """Models deployed as applications of their own, by any ingress replica, that run now."""
         try:
             applications = serve.status().applications
         except Exception:  # noqa: BLE001 - outside Serve (scripts): only the gateway's own handles
@@ -91,12 +92,15 @@ class ServeBackend:
         return list(dict.fromkeys([*self.handles, *self._added_apps()]))
 
     def _handle(self, model: str) -> DeploymentHandle:
-        if model not in self.handles and model in self._added_apps():
-            self.handles[model] = serve.get_app_handle(MODEL_APP_PREFIX + model)
-        if model not in self.handles:
-            raise ValidationError(f"Model '{model}' is in the catalog but not deployed on this gateway",
-                                  {"model_name": model, "deployed": sorted(self.handles)})
-        return self.handles[model]
+        if model in self.handles:
+            return self.handles[model]
+        if model in self._added_apps():  # Serve's status, not a cached handle: a deleted application is gone
+            if model not in self.added:
+                self.added[model] = serve.get_app_handle(MODEL_APP_PREFIX + model)
+            return self.added[model]
+        self.added.pop(model, None)
+        raise ValidationError(f"Model '{model}' is in the catalog but not deployed on this gateway",
+                              {"model_name": model, "deployed": sorted(self.models())})
 
     def deploy(self, model: str) -> str:
         """Deploy a catalog model as a Serve application of its own (default deployment options); blocks until
@@ -107,7 +111,6 @@ class ServeBackend:
             return "deployed"
         serve.run(deployment_for(ModelDeployment(name=model), self.settings_json), name=MODEL_APP_PREFIX + model,
                   route_prefix=None)
-        self.handles[model] = serve.get_app_handle(MODEL_APP_PREFIX + model)
         return "deployed"
 
     async def call(self, model: str, method: str, task_id: str, payload: dict[str, Any]) -> dict[str, Any]:

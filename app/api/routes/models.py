@@ -30,8 +30,11 @@ def list_models(state: State, type: Literal["video", "image", "text", "speech", 
     views = _views(state, get_catalog().list(modality))
     if status:
         views = [view for view in views if view.status == status]
-    callable_now = [OpenAIModel(id=name, created=0, modality=get_catalog().get(name).modality)
-                    for name in sorted(state.backend.models())]
+    catalog = {spec.name: spec for spec in get_catalog().list()}
+    # a deployed model whose catalog entry was removed since stays callable, but has no modality to report: left
+    # out of the list rather than failing it
+    callable_now = [OpenAIModel(id=name, created=0, modality=catalog[name].modality)
+                    for name in sorted(state.backend.models()) if name in catalog]
     return ModelList(data=callable_now, models=views[offset:offset + limit], total=len(views), limit=limit,
                      offset=offset, page=offset // limit + 1)
 

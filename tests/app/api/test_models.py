@@ -19,6 +19,15 @@ def test_list_filters_and_pages(gw):
     expect_error(gw.http.get("/api/v1/models", params={"limit": 0}), 422, "INVALID_PARAMETERS")
 
 
+def test_a_deployed_model_removed_from_the_catalog_does_not_break_the_list(gw):
+    """A downloaded model's registration deleted while its application still runs: the list leaves it out."""
+    gw.backend.deployed.append("unregistered-model")
+    listed = gw.http.get("/v1/models")
+    assert listed.status_code == 200, listed.text
+    ids = [m["id"] for m in listed.json()["data"]]
+    assert "unregistered-model" not in ids and "tiny-t2v" in ids
+
+
 def test_details_and_health(gw):
     detail = gw.http.get("/api/v1/models/svd-xt").json()
     assert detail["status"] == "not_deployed" and detail["max_frames"] == 25 and detail["requirements"]["vram_gb"] > 0
