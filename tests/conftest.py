@@ -85,6 +85,16 @@ def pytest_configure(config):
     reset_settings_cache()
 
 
+@pytest.fixture(autouse=True)
+def _uninstall_in_process_gateways():
+    """An in-process gateway installs its state (and its models directory, where this process's catalog looks)
+    for the whole process; after each test it is uninstalled, so a later test's catalog is its own."""
+    yield
+    state = sys.modules.get("app.api.state")
+    if state is not None and state._current is not None:
+        state.install_state(None)
+
+
 @pytest.fixture(scope="session")
 def settings():
     from app.config import get_settings

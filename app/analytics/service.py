@@ -38,12 +38,14 @@ def period_window(period: str, now: datetime | None = None) -> tuple[datetime, d
     return end - PERIODS[period], end
 
 
+FIGURES = sorted([*METRICS, *PERFORMANCE_DIRECTIONS])
+"""The stored aggregate figures: quality metrics and performance values."""
+
+
 def check_figure(name: str) -> str:
     """A stored aggregate figure (metric or performance); refused with the list otherwise."""
-    if name not in METRICS and name not in PERFORMANCE_DIRECTIONS:
-        raise ValidationError(
-            f"Unknown metric '{name}'", {"metric": name, "available": sorted([*METRICS, *PERFORMANCE_DIRECTIONS])}
-        )
+    if name not in FIGURES:
+        raise ValidationError(f"Unknown metric '{name}'", {"metric": name, "available": FIGURES})
     return name
 
 

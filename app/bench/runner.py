@@ -87,7 +87,8 @@ class ActorWorker:
         self._error: VidBenchError | None = None
         self._activity, self._calls, self._last_call = threading.Lock(), 0, time.monotonic()
         idle_s = float(settings_json.get("worker_pool_idle_s") or 0)
-        if idle_s > 0:
+        in_actor = ray.is_initialized() and ray.get_runtime_context().get_actor_id() is not None
+        if idle_s > 0 and in_actor:  # (a test may build the class in-process: nothing to stop there)
             threading.Thread(target=self._stop_when_orphaned, args=(orphan_after_s(idle_s),), name="orphan-watch",
                              daemon=True).start()
         try:

@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -30,10 +32,19 @@ def _json_from(output: str) -> dict:
     return json.JSONDecoder().raw_decode(output[start:])[0]
 
 
-@pytest.fixture
-def head(cluster_root):
-    cluster = RayCluster(cluster_root, cluster_env(
-        cluster_root, VDB_DATABASE_URL=f"sqlite:///{cluster_root / 'shared.sqlite3'}"))
+@pytest.fixture(scope="module")
+def head_root():
+    root = Path(tempfile.mkdtemp(prefix="vdb-cluster-head-"))
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def head(head_root):
+    """One head for the single-node tests (starting one takes most of such a test's time); each test's
+    benchmarks have ids of their own in its shared database."""
+    cluster = RayCluster(head_root, cluster_env(
+        head_root, VDB_DATABASE_URL=f"sqlite:///{head_root / 'shared.sqlite3'}"))
     try:
         cluster.start_head(num_cpus=2)
         yield cluster
@@ -55,18 +66,18 @@ def _results(database_url: str, benchmark_id: str) -> tuple[dict, list[tuple[int
         db.dispose()
 
 
-def test_ray_job_submit_runs_a_benchmark_on_a_real_head(head, cluster_root):
+def test_ray_job_submit_runs_a_benchmark_on_a_real_head(head, head_root, cluster_root):
     """The README's command: a job on a head started with `ray start --head`, token authentication on."""
     submitted = _run([RAY, "job", "submit", "--address", head.dashboard_url, "--", *BENCHMARK], head.client_env(),
                      timeout=600)
     assert submitted.returncode == 0, submitted.stdout[-3000:] + submitted.stderr[-3000:]
     result = _json_from(submitted.stdout)
     assert result["status"] == "completed" and result["model_name"] == "tiny-t2v"
-    stored, keys = _results(f"sqlite:///{cluster_root / 'shared.sqlite3'}", result["benchmark_id"])
+    stored, keys = _results(f"sqlite:///{head_root / 'shared.sqlite3'}", result["benchmark_id"])
     assert stored["status"] == "completed" and sorted(keys) == [(0, 0), (1, 0)]
     assert stored["results"]["metrics"]["temporal_flickering"] is not None
     exported = _run([VID_BENCH, "export", result["benchmark_id"], "--output", str(cluster_root / "out.parquet")],
-                    head.client_env(VDB_DATABASE_URL=f"sqlite:///{cluster_root / 'shared.sqlite3'}"))
+                    head.client_env(VDB_DATABASE_URL=f"sqlite:///{head_root / 'shared.sqlite3'}"))
     assert exported.returncode == 0, exported.stderr
     import pyarrow.parquet as pq
 

@@ -13,6 +13,8 @@ from app.storage.analytics import AnalyticsRepository
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])
 Period = Literal["1h", "24h", "7d", "30d"]
+Figure = Literal[tuple(service.FIGURES)]
+"""The stored figures (quality metrics and performance values), named in the schema so clients see the choice."""
 
 
 def _repo(state) -> AnalyticsRepository:
@@ -24,7 +26,7 @@ async def benchmark_analytics(
     state: State,
     period: Period = "24h",
     model_name: str | None = Query(None, max_length=200),
-    metric: str | None = Query(None, max_length=100),
+    metric: Figure | None = None,
     aggregation: Literal["avg", "min", "max", "p95"] = "avg",
 ) -> dict:
     """Counts, success rate, quality / latency / throughput with their sample sizes, trends against the previous
@@ -59,7 +61,7 @@ async def compare_models(
 
 @router.get("/dashboard", dependencies=[requires("analytics.read", "analytics")])
 async def dashboard_data(
-    state: State, metric: str = Query("temporal_consistency", max_length=100), period: Period = "30d"
+    state: State, metric: Figure = "temporal_consistency", period: Period = "30d"
 ) -> dict:
     """Everything the monitoring dashboard shows: running benchmarks, leaderboard with CIs, Pareto points, recent
     errors, and the cluster's nodes, Serve deployments and replicas."""

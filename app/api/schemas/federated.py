@@ -9,7 +9,7 @@ from pydantic import Field
 
 from app.api.schemas.base import RequestBody
 from app.catalog.spec import MAX_PROMPT_CHARS, PROMPT_PATTERN
-from app.federated.spec import ID_PATTERN
+from app.federated.spec import ID_PATTERN, releasable
 
 Identifier = Annotated[str, Field(pattern=ID_PATTERN, max_length=100)]
 GridValue = int | float | Annotated[str, Field(max_length=100)]
@@ -34,8 +34,9 @@ class BenchmarkGridBody(RequestBody):
     )
     videos_per_prompt: int = Field(default=1, ge=1, le=100)
     seed: int = Field(default=0, ge=0, le=2**31 - 101)
-    metrics: list[Annotated[str, Field(max_length=100)]] | None = Field(
-        default=None, max_length=32, description="Released per task; default temporal_consistency and latency_s."
+    metrics: list[Literal[tuple(releasable())]] | None = Field(  # the names a session can release, in the schema
+        default=None, min_length=1, max_length=32,
+        description="Released per task; default temporal_consistency and latency_s.",
     )
     clip_bounds: dict[str, Annotated[list[float], Field(min_length=2, max_length=2)]] | None = Field(
         default=None, description="[low, high] per released metric, over the published defaults."

@@ -59,7 +59,20 @@ async function signIn(value) {
   $("board").hidden = false;
   $("signout").hidden = false;
   connect();
-  timer = setInterval(() => refresh().catch(showRefreshError), REFRESH_MS);
+  scheduleRefresh();
+}
+
+// The next refresh is scheduled once this one has answered, never on a fixed beat: a slow answer (a large
+// database, a busy gateway) must not pile requests up behind it.
+function scheduleRefresh() {
+  timer = setTimeout(async () => {
+    try {
+      await refresh();
+    } catch (error) {
+      showRefreshError(error);
+    }
+    scheduleRefresh();
+  }, REFRESH_MS);
 }
 
 $("key-form").addEventListener("submit", (event) => {

@@ -21,7 +21,7 @@ def test_empty_database_gives_nulls_with_sample_sizes(gw):
 
 
 def test_bad_parameters_are_400s_with_the_error_body(gw):
-    expect_error(gw.http.get("/api/v1/analytics/benchmarks", params={"metric": "speediness"}), 400)
+    expect_error(gw.http.get("/api/v1/analytics/benchmarks", params={"metric": "speediness"}), 422)  # the enum
     expect_error(gw.http.get("/api/v1/analytics/models/compare", params={"models": "a"}), 400)
     expect_error(
         gw.http.get("/api/v1/analytics/models/compare", params={"models": "a,b", "metric": "dynamic_degree"}), 400

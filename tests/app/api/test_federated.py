@@ -117,7 +117,7 @@ def test_create_answers_the_reference_fields_and_expands_the_grid(gw):
         ({"benchmark_spec": {"models": ["tiny-t2v"], "prompts": ["p"], "parameters": {"num_frames": [16, 24]}}}, 400),
         ({"benchmark_spec": {"models": ["tiny-t2v"], "prompts": ["p"], "parameters": {"no_such": [1]}}}, 400),
         ({"benchmark_spec": {"models": ["tiny-t2i"], "prompts": ["p"]}}, 400),
-        ({"benchmark_spec": {"models": ["tiny-t2v"], "prompts": ["p"], "metrics": ["fvd"]}}, 400),
+        ({"benchmark_spec": {"models": ["tiny-t2v"], "prompts": ["p"], "metrics": ["fvd"]}}, 422),  # outside the enum
     ],
 )
 def test_bad_input_is_refused_before_anything_is_stored(gw, change, status):
