@@ -40,6 +40,8 @@ def period_window(period: str, now: datetime | None = None) -> tuple[datetime, d
 
 FIGURES = sorted([*METRICS, *PERFORMANCE_DIRECTIONS])
 """The stored aggregate figures: quality metrics and performance values."""
+RANKABLE = [name for name in FIGURES if name not in METRICS or METRICS[name].higher_is_better is not None]
+"""The figures with a direction (higher or lower is better): what a summary or a leaderboard can rank on."""
 
 
 def check_figure(name: str) -> str:

@@ -13,8 +13,9 @@ from app.storage.analytics import AnalyticsRepository
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])
 Period = Literal["1h", "24h", "7d", "30d"]
-Figure = Literal[tuple(service.FIGURES)]
-"""The stored figures (quality metrics and performance values), named in the schema so clients see the choice."""
+Figure = Literal[tuple(service.RANKABLE)]
+"""The stored figures that have a direction (quality metrics and performance values; descriptive ones such as
+motion_magnitude are refused as objectives), named in the schema so clients see the choice."""
 
 
 def _repo(state) -> AnalyticsRepository:
