@@ -185,6 +185,7 @@ class VidBenchClient:
         """Block until the benchmark ends; return its results, or raise if it failed or was cancelled.
 
         Every 5 s by default: the benchmarks group allows 20 requests a minute per key (the reference's burst)."""
+        deadline = time.monotonic() + timeout
         status = self._poll(f"/benchmarks/{benchmark_id}", timeout, poll_s, "model_name")
         if status["status"] in ("failed", "cancelled"):
             raise _errors.BenchmarkCancelledError(
@@ -193,6 +194,8 @@ class VidBenchClient:
             try:
                 return self.get_results(benchmark_id)
             except _errors.RateLimitExceededError as exc:
+                if time.monotonic() > deadline:
+                    raise
                 time.sleep(float(exc.details.get("retry_after") or poll_s))
 
     # -- credentials ------------------------------------------------------------------------------
