@@ -234,8 +234,10 @@ class AIOptimizationEngine:
                                    search_alg=BasicVariantGenerator(random_state=seed, max_concurrent=max_concurrent),
                                    reuse_actors=True)
         if strategy == "pareto":
+            from tuning.samplers import CheckpointableNSGAIISampler
+
             search = OptunaSearch(metric=["quality", "latency_ms"], mode=["max", "min"],
-                                  sampler=optuna.samplers.NSGAIISampler(seed=seed, population_size=max(2, min(
+                                  sampler=CheckpointableNSGAIISampler(seed=seed, population_size=max(2, min(
                                       max_evaluations // 2, 50))))
             return tune.TuneConfig(search_alg=ConcurrencyLimiter(search, max_concurrent=max_concurrent),
                                    num_samples=max_evaluations, reuse_actors=True)

@@ -55,11 +55,22 @@ def test_bayesian_search_records_every_trial_and_beats_its_first(ray_session, se
     assert set(result.best_parameters) == {"guidance_scale", "num_inference_steps"}
     assert json.loads((Path(result.experiment_path) / "vid_bench_result.json").read_text())["best_score"] == \
         result.best_score
+    from app.storage.database import get_database
+    from app.storage.searches import SearchRepository
+
+    row = SearchRepository(get_database(settings.resolved_database_url)).get("bayes")  # stored with provenance
+    assert row is not None and row.strategy == "bayesian" and len(row.result["trials"]) == 4
+    assert row.provenance["packages"]["ray"] and row.provenance["seeds"] == [0]
 
 
-def test_pareto_search_returns_a_non_dominated_set(ray_session, settings):
+def test_pareto_search_returns_a_non_dominated_set(ray_session, settings, monkeypatch):
+    """Tune checkpoints the searcher on a clock; a period of 0 checkpoints it at every step, so the NSGA-II
+    sampler is pickled many times (a plain optuna NSGAIISampler crashes here: it holds a thread lock)."""
+    monkeypatch.setenv("TUNE_GLOBAL_CHECKPOINT_S", "0")
     result = AIOptimizationEngine(settings=settings).optimize_benchmark_parameters(
         "tiny-t2v", "quality", "pareto", SPACE, max_evaluations=4, base_parameters=BASE, experiment_name="pareto")
+    assert list(Path(result.experiment_path).glob("searcher-state-*.pkl"))  # the searcher was checkpointed
+    assert len(result.trials) == 4 and all(t["error"] is None for t in result.trials)
     front = result.pareto_set
     assert front and all(p in result.trials for p in front)
     for a in front:
@@ -67,15 +78,18 @@ def test_pareto_search_returns_a_non_dominated_set(ray_session, settings):
             assert not dominates([b["quality"], b["latency_ms"]], [a["quality"], a["latency_ms"]], [True, False])
 
 
-def test_interrupted_search_resumes_without_repeating_finished_trials(ray_session, settings, tmp_path):
-    """Kill the search's driver process after two trials finished, then resume the same experiment."""
+def test_interrupted_search_resumes_without_repeating_finished_trials(ray_session, settings, tmp_path, monkeypatch):
+    """Kill a Pareto search's driver process after two trials finished, then resume the same experiment.
+
+    The searcher is checkpointed at every step (period 0), so the resumed run restores a pickled NSGA-II sampler."""
     script = tmp_path / "search.py"
     script.write_text(
         "from tuning import AIOptimizationEngine, SearchSpace\n"
         "space = SearchSpace(continuous_params={'guidance_scale': (1.0, 15.0)}, "
         "discrete_params={'num_inference_steps': [1, 2, 3]})\n"
-        "AIOptimizationEngine().optimize_benchmark_parameters('tiny-t2v', 'quality', 'random', space, "
+        "AIOptimizationEngine().optimize_benchmark_parameters('tiny-t2v', 'quality', 'pareto', space, "
         "max_evaluations=6, base_parameters={'num_frames': 4}, experiment_name='resume-me')\n")
+    monkeypatch.setenv("TUNE_GLOBAL_CHECKPOINT_S", "0")  # for the killed driver and for the resumed run
     env = {**os.environ, "VDB_RAY_ADDRESS": ray_session.get_runtime_context().gcs_address,
            "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     experiment = settings.data_dir / "tune" / "resume-me"
@@ -97,21 +111,11 @@ def test_interrupted_search_resumes_without_repeating_finished_trials(ray_sessio
     wait_until(lambda: ray_session.available_resources().get("CPU", 0), until=lambda cpus: cpus >= free_cpus - 1e-6,
                what="Ray to stop the killed driver's trials and free their CPUs")
     result = AIOptimizationEngine(settings=settings).optimize_benchmark_parameters(
-        "tiny-t2v", "quality", "random", SPACE, max_evaluations=6, base_parameters=BASE, experiment_name="resume-me")
+        "tiny-t2v", "quality", "pareto", SPACE, max_evaluations=6, base_parameters=BASE, experiment_name="resume-me")
     assert len(result.trials) == 6 and all(t["error"] is None for t in result.trials)
     for trial_dir, content in finished_before.items():  # finished trials were not run again
         if '"done": true' in content or json.loads(content.splitlines()[-1]).get("done"):
             assert (experiment / trial_dir / "result.json").read_text().count("\n") == content.count("\n")
-
-
-@pytest.mark.slow  # reads what the Ray searches above stored
-def test_search_outcome_is_stored_with_provenance(settings):
-    from app.storage.database import get_database
-    from app.storage.searches import SearchRepository
-
-    row = SearchRepository(get_database(settings.resolved_database_url)).get("bayes")
-    assert row is not None and row.strategy == "bayesian" and len(row.result["trials"]) == 4
-    assert row.provenance["packages"]["ray"] and row.provenance["seeds"] == [0]
 
 
 def test_gpu_fraction_is_zero_on_cpu():
