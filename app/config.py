@@ -96,19 +96,29 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="VDB_", extra="ignore")
 
     @classmethod
-    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
-                                   env_settings: PydanticBaseSettingsSource,
-                                   dotenv_settings: PydanticBaseSettingsSource,
-                                   file_secret_settings: PydanticBaseSettingsSource):
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ):
         """Arguments, then VDB_* variables, then the user configuration file (`vid-bench config`), then defaults."""
         data_dir = getattr(init_settings, "init_kwargs", {}).get("data_dir")
-        return (init_settings, env_settings, dotenv_settings,
-                UserConfigSource(settings_cls, config_file_path(data_dir)), file_secret_settings)
+        return (
+            init_settings,
+            env_settings,
+            dotenv_settings,
+            UserConfigSource(settings_cls, config_file_path(data_dir)),
+            file_secret_settings,
+        )
 
     data_dir: Path = Field(default=DEFAULT_DATA_DIR, description="Root of all local state.")
     models_dir: Path | None = Field(default=None, description="Model checkpoints; default <data_dir>/models.")
     weights_dir: Path | None = Field(
-        default=None, description="Evaluator weights (I3D, Inception, CLIP); default <data_dir>/weights.")
+        default=None, description="Evaluator weights (I3D, Inception, CLIP); default <data_dir>/weights."
+    )
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite file in data_dir.")
     device: str = Field(default="auto", description="'auto', 'cpu', 'cuda' or 'cuda:N'.")
     warmup_runs: int = Field(default=1, ge=0, description="Untimed generations before timing starts.")
@@ -123,109 +133,161 @@ class Settings(BaseSettings):
     bootstrap_seed: int = Field(default=0, description="Seed of the bootstrap, so intervals are reproducible.")
 
     # -- cluster --------------------------------------------------------------------------------
-    ray_dashboard_port: int = Field(default=8265, ge=1, le=65535,
-                                    description="Dashboard / job server port of a Ray started by `vid-bench serve`.")
+    ray_dashboard_port: int = Field(
+        default=8265, ge=1, le=65535, description="Dashboard / job server port of a Ray started by `vid-bench serve`."
+    )
     gpu_memory_gb: float | None = Field(
-        default=None, gt=0, description="Memory of the cluster's GPUs, for GPU fractions when the driver sees none.")
-    actor_min_cpus: float = Field(default=0.25, gt=0, le=64,
-                                  description="Smallest CPU share a benchmark actor takes when fewer are free.")
-    resource_wait_s: float = Field(default=300.0, gt=0,
-                                   description="How long a benchmark or stream waits for its actor to be placed.")
+        default=None, gt=0, description="Memory of the cluster's GPUs, for GPU fractions when the driver sees none."
+    )
+    actor_min_cpus: float = Field(
+        default=0.25, gt=0, le=64, description="Smallest CPU share a benchmark actor takes when fewer are free."
+    )
+    resource_wait_s: float = Field(
+        default=300.0, gt=0, description="How long a benchmark or stream waits for its actor to be placed."
+    )
     heartbeat_s: float = Field(default=10.0, gt=0, description="How often a benchmark's or stream's owner reports in.")
-    orphan_after_s: float = Field(default=60.0, gt=0,
-                                  description="Silent this long: a benchmark is resumed, a stream ends failed.")
+    orphan_after_s: float = Field(
+        default=60.0, gt=0, description="Silent this long: a benchmark is resumed, a stream ends failed."
+    )
 
     # -- security -------------------------------------------------------------------------------
     secret_key: SecretStr | None = Field(
-        default=None, description="Server secret for API-key digests and JWT signatures; default: a random key "
-                                  "kept in <data_dir>/secret.key (0600), shared by every process on that directory.")
+        default=None,
+        description="Server secret for API-key digests and JWT signatures; default: a random key "
+        "kept in <data_dir>/secret.key (0600), shared by every process on that directory.",
+    )
     jwt_issuer: str = Field(default="vid-bench", description="'iss' of issued tokens; tokens with another are refused.")
     jwt_audience: str = Field(default="vid-bench-api", description="'aud' of issued tokens; checked on every token.")
     jwt_ttl_s: int = Field(default=3600, ge=60, le=7 * 24 * 3600, description="Lifetime of a login token.")
     rate_limit_storage: str = Field(
-        default="memory://", description="`limits` storage URI; redis://host:6379 shares counters between replicas.")
-    rate_limit_tiers: dict[Tier, TierLimits] = Field(default_factory=lambda: dict(DEFAULT_TIERS),
-                                                     description="Limits of the tiers free, pro and enterprise.")
+        default="memory://", description="`limits` storage URI; redis://host:6379 shares counters between replicas."
+    )
+    rate_limit_tiers: dict[Tier, TierLimits] = Field(
+        default_factory=lambda: dict(DEFAULT_TIERS), description="Limits of the tiers free, pro and enterprise."
+    )
     rate_limit_groups: dict[str, GroupLimits] = Field(
-        default_factory=lambda: dict(DEFAULT_GROUPS), description="Limits of the endpoint groups that have one.")
+        default_factory=lambda: dict(DEFAULT_GROUPS), description="Limits of the endpoint groups that have one."
+    )
     rate_limit_unlimited_groups: list[str] = Field(
         default_factory=lambda: list(UNLIMITED_GROUPS),
         description="Endpoint groups deliberately without a limit of their own (the tier limits still apply). A "
-                    "group a route names must be here or in rate_limit_groups, or the gateway refuses to start.")
+        "group a route names must be here or in rate_limit_groups, or the gateway refuses to start.",
+    )
     login_attempts_per_minute: int = Field(default=10, ge=1, description="Logins per client address and minute.")
     concurrency_slot_ttl_s: int = Field(
-        default=3600, ge=10, description="A concurrency counter left by a crashed replica resets after this long.")
+        default=3600, ge=10, description="A concurrency counter left by a crashed replica resets after this long."
+    )
     local_model_roots: list[Path] = Field(
-        default_factory=list, description="Directories the API may copy 'local' model downloads from (none: refused).")
+        default_factory=list, description="Directories the API may copy 'local' model downloads from (none: refused)."
+    )
     max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024, description="Largest request body accepted.")
     task_interrupted_after_s: float = Field(
-        default=3600.0, gt=0,
+        default=3600.0,
+        gt=0,
         description="At start, a gateway marks failed ('interrupted') the tasks still queued or running that began "
-                    "longer ago than this: their gateway is gone. Keep it above the longest generation, so tasks of "
-                    "other live ingress replicas are never touched.")
+        "longer ago than this: their gateway is gone. Keep it above the longest generation, so tasks of "
+        "other live ingress replicas are never touched.",
+    )
 
     # -- user configuration (vid-bench config) and locale -------------------------------------------
     optimization_level: OptimizationLevel = Field(
-        default="baseline", description="Optimization profile of a benchmark that names none (SDK, CLI, REST).")
+        default="baseline", description="Optimization profile of a benchmark that names none (SDK, CLI, REST)."
+    )
     default_locale: LocaleCode = Field(
-        default="en", description="Language of CLI output, of the SDK's translate() and of API error messages when "
-                                  "the request sends no Accept-Language.")
+        default="en",
+        description="Language of CLI output, of the SDK's translate() and of API error messages when "
+        "the request sends no Accept-Language.",
+    )
     gpu_memory_fraction: float = Field(
-        default=1.0, gt=0, le=1,
+        default=1.0,
+        gt=0,
+        le=1,
         description="Share of each GPU's memory this application may allocate: a process loading a model on CUDA "
-                    "caps itself at this times its Ray GPU share (torch.cuda.set_per_process_memory_fraction), and "
-                    "GPU shares of benchmark actors are sized against this much of the GPU.")
+        "caps itself at this times its Ray GPU share (torch.cuda.set_per_process_memory_fraction), and "
+        "GPU shares of benchmark actors are sized against this much of the GPU.",
+    )
 
     @field_validator("default_locale", mode="before")
     @classmethod
     def _locale_spelling(cls, value: Any) -> Any:
         return normalize_locale(value) if isinstance(value, str) else value
+
     # -- generation limits (refs-errors) -----------------------------------------------------------
     generation_timeout_s: float | None = Field(
-        default=None, gt=0, le=24 * 3600,
+        default=None,
+        gt=0,
+        le=24 * 3600,
         description="Default bound on one local video generation (gateway request or benchmark video) when the "
-                    "request names none; past it the generation stops at its next denoising step "
-                    "(GENERATION_TIMEOUT). None: no bound.")
-    download_slots: int = Field(default=2, ge=1, le=32,
-                                description="Model downloads a gateway process runs at once; the others wait in "
-                                            "priority order (high, normal, low).")
+        "request names none; past it the generation stops at its next denoising step "
+        "(GENERATION_TIMEOUT). None: no bound.",
+    )
+    download_slots: int = Field(
+        default=2,
+        ge=1,
+        le=32,
+        description="Model downloads a gateway process runs at once; the others wait in "
+        "priority order (high, normal, low).",
+    )
     # -- analytics, monitoring and the dashboard (issue 16) --
     monitor_interval_s: float = Field(
-        default=1.0, ge=0.05, le=60, description="Sampling interval of enable_monitoring / --monitor (seconds).")
+        default=1.0, ge=0.05, le=60, description="Sampling interval of enable_monitoring / --monitor (seconds)."
+    )
     dashboard_refresh_s: float = Field(
-        default=5.0, ge=0.5, le=3600, description="How often the dashboard page refreshes its tables (seconds).")
+        default=5.0, ge=0.5, le=3600, description="How often the dashboard page refreshes its tables (seconds)."
+    )
     # -- federated benchmarking (issue 15) -------------------------------------------------------
     federated_max_tasks: int = Field(
-        default=256, ge=1, le=100_000,
-        description="Most tasks (models x parameter combinations) a federated session's grid may expand to.")
+        default=256,
+        ge=1,
+        le=100_000,
+        description="Most tasks (models x parameter combinations) a federated session's grid may expand to.",
+    )
     federated_coordinator_url: str = Field(
         default="http://127.0.0.1:8080",
-        description="Coordinator (gateway) the SDK and CLI talk to when no endpoint is given.")
+        description="Coordinator (gateway) the SDK and CLI talk to when no endpoint is given.",
+    )
     federated_public_endpoint: str | None = Field(
-        default=None, description="Endpoint the coordinator announces to participants; default: the URL the "
-                                  "session was created through.")
-    federated_poll_s: float = Field(default=5.0, gt=0, le=3600,
-                                    description="How often a waiting participant asks the coordinator for news.")
+        default=None,
+        description="Endpoint the coordinator announces to participants; default: the URL the "
+        "session was created through.",
+    )
+    federated_poll_s: float = Field(
+        default=5.0, gt=0, le=3600, description="How often a waiting participant asks the coordinator for news."
+    )
     # -- speed (issue 17): warm worker pool, flow method, progress writes --------------------------
-    flow_method: str = Field(default="dis", description="Optical flow of the weight-free metrics: 'dis' (DIS, "
-                                                       "preset FAST), 'dis-medium' or 'farneback'.")
+    flow_method: str = Field(
+        default="dis",
+        description="Optical flow of the weight-free metrics: 'dis' (DIS, preset FAST), 'dis-medium' or 'farneback'.",
+    )
     worker_pool_idle_s: float = Field(
-        default=120.0, ge=0, description="A benchmark worker left idle this long is stopped; 0 turns the pool off "
-                                         "(every benchmark starts and stops its own workers).")
+        default=120.0,
+        ge=0,
+        description="A benchmark worker left idle this long is stopped; 0 turns the pool off "
+        "(every benchmark starts and stops its own workers).",
+    )
     worker_pool_memory_gb: float = Field(
-        default=8.0, gt=0, description="Idle pooled workers are stopped, least recently used first, while the "
-                                       "pool's resident memory is above this.")
+        default=8.0,
+        gt=0,
+        description="Idle pooled workers are stopped, least recently used first, while the "
+        "pool's resident memory is above this.",
+    )
     progress_interval_s: float = Field(
-        default=0.25, ge=0, description="A replica writes a task's step progress (and reads its cancel flag) at most "
-                                        "this often; the last step is always written.")
+        default=0.25,
+        ge=0,
+        description="A replica writes a task's step progress (and reads its cancel flag) at most "
+        "this often; the last step is always written.",
+    )
     # -- streaming (issue #14) ----------------------------------------------------------------------
-    streaming_max_duration_s: float = Field(default=600.0, gt=0,
-                                            description="Longest live stream (duration_seconds) accepted.")
+    streaming_max_duration_s: float = Field(
+        default=600.0, gt=0, description="Longest live stream (duration_seconds) accepted."
+    )
     streaming_max_buffer_frames: int = Field(default=1000, ge=1, description="Largest playback buffer accepted.")
-    streaming_reservoir: float = Field(default=0.25, gt=0, lt=1,
-                                       description="BBA reservoir: buffer share below which the lowest rung is taken.")
-    streaming_cushion: float = Field(default=0.5, gt=0, lt=1,
-                                     description="BBA cushion: buffer share over which the rate map climbs to the top.")
+    streaming_reservoir: float = Field(
+        default=0.25, gt=0, lt=1, description="BBA reservoir: buffer share below which the lowest rung is taken."
+    )
+    streaming_cushion: float = Field(
+        default=0.5, gt=0, lt=1, description="BBA cushion: buffer share over which the rate map climbs to the top."
+    )
 
     @property
     def resolved_models_dir(self) -> Path:
@@ -254,8 +316,10 @@ class Settings(BaseSettings):
     def _groups_limited_or_unlimited(self) -> Settings:
         both = sorted(set(self.rate_limit_groups) & set(self.rate_limit_unlimited_groups))
         if both:
-            raise ValueError(f"endpoint group(s) {both} are both limited (rate_limit_groups) and unlimited "
-                             "(rate_limit_unlimited_groups)")
+            raise ValueError(
+                f"endpoint group(s) {both} are both limited (rate_limit_groups) and unlimited "
+                "(rate_limit_unlimited_groups)"
+            )
         return self
 
     def portable(self) -> dict:

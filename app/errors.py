@@ -52,8 +52,11 @@ class ModelNotFoundError(VidBenchError):
 
     def __init__(self, model_name: str, available_models: list[str]):
         super().__init__(
-            Message("Model '{model_name}' not found. Available models: {available}", model_name=model_name,
-                    available=", ".join(available_models)),
+            Message(
+                "Model '{model_name}' not found. Available models: {available}",
+                model_name=model_name,
+                available=", ".join(available_models),
+            ),
             {"model_name": model_name, "available_models": available_models},
         )
         self.model_name = model_name
@@ -75,12 +78,24 @@ class InsufficientMemoryError(VidBenchError):
     code = "INSUFFICIENT_MEMORY"
     http_status = 422
 
-    def __init__(self, required_gb: float | None, available_gb: float | None, model_name: str,
-                 device: str = "cuda", message: str | None = None):
+    def __init__(
+        self,
+        required_gb: float | None,
+        available_gb: float | None,
+        model_name: str,
+        device: str = "cuda",
+        message: str | None = None,
+    ):
         free = "unknown" if available_gb is None else f"{available_gb:.1f} GB"
         super().__init__(
-            message or Message("Model '{model_name}' needs {required_gb} GB of memory on {device}; {free} available",
-                               model_name=model_name, required_gb=required_gb, device=device, free=free),
+            message
+            or Message(
+                "Model '{model_name}' needs {required_gb} GB of memory on {device}; {free} available",
+                model_name=model_name,
+                required_gb=required_gb,
+                device=device,
+                free=free,
+            ),
             {"model_name": model_name, "required_gb": required_gb, "available_gb": available_gb, "device": device},
         )
         self.required_gb = required_gb
@@ -91,14 +106,22 @@ class GenerationTimeoutError(VidBenchError):
     code = "GENERATION_TIMEOUT"
     http_status = 408
 
-    def __init__(self, timeout_seconds: float, model_name: str, steps_done: int | None = None,
-                 total_steps: int | None = None):
+    def __init__(
+        self, timeout_seconds: float, model_name: str, steps_done: int | None = None, total_steps: int | None = None
+    ):
         where = f" (stopped after step {steps_done} of {total_steps})" if steps_done is not None else ""
         super().__init__(
-            Message("Generation with '{model_name}' timed out after {timeout_seconds}s{where}", model_name=model_name,
-                    timeout_seconds=timeout_seconds, where=where),
-            {"model_name": model_name, "timeout_seconds": timeout_seconds,
-             **({"steps_done": steps_done, "total_steps": total_steps} if steps_done is not None else {})},
+            Message(
+                "Generation with '{model_name}' timed out after {timeout_seconds}s{where}",
+                model_name=model_name,
+                timeout_seconds=timeout_seconds,
+                where=where,
+            ),
+            {
+                "model_name": model_name,
+                "timeout_seconds": timeout_seconds,
+                **({"steps_done": steps_done, "total_steps": total_steps} if steps_done is not None else {}),
+            },
         )
         self.timeout_seconds = timeout_seconds
 
@@ -113,8 +136,9 @@ class BenchmarkNotFoundError(VidBenchError):
     http_status = 404
 
     def __init__(self, benchmark_id: str):
-        super().__init__(Message("Benchmark '{benchmark_id}' not found", benchmark_id=benchmark_id),
-                         {"benchmark_id": benchmark_id})
+        super().__init__(
+            Message("Benchmark '{benchmark_id}' not found", benchmark_id=benchmark_id), {"benchmark_id": benchmark_id}
+        )
         self.benchmark_id = benchmark_id
 
 
@@ -162,8 +186,9 @@ class ArtifactNotFoundError(VidBenchError):
     http_status = 404
 
     def __init__(self, artifact_id: str):
-        super().__init__(Message("Artifact '{artifact_id}' not found", artifact_id=artifact_id),
-                         {"artifact_id": artifact_id})
+        super().__init__(
+            Message("Artifact '{artifact_id}' not found", artifact_id=artifact_id), {"artifact_id": artifact_id}
+        )
 
 
 class DownloadNotFoundError(VidBenchError):
@@ -171,8 +196,9 @@ class DownloadNotFoundError(VidBenchError):
     http_status = 404
 
     def __init__(self, download_id: str):
-        super().__init__(Message("Download '{download_id}' not found", download_id=download_id),
-                         {"download_id": download_id})
+        super().__init__(
+            Message("Download '{download_id}' not found", download_id=download_id), {"download_id": download_id}
+        )
 
 
 class DownloadConflictError(VidBenchError):
@@ -199,9 +225,14 @@ class ServerOverloadedError(VidBenchError):
     http_status = 503
 
     def __init__(self, model_name: str, retry_after_s: int = 5):
-        super().__init__(Message("Model '{model_name}' is at capacity; retry in {retry_after}s",
-                                 model_name=model_name, retry_after=retry_after_s),
-                         {"model_name": model_name, "retry_after": retry_after_s})
+        super().__init__(
+            Message(
+                "Model '{model_name}' is at capacity; retry in {retry_after}s",
+                model_name=model_name,
+                retry_after=retry_after_s,
+            ),
+            {"model_name": model_name, "retry_after": retry_after_s},
+        )
         self.retry_after_s = retry_after_s
 
 
@@ -233,9 +264,17 @@ class RateLimitExceededError(VidBenchError):
     http_status = 429
 
     def __init__(self, limit: int, remaining: int, reset_at: str, retry_after: int, window_s: int, scope: str):
-        super().__init__(Message("Rate limit exceeded. Try again in {retry_after} seconds.", retry_after=retry_after),
-                         {"limit": limit, "remaining": remaining, "reset_at": reset_at, "retry_after": retry_after,
-                          "window": window_s, "scope": scope})
+        super().__init__(
+            Message("Rate limit exceeded. Try again in {retry_after} seconds.", retry_after=retry_after),
+            {
+                "limit": limit,
+                "remaining": remaining,
+                "reset_at": reset_at,
+                "retry_after": retry_after,
+                "window": window_s,
+                "scope": scope,
+            },
+        )
         self.retry_after_s = retry_after
 
 
@@ -285,8 +324,9 @@ class FederatedSessionNotFoundError(VidBenchError):
     http_status = 404
 
     def __init__(self, session_id: str):
-        super().__init__(Message("Federated session '{session_id}' not found", session_id=session_id),
-                         {"session_id": session_id})
+        super().__init__(
+            Message("Federated session '{session_id}' not found", session_id=session_id), {"session_id": session_id}
+        )
 
 
 class FederatedSessionExistsError(VidBenchError):

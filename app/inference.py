@@ -26,8 +26,12 @@ from app.catalog.spec import (
 from app.config import get_settings
 from app.errors import ValidationError
 
-TASK_TYPES = {"text": "text-generation", "image": "image-generation", "speech": "text-to-speech",
-              "video": "video-generation"}
+TASK_TYPES = {
+    "text": "text-generation",
+    "image": "image-generation",
+    "speech": "text-to-speech",
+    "video": "video-generation",
+}
 MAX_IMAGES = 4
 SEED_RANGE = 2**31
 """Drawn seeds lie in [0, 2**31): valid for every engine and for a 32-bit column."""
@@ -36,8 +40,10 @@ SEED_RANGE = 2**31
 def model_for(modality: str, model_name: str) -> ModelSpec:
     spec = get_catalog().get(model_name)
     if spec.modality != modality:
-        raise ValidationError(f"'{model_name}' is a {spec.modality} model, not a {modality} model",
-                              {"model_name": model_name, "modality": spec.modality})
+        raise ValidationError(
+            f"'{model_name}' is a {spec.modality} model, not a {modality} model",
+            {"model_name": model_name, "modality": spec.modality},
+        )
     return spec
 
 
@@ -58,15 +64,25 @@ def prepare(modality: str, body: dict[str, Any]) -> tuple[ModelSpec, dict[str, A
         width, height = spec.default_resolution()
         width, height = body.get("width") or width, body.get("height") or height
         if f"{width}x{height}" not in spec.resolutions:
-            raise ValidationError(f"size {width}x{height} is not supported by {spec.name}: {spec.resolutions}",
-                                  {"allowed": spec.resolutions})
-        values = check_ranges(spec, {"num_inference_steps": body.get("steps"),
-                                     "guidance_scale": body.get("guidance_scale")})
+            raise ValidationError(
+                f"size {width}x{height} is not supported by {spec.name}: {spec.resolutions}",
+                {"allowed": spec.resolutions},
+            )
+        values = check_ranges(
+            spec, {"num_inference_steps": body.get("steps"), "guidance_scale": body.get("guidance_scale")}
+        )
         num_images = int(body.get("num_images") or 1)
         if not 1 <= num_images <= MAX_IMAGES:
             raise ValidationError(f"num_images must be between 1 and {MAX_IMAGES}", {"num_images": num_images})
-        return spec, {"prompt": body["prompt"], "negative_prompt": body.get("negative_prompt"), "width": width,
-                      "height": height, **values, "num_images": num_images, "seed": seed}
+        return spec, {
+            "prompt": body["prompt"],
+            "negative_prompt": body.get("negative_prompt"),
+            "width": width,
+            "height": height,
+            **values,
+            "num_images": num_images,
+            "seed": seed,
+        }
     if modality == "speech":
         validate_prompt(body["text"])
         options = speech_options(spec, body.get("voice"), body.get("language"), body.get("speed"), body.get("pitch"))
@@ -76,6 +92,10 @@ def prepare(modality: str, body: dict[str, Any]) -> tuple[ModelSpec, dict[str, A
         params = resolve_params(spec, {name: body.get(name) for name in VideoParameters.model_fields})
         timeout_s = body.get("timeout_s")
         check_timeout(timeout_s)
-        return spec, {"prompt": body["prompt"], "params": params.model_dump(), "seed": seed,
-                      "timeout_s": timeout_s or get_settings().generation_timeout_s}
+        return spec, {
+            "prompt": body["prompt"],
+            "params": params.model_dump(),
+            "seed": seed,
+            "timeout_s": timeout_s or get_settings().generation_timeout_s,
+        }
     raise ValidationError(f"Unknown modality '{modality}'", {"modality": modality})

@@ -24,8 +24,10 @@ from pathlib import Path
 import httpx
 
 CONCURRENCY = 8
-BODIES = {"image": {"model": "tiny-t2i", "prompt": "a red boat on a lake", "steps": 2},
-          "video": {"model": "tiny-t2v", "prompt": "a red boat on a lake", "num_inference_steps": 2}}
+BODIES = {
+    "image": {"model": "tiny-t2i", "prompt": "a red boat on a lake", "steps": 2},
+    "video": {"model": "tiny-t2v", "prompt": "a red boat on a lake", "num_inference_steps": 2},
+}
 PATHS = {"image": "/api/v1/inference/image-generation", "video": "/api/v1/inference/video-generation"}
 
 
@@ -49,8 +51,11 @@ def drive(url: str, body: dict, total: int, headers: dict[str, str]) -> dict:
         answers = list(pool.map(one, range(total)))
         wall = time.perf_counter() - started
     latencies = sorted(a[0] for a in answers)
-    return {"p50": statistics.median(latencies) * 1000, "rps": total / wall,
-            "mean_batch": statistics.mean(a[1] for a in answers)}
+    return {
+        "p50": statistics.median(latencies) * 1000,
+        "rps": total / wall,
+        "mean_batch": statistics.mean(a[1] for a in answers),
+    }
 
 
 def main() -> None:
@@ -72,8 +77,10 @@ def main() -> None:
     serve.start(http_options={"host": "127.0.0.1", "port": port})
     common = {"num_cpus": 0.25, "max_ongoing_requests": CONCURRENCY, "max_queued_requests": 64}
     for name, size in (("single", 1), ("batched", CONCURRENCY)):
-        models = [{"name": body["model"], **common, "batching": {"max_batch_size": size, "batch_wait_timeout_s": 0.05}}
-                  for body in BODIES.values()]
+        models = [
+            {"name": body["model"], **common, "batching": {"max_batch_size": size, "batch_wait_timeout_s": 0.05}}
+            for body in BODIES.values()
+        ]
         serve.run(build_app({"models": models}), name=name, route_prefix=f"/{name}")
     headers = {"X-API-Key": (Path(os.environ["VDB_DATA_DIR"]) / "admin.key").read_text().strip()}
     base = f"http://127.0.0.1:{port}"
@@ -83,8 +90,10 @@ def main() -> None:
         single = drive(f"{base}/single{PATHS[modality]}", body, args.requests, headers)
         batched = drive(f"{base}/batched{PATHS[modality]}", body, args.requests, headers)
         for size, figures in ((1, single), (CONCURRENCY, batched)):
-            print(f"{modality:8s} {size:5d} {figures['mean_batch']:10.2f} {figures['p50']:9.1f} {figures['rps']:8.2f}"
-                  f"   {figures['rps'] / single['rps']:15.2f}x")
+            print(
+                f"{modality:8s} {size:5d} {figures['mean_batch']:10.2f} {figures['p50']:9.1f} {figures['rps']:8.2f}"
+                f"   {figures['rps'] / single['rps']:15.2f}x"
+            )
     serve.shutdown()
     ray.shutdown()
 

@@ -31,10 +31,10 @@ def texture(family: int, seed: int, size: int = SIZE) -> np.ndarray:
 
     rng = np.random.default_rng(seed)
     image = np.zeros((size, size), np.float32)
-    for scale in ((4, 8, 16) if family == 0 else (4, 8, 16, 32)):
+    for scale in (4, 8, 16) if family == 0 else (4, 8, 16, 32):
         noise = rng.normal(size=(size // scale + 3, size // scale + 3)).astype(np.float32)
         big = cv2.resize(noise, ((size // scale + 3) * scale,) * 2, interpolation=cv2.INTER_CUBIC)
-        image += big[scale:scale + size, scale:scale + size] * scale
+        image += big[scale : scale + size, scale : scale + size] * scale
     return ((image - image.min()) / (image.max() - image.min()) * 255).astype(np.uint8)
 
 
@@ -46,8 +46,13 @@ def moved(image: np.ndarray, motion: str) -> tuple[np.ndarray, np.ndarray]:
     matrix = cv2.getRotationMatrix2D((size / 2, size / 2), angle, scale)
     matrix[:, 2] += (tx, ty)
     ys, xs = np.mgrid[0:size, 0:size].astype(np.float64)
-    truth = np.stack([matrix[0, 0] * xs + matrix[0, 1] * ys + matrix[0, 2] - xs,
-                      matrix[1, 0] * xs + matrix[1, 1] * ys + matrix[1, 2] - ys], axis=-1)
+    truth = np.stack(
+        [
+            matrix[0, 0] * xs + matrix[0, 1] * ys + matrix[0, 2] - xs,
+            matrix[1, 0] * xs + matrix[1, 1] * ys + matrix[1, 2] - ys,
+        ],
+        axis=-1,
+    )
     return cv2.warpAffine(image, matrix, (size, size), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT), truth
 
 
@@ -88,8 +93,10 @@ def main() -> None:
     for method in methods:
         print(f"   {method:11s} {speed[method]:8.1f} frames/s   {speed[method] / speed['farneback']:5.2f}x farneback")
 
-    print("2. end-point error on known motion (px; lower is better), 2 texture families x "
-          f"{1 if args.quick else 2} seeds:")
+    print(
+        "2. end-point error on known motion (px; lower is better), 2 texture families x "
+        f"{1 if args.quick else 2} seeds:"
+    )
     seeds = (0,) if args.quick else (0, 1)
     print(f"   {'method':11s} " + " ".join(f"{m:>11s}" for m in MOTIONS) + f" {'mean':>8s}")
     for method in methods:
@@ -109,8 +116,10 @@ def main() -> None:
 
     engine = VideoEngine(get_catalog().get("tiny-t2v"), device="cpu")
     engine.load()
-    videos = [engine.generate(f"prompt {i}: waves on a beach", {"num_inference_steps": 4}, seed=i).frames
-              for i in range(args.videos)]
+    videos = [
+        engine.generate(f"prompt {i}: waves on a beach", {"num_inference_steps": 4}, seed=i).frames
+        for i in range(args.videos)
+    ]
     scores = {m: [temporal.temporal_metrics(v, flow=m) for v in videos] for m in methods}
     shape = videos[0].shape
     print(f"3. agreement with farneback on {len(videos)} tiny-t2v videos ({shape[0]} frames of {shape[1]}x{shape[2]}):")
@@ -122,12 +131,15 @@ def main() -> None:
         ref_warp = [s["warping_error"] for s in reference]
         pairs = [(a, b) for a, b in zip(warp, ref_warp, strict=True) if a is not None and b is not None]
         diff = np.mean([abs(a - b) for a, b in pairs]) if pairs else None
-        same_dd = np.mean([s["dynamic_degree"] == r["dynamic_degree"] for s, r in zip(scores[method], reference,
-                                                                                      strict=True)])
+        same_dd = np.mean(
+            [s["dynamic_degree"] == r["dynamic_degree"] for s, r in zip(scores[method], reference, strict=True)]
+        )
         rho = spearman([a for a, _ in pairs], [b for _, b in pairs])
-        print(f"   {method:11s} warping error: mean {np.mean([a for a, _ in pairs]):.5f} vs "
-              f"{np.mean([b for _, b in pairs]):.5f}, mean |diff| {diff:.5f}, Spearman "
-              f"{'n/a' if rho is None else f'{rho:.2f}'};  same dynamic degree in {same_dd:.0%} of videos")
+        print(
+            f"   {method:11s} warping error: mean {np.mean([a for a, _ in pairs]):.5f} vs "
+            f"{np.mean([b for _, b in pairs]):.5f}, mean |diff| {diff:.5f}, Spearman "
+            f"{'n/a' if rho is None else f'{rho:.2f}'};  same dynamic degree in {same_dd:.0%} of videos"
+        )
 
 
 def _timed(fn) -> float:

@@ -53,9 +53,11 @@ def drive(url: str, concurrency: int, total: int, headers: dict[str, str]) -> di
         started = time.perf_counter()
         latencies = sorted(pool.map(one, range(total)))
         wall = time.perf_counter() - started
-    return {"p50": statistics.median(latencies) * 1000, "p99": latencies[min(len(latencies) - 1,
-                                                                            int(0.99 * len(latencies)))] * 1000,
-            "rps": total / wall}
+    return {
+        "p50": statistics.median(latencies) * 1000,
+        "p99": latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))] * 1000,
+        "rps": total / wall,
+    }
 
 
 def _replica_pids(app: str) -> dict[str, int]:
@@ -66,7 +68,7 @@ def _replica_pids(app: str) -> dict[str, int]:
     for process in psutil.process_iter(["pid", "cmdline"]):
         title, prefix = " ".join(process.info["cmdline"] or []), f"ray::ServeReplica:{app}:"
         if title.startswith(prefix):
-            pids[title[len(prefix):].split(".")[0].split()[0]] = process.info["pid"]
+            pids[title[len(prefix) :].split(".")[0].split()[0]] = process.info["pid"]
     return pids
 
 
@@ -79,9 +81,28 @@ def profile(directory: Path, app: str) -> list:
     for name, pid in _replica_pids(app).items():
         for fmt, suffix in (("flamegraph", "svg"), ("raw", "txt")):
             out = directory / f"{app}-{name}.{suffix}"
-            started.append((subprocess.Popen(["py-spy", "record", "--pid", str(pid), "--rate", "200", "--format", fmt,
-                                              "--output", str(out), "--nonblocking"],
-                                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), out))
+            started.append(
+                (
+                    subprocess.Popen(
+                        [
+                            "py-spy",
+                            "record",
+                            "--pid",
+                            str(pid),
+                            "--rate",
+                            "200",
+                            "--format",
+                            fmt,
+                            "--output",
+                            str(out),
+                            "--nonblocking",
+                        ],
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                    ),
+                    out,
+                )
+            )
     time.sleep(2)  # py-spy attaches
     return started
 
@@ -146,8 +167,9 @@ def main() -> None:
             from starlette.responses import Response
 
             body = await request.json()
-            image = self.engine.generate(body["prompt"], seed=body["seed"], width=32, height=32,
-                                         num_inference_steps=body["steps"])
+            image = self.engine.generate(
+                body["prompt"], seed=body["seed"], width=32, height=32, num_inference_steps=body["steps"]
+            )
             buffer = io.BytesIO()
             image.save(buffer, format="PNG")
             return Response(buffer.getvalue(), media_type="image/png")
@@ -157,28 +179,47 @@ def main() -> None:
     serve.start(http_options={"host": "127.0.0.1", "port": port})
     common = {"num_cpus": 0.25, "max_ongoing_requests": 64, "max_queued_requests": 512}
     serve.run(Bare.bind(), name="bare", route_prefix="/bare")
-    serve.run(build_app({"models": [{"name": "tiny-t2i", **common, "batching": {"max_batch_size": 1}}]}),
-              name="gateway", route_prefix="/gw")
-    serve.run(build_app({"models": [{"name": "tiny-t2i", **common,
-                                     "batching": {"max_batch_size": 8, "batch_wait_timeout_s": 0.02}}]}),
-              name="batched", route_prefix="/batched")
+    serve.run(
+        build_app({"models": [{"name": "tiny-t2i", **common, "batching": {"max_batch_size": 1}}]}),
+        name="gateway",
+        route_prefix="/gw",
+    )
+    serve.run(
+        build_app(
+            {
+                "models": [
+                    {"name": "tiny-t2i", **common, "batching": {"max_batch_size": 8, "batch_wait_timeout_s": 0.02}}
+                ]
+            }
+        ),
+        name="batched",
+        route_prefix="/batched",
+    )
     headers = {"X-API-Key": (Path(os.environ["VDB_DATA_DIR"]) / "admin.key").read_text().strip()}  # first-start key
     base = f"http://127.0.0.1:{port}"
-    targets = {"bare": f"{base}/bare", "gateway": f"{base}/gw/api/v1/inference/image-generation",
-               "batched": f"{base}/batched/api/v1/inference/image-generation"}
+    targets = {
+        "bare": f"{base}/bare",
+        "gateway": f"{base}/gw/api/v1/inference/image-generation",
+        "batched": f"{base}/batched/api/v1/inference/image-generation",
+    }
     print(f"tiny-t2i 32x32, 2 steps, {args.requests} requests per cell, 2 CPU cores")
-    print(f"{'app':10s} {'conc':>4s} {'p50 ms':>9s} {'p99 ms':>9s} {'req/s':>8s}   "
-          f"{'p50 vs bare':>11s} {'req/s vs bare':>13s}")
+    print(
+        f"{'app':10s} {'conc':>4s} {'p50 ms':>9s} {'p99 ms':>9s} {'req/s':>8s}   "
+        f"{'p50 vs bare':>11s} {'req/s vs bare':>13s}"
+    )
     for concurrency in (1, 16):
         bare = None
         for name, url in targets.items():
-            profiling = profile(args.profile, "gateway") if args.profile and (name, concurrency) == ("gateway", 1) \
-                else []
+            profiling = (
+                profile(args.profile, "gateway") if args.profile and (name, concurrency) == ("gateway", 1) else []
+            )
             figures = drive(url, concurrency, args.requests, headers)
             finish_profile(profiling, args.profile)
             bare = bare or figures
-            print(f"{name:10s} {concurrency:4d} {figures['p50']:9.1f} {figures['p99']:9.1f} {figures['rps']:8.2f}   "
-                  f"{figures['p50'] / bare['p50']:10.2f}x {figures['rps'] / bare['rps']:12.2f}x")
+            print(
+                f"{name:10s} {concurrency:4d} {figures['p50']:9.1f} {figures['p99']:9.1f} {figures['rps']:8.2f}   "
+                f"{figures['p50'] / bare['p50']:10.2f}x {figures['rps'] / bare['rps']:12.2f}x"
+            )
     serve.shutdown()
     ray.shutdown()
 

@@ -59,11 +59,18 @@ def main() -> None:
     ensure_ray(settings)
     runner = BenchmarkRunner(settings=settings)
     rows = []
-    for label, metrics_on in (("first benchmark (cold worker), metrics off", False),
-                              ("second benchmark (warm worker), metrics off", False),
-                              ("third benchmark (warm worker), all metrics", True)):
-        spec = BenchmarkSpec(model_name=args.model, prompts=prompts, parameters=params, device="cpu",
-                             metric_settings={"compute_metrics": metrics_on})
+    for label, metrics_on in (
+        ("first benchmark (cold worker), metrics off", False),
+        ("second benchmark (warm worker), metrics off", False),
+        ("third benchmark (warm worker), all metrics", True),
+    ):
+        spec = BenchmarkSpec(
+            model_name=args.model,
+            prompts=prompts,
+            parameters=params,
+            device="cpu",
+            metric_settings={"compute_metrics": metrics_on},
+        )
         started = time.perf_counter()
         benchmark_id = runner.submit(spec)
         runner.run([benchmark_id])
@@ -73,12 +80,16 @@ def main() -> None:
         worker = (row.provenance or {}).get("worker", {})
         rows.append((label, wall, inside, worker.get("start"), worker.get("load_s")))
 
-    print(f"model={args.model} videos={args.videos} frames={args.frames} steps={args.steps} "
-          f"torch_threads={settings.torch_threads_per_actor} pool_idle_s={settings.worker_pool_idle_s}")
+    print(
+        f"model={args.model} videos={args.videos} frames={args.frames} steps={args.steps} "
+        f"torch_threads={settings.torch_threads_per_actor} pool_idle_s={settings.worker_pool_idle_s}"
+    )
     print(f"{'in-process generation (sum)':46s} {in_process:8.2f} s   1.00x")
     for label, wall, inside, start, load_s in rows:
-        print(f"{label:46s} {wall:8.2f} s   {wall / in_process:.2f}x in-process   "
-              f"{wall / inside:.2f}x its own generation ({inside:.2f} s; worker {start}, load {load_s or 0:.2f} s)")
+        print(
+            f"{label:46s} {wall:8.2f} s   {wall / in_process:.2f}x in-process   "
+            f"{wall / inside:.2f}x its own generation ({inside:.2f} s; worker {start}, load {load_s or 0:.2f} s)"
+        )
 
 
 if __name__ == "__main__":

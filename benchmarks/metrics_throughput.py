@@ -41,7 +41,7 @@ def textured_pan(frames: int, size: int) -> np.ndarray:
     rng = np.random.default_rng(0)
     width = size + 3 * frames
     texture = cv2.GaussianBlur(rng.integers(0, 256, (size, width, 3), dtype=np.uint8), (7, 7), 2)
-    return np.stack([texture[:, 3 * t: 3 * t + size] for t in range(frames)])
+    return np.stack([texture[:, 3 * t : 3 * t + size] for t in range(frames)])
 
 
 def main() -> None:
@@ -70,18 +70,24 @@ def main() -> None:
     }
     for method in temporal.FLOW_METHODS:
         cases[f"optical flow, both directions: {method}"] = lambda m=method: temporal.compute_flows(gray, m)
-    print(f"weight-free metrics, {args.frames} frames of {args.size}x{args.size}, one OpenCV thread, "
-          f"best of {args.repeats}; frames per second of wall time / of CPU time:")
+    print(
+        f"weight-free metrics, {args.frames} frames of {args.size}x{args.size}, one OpenCV thread, "
+        f"best of {args.repeats}; frames per second of wall time / of CPU time:"
+    )
     for name, fn in cases.items():
         wall, cpu = best_of_both(fn, args.repeats)
         print(f"  {name:44s} {args.frames / wall:9.1f} /{args.frames / cpu:9.1f} frames/s")
-    together = {method: best_of_both(lambda m=method: temporal.temporal_metrics(video, flow=m), args.repeats)
-                for method in temporal.FLOW_METHODS}
+    together = {
+        method: best_of_both(lambda m=method: temporal.temporal_metrics(video, flow=m), args.repeats)
+        for method in temporal.FLOW_METHODS
+    }
     for method, (wall, cpu) in together.items():
         default = " (default)" if method == temporal.DEFAULT_FLOW_METHOD else ""
         ref_wall, ref_cpu = together["farneback"]
-        print(f"  {'all weight-free metrics, flow ' + method + default:44s} {args.frames / wall:9.1f} /"
-              f"{args.frames / cpu:9.1f} frames/s   {ref_wall / wall:5.2f}x / {ref_cpu / cpu:5.2f}x farneback")
+        print(
+            f"  {'all weight-free metrics, flow ' + method + default:44s} {args.frames / wall:9.1f} /"
+            f"{args.frames / cpu:9.1f} frames/s   {ref_wall / wall:5.2f}x / {ref_cpu / cpu:5.2f}x farneback"
+        )
 
     d = 400
     rng = np.random.default_rng(0)

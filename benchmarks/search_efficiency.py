@@ -26,7 +26,7 @@ def objective(trial: optuna.Trial) -> float:
     steps = trial.suggest_int("steps", 10, 50, step=5)
     scheduler = trial.suggest_categorical("scheduler", list(SCHEDULER_PENALTY))
     x, y, z = (g - 7.5) / 7.0, (eta - 0.3), (steps - 30) / 20.0
-    return x ** 2 + 10 * (y - x ** 2 / 4) ** 2 + z ** 2 + SCHEDULER_PENALTY[scheduler]
+    return x**2 + 10 * (y - x**2 / 4) ** 2 + z**2 + SCHEDULER_PENALTY[scheduler]
 
 
 def evaluations_to_reach(sampler: optuna.samplers.BaseSampler, budget: int, tolerance: float) -> int | None:
@@ -49,19 +49,23 @@ def main() -> None:
         rows = {"tpe": [], "random": []}
         for seed in range(args.seeds):
             rows["tpe"].append(evaluations_to_reach(optuna.samplers.TPESampler(seed=seed), args.budget, tolerance))
-            rows["random"].append(evaluations_to_reach(optuna.samplers.RandomSampler(seed=seed), args.budget,
-                                                       tolerance))
+            rows["random"].append(
+                evaluations_to_reach(optuna.samplers.RandomSampler(seed=seed), args.budget, tolerance)
+            )
         print(f"evaluations until within {tolerance} of the optimum (budget {args.budget}, {args.seeds} seeds)")
         for name, counts in rows.items():
             reached = [c for c in counts if c is not None]
             median = statistics.median(reached) if len(reached) == len(counts) else None
             shown = " ".join("-" if c is None else str(c) for c in counts)
-            print(f"  {name:7s} reached {len(reached):2d}/{len(counts)}  median "
-                  f"{median if median is not None else 'n/a':>6}   per seed: {shown}")
+            print(
+                f"  {name:7s} reached {len(reached):2d}/{len(counts)}  median "
+                f"{median if median is not None else 'n/a':>6}   per seed: {shown}"
+            )
         paired = [(t, r) for t, r in zip(rows["tpe"], rows["random"], strict=True) if t is not None and r is not None]
         if paired:
             ratio = statistics.median(r / t for t, r in paired)
             print(f"  median random/TPE evaluations over seeds where both reached it: {ratio:.2f}x")
+
 
 if __name__ == "__main__":
     main()

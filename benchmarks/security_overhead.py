@@ -46,8 +46,10 @@ def main() -> None:
 
     state = ApiState.create(settings, NoModels())
     install_state(state)
-    limiters = {"memory": state.limiter,
-                "redis": RateLimiter(Settings(rate_limit_tiers=roomy, rate_limit_storage=args.redis))}
+    limiters = {
+        "memory": state.limiter,
+        "redis": RateLimiter(Settings(rate_limit_tiers=roomy, rate_limit_storage=args.redis)),
+    }
     _, key = state.auth.keys.create("bench", ["models.read"], tier="pro")
     user = state.auth.users.create("bench@example.com", "a long enough password", ["models.read"], "pro")
     token, _, _ = state.auth.users.issue_token(user)

@@ -48,29 +48,53 @@ def main() -> None:
     params = {"num_frames": args.frames, "num_inference_steps": args.steps}
     walls, inside = {}, {}
     if not args.cold:  # load both models once, untimed: the timed sweeps lease these warm workers
-        warm = [runner.submit(BenchmarkSpec(model_name=model, prompts=prompts[:1], parameters=params, device="cpu",
-                                            metric_settings={"compute_metrics": False})) for model in args.models]
+        warm = [
+            runner.submit(
+                BenchmarkSpec(
+                    model_name=model,
+                    prompts=prompts[:1],
+                    parameters=params,
+                    device="cpu",
+                    metric_settings={"compute_metrics": False},
+                )
+            )
+            for model in args.models
+        ]
         runner.run(warm, max_workers=2)
     for workers in (1, 2):
-        ids = [runner.submit(BenchmarkSpec(model_name=model, prompts=prompts, parameters=params, device="cpu",
-                                           metric_settings={"compute_metrics": False}))
-               for model in args.models]
+        ids = [
+            runner.submit(
+                BenchmarkSpec(
+                    model_name=model,
+                    prompts=prompts,
+                    parameters=params,
+                    device="cpu",
+                    metric_settings={"compute_metrics": False},
+                )
+            )
+            for model in args.models
+        ]
         started = time.perf_counter()
         runner.run(ids, max_workers=workers)
         walls[workers] = time.perf_counter() - started
-        inside[workers] = [(runner.repo.get(i).model_name, sum(v.latency_s for v in runner.repo.videos(i)))
-                           for i in ids]
+        inside[workers] = [
+            (runner.repo.get(i).model_name, sum(v.latency_s for v in runner.repo.videos(i))) for i in ids
+        ]
         assert all(runner.repo.get(i).status == "completed" for i in ids), [runner.repo.get(i).error for i in ids]
 
-    print(f"models={args.models} videos={args.videos} frames={args.frames} steps={args.steps} "
-          f"node CPUs={settings.ray_num_cpus} torch threads per actor={settings.torch_threads_per_actor} "
-          f"actors the node holds={actors_for(settings)} workers={'cold' if args.cold else 'warm (pooled)'}")
+    print(
+        f"models={args.models} videos={args.videos} frames={args.frames} steps={args.steps} "
+        f"node CPUs={settings.ray_num_cpus} torch threads per actor={settings.torch_threads_per_actor} "
+        f"actors the node holds={actors_for(settings)} workers={'cold' if args.cold else 'warm (pooled)'}"
+    )
     for workers in (1, 2):
         generation = ", ".join(f"{m} {s:.2f} s" for m, s in inside[workers])
         print(f"{workers} actor(s) at a time: wall {walls[workers]:7.2f} s   (generation inside: {generation})")
     sums = [s for _, s in inside[2]]
-    print(f"speed-up of 2 actors over 1: {walls[1] / walls[2]:.2f}x   (bound from the generation times: "
-          f"{sum(sums) / max(sums):.2f}x)")
+    print(
+        f"speed-up of 2 actors over 1: {walls[1] / walls[2]:.2f}x   (bound from the generation times: "
+        f"{sum(sums) / max(sums):.2f}x)"
+    )
 
 
 if __name__ == "__main__":

@@ -9,8 +9,9 @@ from rich.table import Table
 
 from cli.common import ApiKeyOption, UrlOption, _, app_errors_exit_2, console, err_console
 
-app = typer.Typer(help="API keys and users: locally on the data directory, or through a gateway with --url.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="API keys and users: locally on the data directory, or through a gateway with --url.", no_args_is_help=True
+)
 
 
 def local_authenticator():
@@ -24,8 +25,16 @@ def local_authenticator():
 
 
 def key_row(view: dict) -> list[str]:
-    return [view["key_id"], view["name"], view["prefix"] + "...", ",".join(view["permissions"]), view["tier"],
-            view["status"], str(view.get("expires_at") or "-"), str(view.get("last_used_at") or "-")]
+    return [
+        view["key_id"],
+        view["name"],
+        view["prefix"] + "...",
+        ",".join(view["permissions"]),
+        view["tier"],
+        view["status"],
+        str(view.get("expires_at") or "-"),
+        str(view.get("last_used_at") or "-"),
+    ]
 
 
 @app.command("create-key")
@@ -35,7 +44,8 @@ def auth_create_key(
     permission: Annotated[list[str], typer.Option("--permission", "-p", help="A scope; repeat for several.")],
     tier: Annotated[str, typer.Option(help="free | pro | enterprise")] = "free",
     expires_in_days: Annotated[int | None, typer.Option(min=1, help="Days until the key stops working.")] = None,
-    url: UrlOption = None, api_key: ApiKeyOption = None,
+    url: UrlOption = None,
+    api_key: ApiKeyOption = None,
 ):
     """Create an API key and print it (the only time it is shown)."""
     from datetime import timedelta
@@ -58,8 +68,11 @@ def auth_create_key(
 
 @app.command("list-keys")
 @app_errors_exit_2
-def auth_list_keys(include_revoked: Annotated[bool, typer.Option("--all", help="Include revoked keys.")] = False,
-                   url: UrlOption = None, api_key: ApiKeyOption = None):
+def auth_list_keys(
+    include_revoked: Annotated[bool, typer.Option("--all", help="Include revoked keys.")] = False,
+    url: UrlOption = None,
+    api_key: ApiKeyOption = None,
+):
     """List API keys (never the keys themselves: only their first characters)."""
     if url:
         from vid_diffusion_bench.client import VidBenchClient
@@ -96,8 +109,16 @@ def auth_revoke_key(key_id: str, url: UrlOption = None, api_key: ApiKeyOption = 
 def auth_create_user(
     username: Annotated[str, typer.Option(help="Login name.")],
     permission: Annotated[list[str], typer.Option("--permission", "-p", help="A scope; repeat for several.")],
-    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True,
-                                          envvar="VDB_NEW_USER_PASSWORD", help="At least 12 characters.")],
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            envvar="VDB_NEW_USER_PASSWORD",
+            help="At least 12 characters.",
+        ),
+    ],
     tier: Annotated[str, typer.Option(help="free | pro | enterprise")] = "free",
 ):
     """Create a user who logs in at POST /api/v1/auth/login (on the local data directory)."""

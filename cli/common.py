@@ -24,10 +24,12 @@ err_console = Console(stderr=True)
 
 Command = TypeVar("Command", bound=Callable[..., Any])
 
-UrlOption = Annotated[str | None, typer.Option("--url", envvar="VDB_URL",
-                                                 help="A gateway to manage instead of the local data directory.")]
-ApiKeyOption = Annotated[str | None, typer.Option("--api-key", envvar="VDB_API_KEY",
-                                                     help="Admin key for --url (default: VDB_API_KEY).")]
+UrlOption = Annotated[
+    str | None, typer.Option("--url", envvar="VDB_URL", help="A gateway to manage instead of the local data directory.")
+]
+ApiKeyOption = Annotated[
+    str | None, typer.Option("--api-key", envvar="VDB_API_KEY", help="Admin key for --url (default: VDB_API_KEY).")
+]
 
 
 def _(msgid: str, **params: Any) -> str:
@@ -37,6 +39,7 @@ def _(msgid: str, **params: Any) -> str:
 
 def app_errors_exit_2(command: Command) -> Command:
     """Typed app errors print as one line `error: CODE: message` and exit 2; any other exception propagates."""
+
     @functools.wraps(command)
     def run(*args, **kwargs):
         try:
@@ -46,6 +49,7 @@ def app_errors_exit_2(command: Command) -> Command:
             prefix = _("error:")
             err_console.print(f"[red]{escape(prefix)}[/red] {escape(line)}", soft_wrap=True)
             raise typer.Exit(2) from None
+
     return run  # type: ignore[return-value]
 
 
@@ -80,8 +84,9 @@ def collect_prompts(prompts: list[str] | None, prompts_file: Path | None, prompt
         try:
             collected += getattr(StandardPrompts, prompt_set.upper())
         except AttributeError:
-            raise ValidationError(Message("Unknown prompt set '{name}'", name=prompt_set),
-                                  {"available": StandardPrompts.available()}) from None
+            raise ValidationError(
+                Message("Unknown prompt set '{name}'", name=prompt_set), {"available": StandardPrompts.available()}
+            ) from None
     if not collected:
         raise ValidationError(Message("Give prompts with --prompts, --prompts-file or --prompt-set"), {})
     return collected
@@ -93,8 +98,14 @@ def progress_printer(label: str) -> Iterator[Callable[[dict], None]]:
     so input refused before any work stays one error line."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                        console=err_console, transient=False)
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=False,
+    )
     tasks: dict[str, int] = {}
 
     def on_progress(event: dict) -> None:
@@ -106,6 +117,7 @@ def progress_printer(label: str) -> Iterator[Callable[[dict], None]]:
         if event["type"] == "benchmark_error":
             failed = _("{model} failed:", model=event["model_name"])
             err_console.print(f"[red]{escape(failed)}[/red] {escape(str(event.get('error')))}")
+
     try:
         yield on_progress
     finally:

@@ -27,8 +27,9 @@ from cli import (
 )
 from cli import config as config_cmd
 
-app = typer.Typer(help="Benchmark (and serve) video generation models on Ray.", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="Benchmark (and serve) video generation models on Ray.", no_args_is_help=True, pretty_exceptions_enable=False
+)
 app.add_typer(bench.app)
 app.add_typer(tuning.app)
 app.add_typer(serve.app)
@@ -44,8 +45,19 @@ app.add_typer(federated.app, name="federated")
 app.add_typer(streaming.app, name="streaming")
 app.add_typer(loadtest.app)  # vid-bench loadtest (issue 17)
 
-MULTI_VALUE_OPTIONS = {"--prompts", "-p", "--metrics", "--objective", "--optimization-levels", "--steps", "--frames",
-                       "--scheduler", "--models", "--participants", "--concurrency"}
+MULTI_VALUE_OPTIONS = {
+    "--prompts",
+    "-p",
+    "--metrics",
+    "--objective",
+    "--optimization-levels",
+    "--steps",
+    "--frames",
+    "--scheduler",
+    "--models",
+    "--participants",
+    "--concurrency",
+}
 
 
 def expand_multi_value_options(argv: list[str]) -> list[str]:

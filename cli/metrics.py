@@ -34,8 +34,13 @@ def metrics_list(as_json: Annotated[bool, typer.Option("--json")] = False):
         table.add_column(column)
     for r in rows:
         better = {True: _("higher"), False: _("lower"), None: _("descriptive")}[r["higher_is_better"]]
-        table.add_row(r["name"], better, r["level"], r["evaluator"] or "-",
-                      _("available") if r["available"] else _("unavailable: {reason}", reason=r["missing"]))
+        table.add_row(
+            r["name"],
+            better,
+            r["level"],
+            r["evaluator"] or "-",
+            _("available") if r["available"] else _("unavailable: {reason}", reason=r["missing"]),
+        )
     console.print(table)
 
 
@@ -62,7 +67,16 @@ def metrics_fetch(
         except WeightsError:
             raise
         except Exception as exc:  # no network, HTTP error: say so and how to install offline
-            raise WeightsError(f"Download of {evaluator} failed ({type(exc).__name__}: {exc}); on a machine "
-                               f"without network, copy the file here with --from PATH", {}) from exc
-    console.print(_("installed {evaluator} in {path} sha256={sha256}", evaluator=evaluator,
-                    path=weights_dir / EVALUATORS[evaluator].path, sha256=entry["sha256"]))
+            raise WeightsError(
+                f"Download of {evaluator} failed ({type(exc).__name__}: {exc}); on a machine "
+                f"without network, copy the file here with --from PATH",
+                {},
+            ) from exc
+    console.print(
+        _(
+            "installed {evaluator} in {path} sha256={sha256}",
+            evaluator=evaluator,
+            path=weights_dir / EVALUATORS[evaluator].path,
+            sha256=entry["sha256"],
+        )
+    )

@@ -16,8 +16,10 @@ app = typer.Typer(help="The model catalog.", no_args_is_help=True)
 
 @app.command("list")
 @app_errors_exit_2
-def models_list(modality: Annotated[str | None, typer.Option(help="video | image | text | speech")] = None,
-                as_json: Annotated[bool, typer.Option("--json")] = False):
+def models_list(
+    modality: Annotated[str | None, typer.Option(help="video | image | text | speech")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+):
     """List catalog models."""
     from app.catalog import get_catalog
 
@@ -26,12 +28,28 @@ def models_list(modality: Annotated[str | None, typer.Option(help="video | image
         emit_json([s.public_dict() for s in specs])
         return
     table = Table(title=_("Models"))
-    for column in [_("name"), _("task"), _("source"), _("VRAM GB"), _("precision"), _("max frames"), _("resolutions"),
-                   _("aliases")]:
+    for column in [
+        _("name"),
+        _("task"),
+        _("source"),
+        _("VRAM GB"),
+        _("precision"),
+        _("max frames"),
+        _("resolutions"),
+        _("aliases"),
+    ]:
         table.add_column(column)
     for s in specs:
-        table.add_row(s.name, s.task, s.source.kind, fmt(s.requirements.vram_gb), s.requirements.precision,
-                      fmt(s.max_frames), ", ".join(s.resolutions), ", ".join(s.aliases))
+        table.add_row(
+            s.name,
+            s.task,
+            s.source.kind,
+            fmt(s.requirements.vram_gb),
+            s.requirements.precision,
+            fmt(s.max_frames),
+            ", ".join(s.resolutions),
+            ", ".join(s.aliases),
+        )
     console.print(table)
 
 
@@ -58,11 +76,13 @@ def models_health_check(model: str, device: Annotated[str, typer.Option()] = "au
 @app_errors_exit_2
 def models_download(
     model: Annotated[str, typer.Argument(help="A catalog name or alias (its own checkpoint), or a new name.")],
-    cache_dir: Annotated[Path | None, typer.Option(help="Directory the checkpoint goes to (default: the models "
-                                                        "directory).")] = None,
+    cache_dir: Annotated[
+        Path | None, typer.Option(help="Directory the checkpoint goes to (default: the models directory).")
+    ] = None,
     source: Annotated[str, typer.Option(help="huggingface | local | http")] = "huggingface",
-    location: Annotated[str | None, typer.Option(help="Hub repo id, local path or URL (default: the catalog "
-                                                      "model's repo, or NAME).")] = None,
+    location: Annotated[
+        str | None, typer.Option(help="Hub repo id, local path or URL (default: the catalog model's repo, or NAME).")
+    ] = None,
 ):
     """Download a model with a progress bar, then register it so it is usable by name."""
     import time
@@ -78,16 +98,25 @@ def models_download(
     from app.storage.downloads import DownloadRepository
 
     if source not in ("huggingface", "local", "http"):
-        raise ValidationError(Message("Unknown source '{source}'", source=source),
-                              {"allowed": ["huggingface", "local", "http"]})
+        raise ValidationError(
+            Message("Unknown source '{source}'", source=source), {"allowed": ["huggingface", "local", "http"]}
+        )
     settings = get_settings()
     settings.ensure_dirs()
-    manager = DownloadManager(DownloadRepository(get_database(settings.resolved_database_url)),
-                              cache_dir or settings.resolved_models_dir, local_roots=[Path("/")],
-                              catalog_dir=registered_dir(settings.resolved_models_dir))  # your own files: any path
+    manager = DownloadManager(
+        DownloadRepository(get_database(settings.resolved_database_url)),
+        cache_dir or settings.resolved_models_dir,
+        local_roots=[Path("/")],
+        catalog_dir=registered_dir(settings.resolved_models_dir),
+    )  # your own files: any path
     row = manager.start(model, source, location)
-    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-               TimeRemainingColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+    )
     with Progress(*columns, console=err_console) as progress:
         task = progress.add_task(f"{row.model_name}", total=row.total_bytes)
         while row.status not in ("completed", "failed"):
@@ -95,8 +124,10 @@ def models_download(
             row = manager.get(row.id)
             progress.update(task, completed=row.downloaded_bytes, total=row.total_bytes)
     if row.status == "failed":
-        raise DownloadFailedError(Message("download of {model} failed: {error}", model=row.model_name,
-                                          error=str(row.error)), {"download_id": row.id})
+        raise DownloadFailedError(
+            Message("download of {model} failed: {error}", model=row.model_name, error=str(row.error)),
+            {"download_id": row.id},
+        )
     console.print(escape(_("Downloaded {model} to {target}", model=row.model_name, target=row.target)))
     if row.registered_as:
         console.print(escape(_("Registered as '{name}': `vid-bench models info {name}`", name=row.registered_as)))

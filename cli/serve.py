@@ -17,12 +17,15 @@ DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "deployments" / "serve.ya
 @app.command()
 @app_errors_exit_2
 def serve(
-    config: Annotated[Path, typer.Option(help="Serve config file (applications with deployments.app:build_app).")] =
-        DEFAULT_CONFIG,
+    config: Annotated[
+        Path, typer.Option(help="Serve config file (applications with deployments.app:build_app).")
+    ] = DEFAULT_CONFIG,
     host: Annotated[str | None, typer.Option(help="Override the config's HTTP host.")] = None,
     port: Annotated[int | None, typer.Option(help="Override the config's HTTP port.")] = None,
-    detach: Annotated[bool, typer.Option(
-        "--detach", help="Deploy onto the existing cluster (VDB_RAY_ADDRESS / RAY_ADDRESS) and return.")] = False,
+    detach: Annotated[
+        bool,
+        typer.Option("--detach", help="Deploy onto the existing cluster (VDB_RAY_ADDRESS / RAY_ADDRESS) and return."),
+    ] = False,
 ):
     """Start Ray and Ray Serve with the gateway (default: tiny models on CPU at 127.0.0.1:8080).
 
@@ -47,8 +50,11 @@ def serve(
     settings = get_settings()
     joined = cluster_address(settings)
     if detach and not joined:
-        raise ValidationError("--detach deploys onto an existing cluster: set VDB_RAY_ADDRESS (or RAY_ADDRESS); "
-                              "a Ray started by this command stops with it", {"option": "--detach"})
+        raise ValidationError(
+            "--detach deploys onto an existing cluster: set VDB_RAY_ADDRESS (or RAY_ADDRESS); "
+            "a Ray started by this command stops with it",
+            {"option": "--detach"},
+        )
     from app.security.bootstrap import ensure_admin_key
     from deployments.app import build_app
 
@@ -56,21 +62,47 @@ def serve(
     ensure_ray(settings, dashboard=True)
     ray_serve.start(http_options=http)
     for application in data["applications"]:
-        ray_serve.run(build_app(application.get("args", {})), name=application["name"],
-                      route_prefix=application.get("route_prefix", "/"))
+        ray_serve.run(
+            build_app(application.get("args", {})),
+            name=application["name"],
+            route_prefix=application.get("route_prefix", "/"),
+        )
     url = f"http://{http.get('host', '127.0.0.1')}:{http.get('port', 8000)}"
-    print(_("vid-bench gateway at {url}  (API {api}, docs {docs}); Ctrl-C stops it", url=url, api=f"{url}/api/v1",
-            docs=f"{url}/docs"), flush=True)
-    key_line = _("admin API key created in {path} (readable by you only)", path=key_file) if created else \
-        _("admin API key in {path} (readable by you only)", path=key_file)
-    print(key_line + "; " + _("send it as {header} or run: {command}", header="'X-API-Key: <key>'",
-                              command=f"export VDB_API_KEY=$(cat {key_file})"), flush=True)
+    print(
+        _(
+            "vid-bench gateway at {url}  (API {api}, docs {docs}); Ctrl-C stops it",
+            url=url,
+            api=f"{url}/api/v1",
+            docs=f"{url}/docs",
+        ),
+        flush=True,
+    )
+    key_line = (
+        _("admin API key created in {path} (readable by you only)", path=key_file)
+        if created
+        else _("admin API key in {path} (readable by you only)", path=key_file)
+    )
+    print(
+        key_line
+        + "; "
+        + _(
+            "send it as {header} or run: {command}",
+            header="'X-API-Key: <key>'",
+            command=f"export VDB_API_KEY=$(cat {key_file})",
+        ),
+        flush=True,
+    )
     if not joined:
         from ray._private.worker import get_dashboard_url
 
-        print(_("Ray jobs (token in ~/.ray/auth_token): {command}",
+        print(
+            _(
+                "Ray jobs (token in ~/.ray/auth_token): {command}",
                 command=f"RAY_AUTH_MODE=token ray job submit --address http://{get_dashboard_url()} -- "
-                        "vid-bench benchmark ..."), flush=True)
+                "vid-bench benchmark ...",
+            ),
+            flush=True,
+        )
     if detach:
         return
     try:

@@ -18,8 +18,9 @@ app = typer.Typer()
 @app_errors_exit_2
 def optimize(
     model: str,
-    objective: Annotated[str, typer.Option(help="quality | latency | balanced | quality_under_latency | "
-                                                "latency_above_quality")] = "quality",
+    objective: Annotated[
+        str, typer.Option(help="quality | latency | balanced | quality_under_latency | latency_above_quality")
+    ] = "quality",
     strategy: Annotated[str, typer.Option(help="bayesian | random | grid | pareto")] = "bayesian",
     max_evaluations: Annotated[int, typer.Option(min=1)] = 20,
     guidance_scale: Annotated[tuple[float, float] | None, typer.Option(help="Range to search, e.g. 1 15")] = None,
@@ -36,25 +37,50 @@ def optimize(
     from tuning import AIOptimizationEngine, SearchSpace
 
     g = get_catalog().get(model).parameters["guidance_scale"]
-    space = SearchSpace(continuous_params={"guidance_scale": tuple(guidance_scale) if guidance_scale
-                                           else (g.min, g.max)},
-                        discrete_params={k: v for k, v in {"num_inference_steps": steps, "num_frames": frames}.items()
-                                         if v},
-                        categorical_params={"scheduler": scheduler} if scheduler else {})
+    space = SearchSpace(
+        continuous_params={"guidance_scale": tuple(guidance_scale) if guidance_scale else (g.min, g.max)},
+        discrete_params={k: v for k, v in {"num_inference_steps": steps, "num_frames": frames}.items() if v},
+        categorical_params={"scheduler": scheduler} if scheduler else {},
+    )
     result = AIOptimizationEngine().optimize_benchmark_parameters(
-        model, objective, strategy, space, max_evaluations, latency_budget_ms=latency_budget_ms,
-        quality_floor=quality_floor, device=device, verbose=1)
+        model,
+        objective,
+        strategy,
+        space,
+        max_evaluations,
+        latency_budget_ms=latency_budget_ms,
+        quality_floor=quality_floor,
+        device=device,
+        verbose=1,
+    )
     if output:
         emit_json(result.to_dict(), output)
-    table = Table(title=_("{strategy} search for {model} ({objective}), {trials} trials, {seconds} s",
-                          strategy=strategy, model=model, objective=objective, trials=len(result.trials),
-                          seconds=fmt(round(result.elapsed_time, 1))))
+    table = Table(
+        title=_(
+            "{strategy} search for {model} ({objective}), {trials} trials, {seconds} s",
+            strategy=strategy,
+            model=model,
+            objective=objective,
+            trials=len(result.trials),
+            seconds=fmt(round(result.elapsed_time, 1)),
+        )
+    )
     for column in [_("configuration"), _("score"), _("quality"), _("latency ms"), _("Pareto")]:
         table.add_column(column)
     for trial in sorted(result.trials, key=lambda t: -(t["score"] or float("-inf"))):
-        table.add_row(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in trial["config"].items()}),
-                      fmt(trial["score"]), fmt(trial["quality"]), fmt(trial["latency_ms"]),
-                      _("yes") if trial in result.pareto_set else "")
+        table.add_row(
+            json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in trial["config"].items()}),
+            fmt(trial["score"]),
+            fmt(trial["quality"]),
+            fmt(trial["latency_ms"]),
+            _("yes") if trial in result.pareto_set else "",
+        )
     console.print(table)
-    console.print(_("best parameters: {parameters} (score {score}); experiment: {path}",
-                    parameters=result.best_parameters, score=fmt(result.best_score), path=result.experiment_path))
+    console.print(
+        _(
+            "best parameters: {parameters} (score {score}); experiment: {path}",
+            parameters=result.best_parameters,
+            score=fmt(result.best_score),
+            path=result.experiment_path,
+        )
+    )

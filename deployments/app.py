@@ -44,10 +44,12 @@ class ModelDeployment(_Strict):
     num_cpus: float = Field(default=0.25, ge=0)
     max_ongoing_requests: int = Field(default=4, ge=1)
     max_queued_requests: int = Field(default=16, ge=-1, description="-1: no bound")
-    resources: dict[str, float] = Field(default_factory=dict,
-                                        description="Custom Ray resources, e.g. to pin the replicas to a node type.")
+    resources: dict[str, float] = Field(
+        default_factory=dict, description="Custom Ray resources, e.g. to pin the replicas to a node type."
+    )
     autoscaling_config: dict[str, Any] = Field(
-        default_factory=lambda: {"min_replicas": 1, "max_replicas": 1, "target_ongoing_requests": 2})
+        default_factory=lambda: {"min_replicas": 1, "max_replicas": 1, "target_ongoing_requests": 2}
+    )
     batching: Batching | None = None
 
     @field_validator("autoscaling_config")
@@ -65,12 +67,15 @@ class GatewayArgs(_Strict):
     """The ``args`` of the gateway application (serve.yaml's ``applications[].args``)."""
 
     models: list[ModelDeployment] = Field(
-        default_factory=lambda: [ModelDeployment(name=name) for name in ("tiny-t2v", "tiny-t2i", "tiny-text",
-                                                                         "tiny-tts")])
+        default_factory=lambda: [
+            ModelDeployment(name=name) for name in ("tiny-t2v", "tiny-t2i", "tiny-text", "tiny-tts")
+        ]
+    )
     settings: dict[str, Any] = Field(default_factory=dict, description="Settings fields, over the VDB_* ones.")
     ingress_num_cpus: float = Field(default=0.25, ge=0)
-    ingress_resources: dict[str, float] = Field(default_factory=dict,
-                                                description="Custom Ray resources of the ingress.")
+    ingress_resources: dict[str, float] = Field(
+        default_factory=dict, description="Custom Ray resources of the ingress."
+    )
 
     @field_validator("models")
     @classmethod
@@ -90,9 +95,11 @@ class GatewayArgs(_Strict):
                 continue
             size = (model.batching or Batching()).max_batch_size
             if size > model.max_ongoing_requests:
-                raise ValueError(f"model {model.name}: batching.max_batch_size {size}"
-                                 f"{'' if model.batching else ' (the default)'} exceeds max_ongoing_requests "
-                                 f"{model.max_ongoing_requests}, so its batches can never fill; make them agree")
+                raise ValueError(
+                    f"model {model.name}: batching.max_batch_size {size}"
+                    f"{'' if model.batching else ' (the default)'} exceeds max_ongoing_requests "
+                    f"{model.max_ongoing_requests}, so its batches can never fill; make them agree"
+                )
         return self
 
     @field_validator("settings")
@@ -110,23 +117,30 @@ class GatewayArgs(_Strict):
             return cls.model_validate(args or {})
         except PydanticError as error:
             problems = [{"loc": ".".join(str(part) for part in e["loc"]), "msg": e["msg"]} for e in error.errors()]
-            raise ValidationError("Invalid gateway args: " + "; ".join(f"{p['loc']}: {p['msg']}" for p in problems),
-                                  {"errors": problems}) from None
+            raise ValidationError(
+                "Invalid gateway args: " + "; ".join(f"{p['loc']}: {p['msg']}" for p in problems), {"errors": problems}
+            ) from None
 
 
 def deployment_for(model: ModelDeployment, settings_json: dict[str, Any]):
     spec = get_catalog(Settings(**settings_json).resolved_models_dir).get(model.name)
     if model.batching is not None and spec.modality not in BATCHED_MODALITIES:
-        raise ValidationError(f"Model '{spec.name}' is a {spec.modality} model: batching applies to image and "
-                              "video models only", {"model_name": spec.name, "modality": spec.modality})
+        raise ValidationError(
+            f"Model '{spec.name}' is a {spec.modality} model: batching applies to image and video models only",
+            {"model_name": spec.name, "modality": spec.modality},
+        )
     batching = (model.batching or Batching()).model_dump() if spec.modality in BATCHED_MODALITIES else {}
-    return DEPLOYMENTS[spec.modality].options(
-        name=f"{spec.modality}-{spec.name}",
-        ray_actor_options={"num_gpus": model.num_gpus, "num_cpus": model.num_cpus, "resources": model.resources},
-        autoscaling_config=model.autoscaling_config,
-        max_ongoing_requests=model.max_ongoing_requests,
-        max_queued_requests=model.max_queued_requests,
-    ).bind(spec.name, settings_json, **batching)
+    return (
+        DEPLOYMENTS[spec.modality]
+        .options(
+            name=f"{spec.modality}-{spec.name}",
+            ray_actor_options={"num_gpus": model.num_gpus, "num_cpus": model.num_cpus, "resources": model.resources},
+            autoscaling_config=model.autoscaling_config,
+            max_ongoing_requests=model.max_ongoing_requests,
+            max_queued_requests=model.max_queued_requests,
+        )
+        .bind(spec.name, settings_json, **batching)
+    )
 
 
 def build_app(args: dict[str, Any] | None = None):
@@ -151,5 +165,6 @@ def build_app(args: dict[str, Any] | None = None):
     if created:
         logging.getLogger("vid_bench").warning("Created the first admin API key in %s (mode 0600)", key_file)
     handles = {model.name: deployment_for(model, settings_json) for model in parsed.models}
-    return Gateway.options(ray_actor_options={"num_cpus": parsed.ingress_num_cpus,
-                                              "resources": parsed.ingress_resources}).bind(handles, settings_json)
+    return Gateway.options(
+        ray_actor_options={"num_cpus": parsed.ingress_num_cpus, "resources": parsed.ingress_resources}
+    ).bind(handles, settings_json)

@@ -23,8 +23,9 @@ from deployments import telemetry
 api = make_app()
 log = logging.getLogger("vid_bench")
 # request metrics on ray.util.metrics (deployments/telemetry.py), through the HTTP layer's middleware
-api.add_middleware(RequestMetricsMiddleware, recorder=telemetry.LazyRecorder(), known_model=telemetry.known_model,
-                   api=api)
+api.add_middleware(
+    RequestMetricsMiddleware, recorder=telemetry.LazyRecorder(), known_model=telemetry.known_model, api=api
+)
 
 
 def _sweep_orphans(state: ApiState) -> None:
@@ -85,8 +86,11 @@ class ServeBackend:
             applications = serve.status().applications
         except Exception:  # noqa: BLE001 - outside Serve (scripts): only the gateway's own handles
             return []
-        return [name[len(MODEL_APP_PREFIX):] for name, app in applications.items()
-                if name.startswith(MODEL_APP_PREFIX) and str(app.status).endswith("RUNNING")]
+        return [
+            name[len(MODEL_APP_PREFIX) :]
+            for name, app in applications.items()
+            if name.startswith(MODEL_APP_PREFIX) and str(app.status).endswith("RUNNING")
+        ]
 
     def models(self) -> list[str]:
         return list(dict.fromkeys([*self.handles, *self._added_apps()]))
@@ -99,8 +103,10 @@ class ServeBackend:
                 self.added[model] = serve.get_app_handle(MODEL_APP_PREFIX + model)
             return self.added[model]
         self.added.pop(model, None)
-        raise ValidationError(f"Model '{model}' is in the catalog but not deployed on this gateway",
-                              {"model_name": model, "deployed": sorted(self.models())})
+        raise ValidationError(
+            f"Model '{model}' is in the catalog but not deployed on this gateway",
+            {"model_name": model, "deployed": sorted(self.models())},
+        )
 
     def deploy(self, model: str) -> str:
         """Deploy a catalog model as a Serve application of its own (default deployment options); blocks until
@@ -109,8 +115,11 @@ class ServeBackend:
 
         if model in self.models():
             return "deployed"
-        serve.run(deployment_for(ModelDeployment(name=model), self.settings_json), name=MODEL_APP_PREFIX + model,
-                  route_prefix=None)
+        serve.run(
+            deployment_for(ModelDeployment(name=model), self.settings_json),
+            name=MODEL_APP_PREFIX + model,
+            route_prefix=None,
+        )
         return "deployed"
 
     async def call(self, model: str, method: str, task_id: str, payload: dict[str, Any]) -> dict[str, Any]:

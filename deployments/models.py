@@ -78,10 +78,12 @@ class _Replica:
         self.settings.ensure_dirs()
         torch.set_num_threads(self.settings.torch_threads_per_actor)
         self.model_spec = get_catalog(self.settings.resolved_models_dir).get(model_name)  # downloads included
-        self.tasks = TaskRepository(get_database(self.settings.resolved_database_url),
-                                    self.settings.data_dir / "artifacts")
-        self.engine = ENGINES[self.modality](self.model_spec, self.settings.device, None,
-                                             self.settings.resolved_models_dir)
+        self.tasks = TaskRepository(
+            get_database(self.settings.resolved_database_url), self.settings.data_dir / "artifacts"
+        )
+        self.engine = ENGINES[self.modality](
+            self.model_spec, self.settings.device, None, self.settings.resolved_models_dir
+        )
         from app.bench.cluster import cap_to_gpu_share
 
         self.memory_cap = cap_to_gpu_share(getattr(self.engine, "device", "cpu"), self.settings)  # gpu_memory_fraction
@@ -104,6 +106,7 @@ class _Replica:
         def on_step(done: int, total: int) -> None:
             if not progress(done / total)[0]:
                 raise _cancelled(task_id)
+
         return on_step
 
     def cancel_reader(self, task_id: str):
@@ -116,6 +119,7 @@ class _Replica:
             if state["live"] and now - state["at"] >= interval:
                 state["live"], state["at"] = not self.tasks.is_cancelled(task_id), now
             return state["live"]
+
         return live
 
     def progress_writer(self, task_ids: list[str]):
@@ -131,6 +135,7 @@ class _Replica:
                 state["live"] = [self.tasks.progress(task_id, fraction) for task_id in task_ids]
                 state["at"] = now
             return state["live"]
+
         return progress
 
     def health(self, task_id: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -143,13 +148,22 @@ class _Replica:
         test_ms = (time.perf_counter() - started) * 1000
         device = getattr(self.engine, "device", "cpu")
         gpu_gb = torch.cuda.memory_allocated(device) / 2**30 if str(device).startswith("cuda") else None
-        return {"status": "healthy", "load_time_ms": self.load_s * 1000, "test_generation_ms": test_ms,
-                "memory_usage_gb": gpu_gb, "process_rss_gb": psutil.Process().memory_info().rss / 2**30,
-                "details": {"model_loaded": True, "device": str(device), "gpu_available": torch.cuda.is_available(),
-                            "dependencies_ok": not (problems := dependency_problems(self.model_spec)),
-                            "dependency_problems": problems,
-                            "engine": getattr(self.engine, "name", type(self.engine).__name__),
-                            "replica": self.worker_id()}}
+        return {
+            "status": "healthy",
+            "load_time_ms": self.load_s * 1000,
+            "test_generation_ms": test_ms,
+            "memory_usage_gb": gpu_gb,
+            "process_rss_gb": psutil.Process().memory_info().rss / 2**30,
+            "details": {
+                "model_loaded": True,
+                "device": str(device),
+                "gpu_available": torch.cuda.is_available(),
+                "dependencies_ok": not (problems := dependency_problems(self.model_spec)),
+                "dependency_problems": problems,
+                "engine": getattr(self.engine, "name", type(self.engine).__name__),
+                "replica": self.worker_id(),
+            },
+        }
 
     def smoke_test(self) -> None:
         raise NotImplementedError
@@ -162,8 +176,13 @@ class _BatchedReplica(_Replica):
     caller a TaskCancelledError.
     """
 
-    def __init__(self, model_name: str, settings_json: dict[str, Any], max_batch_size: int = 4,
-                 batch_wait_timeout_s: float = 0.05):
+    def __init__(
+        self,
+        model_name: str,
+        settings_json: dict[str, Any],
+        max_batch_size: int = 4,
+        batch_wait_timeout_s: float = 0.05,
+    ):
         super().__init__(model_name, settings_json)
         self.generate_batch.set_max_batch_size(max_batch_size)
         self.generate_batch.set_batch_wait_timeout_s(batch_wait_timeout_s)
@@ -201,8 +220,13 @@ class _BatchedReplica(_Replica):
 def _mp4_output(result, params) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         data = write_mp4(result.frames, result.fps, Path(tmp) / "video.mp4").read_bytes()
-    meta = {"num_frames": result.num_frames, "fps": result.fps, "width": params.width, "height": params.height,
-            "seed": result.seed}
+    meta = {
+        "num_frames": result.num_frames,
+        "fps": result.fps,
+        "width": params.width,
+        "height": params.height,
+        "seed": result.seed,
+    }
     return {"data": data, "media_type": "video/mp4", "meta": meta}
 
 
@@ -221,11 +245,23 @@ class VideoDeployment(_BatchedReplica):
     def _generate_one(self, task_id: str, payload: dict[str, Any]) -> dict[str, Any]:
         self.begin(task_id)
         params = GenerationParams(**payload["params"])
-        result = self.engine.generate(payload["prompt"], params, seed=payload["seed"],
-                                      on_step=self.step_reporter(task_id), timeout_s=payload.get("timeout_s"))
-        return {"worker_id": self.worker_id(), "outputs": [_mp4_output(result, params)],
-                "result": {"generation_time": result.timings.total_s, "timings": result.timings.to_dict(),
-                           "steps_completed": params.num_inference_steps, "batch_size": 1}}
+        result = self.engine.generate(
+            payload["prompt"],
+            params,
+            seed=payload["seed"],
+            on_step=self.step_reporter(task_id),
+            timeout_s=payload.get("timeout_s"),
+        )
+        return {
+            "worker_id": self.worker_id(),
+            "outputs": [_mp4_output(result, params)],
+            "result": {
+                "generation_time": result.timings.total_s,
+                "timings": result.timings.to_dict(),
+                "steps_completed": params.num_inference_steps,
+                "batch_size": 1,
+            },
+        }
 
     def batch_key(self, payload: dict[str, Any]) -> Hashable:
         """Requests share a call when their settings and their timeout agree."""
@@ -244,9 +280,13 @@ class VideoDeployment(_BatchedReplica):
                     raise TaskCancelledError("every task of the batch was cancelled", {})
 
             try:
-                videos = self.engine.generate_batch([requests[i][1]["prompt"] for i in members], params,
-                                                    [requests[i][1]["seed"] for i in members], on_step,
-                                                    timeout_s=shared["timeout_s"])
+                videos = self.engine.generate_batch(
+                    [requests[i][1]["prompt"] for i in members],
+                    params,
+                    [requests[i][1]["seed"] for i in members],
+                    on_step,
+                    timeout_s=shared["timeout_s"],
+                )
             except TaskCancelledError:
                 continue
             except VidBenchError as error:  # a timeout or out-of-memory ends every request of this call
@@ -256,16 +296,24 @@ class VideoDeployment(_BatchedReplica):
             cancelled = self.tasks.cancelled_among([requests[i][0] for i in members])  # one query for the batch
             for i, video in zip(members, videos, strict=True):
                 if requests[i][0] not in cancelled:
-                    results[i] = {"worker_id": self.worker_id(), "outputs": [_mp4_output(video, params)],
-                                  "result": {"generation_time": video.timings.total_s,
-                                             "timings": video.timings.to_dict(),
-                                             "steps_completed": params.num_inference_steps,
-                                             "batch_size": len(members)}}
+                    results[i] = {
+                        "worker_id": self.worker_id(),
+                        "outputs": [_mp4_output(video, params)],
+                        "result": {
+                            "generation_time": video.timings.total_s,
+                            "timings": video.timings.to_dict(),
+                            "steps_completed": params.num_inference_steps,
+                            "batch_size": len(members),
+                        },
+                    }
         return results
 
     def smoke_test(self) -> None:
-        self.engine.generate("health check", {"num_frames": int(self.model_spec.parameters["num_frames"].min),
-                                              "num_inference_steps": 1}, seed=0)
+        self.engine.generate(
+            "health check",
+            {"num_frames": int(self.model_spec.parameters["num_frames"].min), "num_inference_steps": 1},
+            seed=0,
+        )
 
 
 @serve.deployment
@@ -276,8 +324,13 @@ class ImageDeployment(_BatchedReplica):
     modality = "image"
 
     def batch_key(self, payload: dict[str, Any]) -> Hashable:
-        return (payload["width"], payload["height"], payload["num_inference_steps"], payload["guidance_scale"],
-                payload.get("negative_prompt"))
+        return (
+            payload["width"],
+            payload["height"],
+            payload["num_inference_steps"],
+            payload["guidance_scale"],
+            payload.get("negative_prompt"),
+        )
 
     def _run_batch(self, requests: list[BatchRequest]) -> list[dict[str, Any] | None]:
         results: list[dict[str, Any] | None] = [None] * len(requests)
@@ -305,10 +358,18 @@ class ImageDeployment(_BatchedReplica):
                     if owner == i:
                         buffer = io.BytesIO()
                         image.save(buffer, format="PNG")
-                        outputs.append({"data": buffer.getvalue(), "media_type": "image/png",
-                                        "meta": {"width": image.width, "height": image.height, "seed": seed}})
-                results[i] = {"worker_id": self.worker_id(), "outputs": outputs,
-                              "result": {"steps_completed": steps, "batch_size": len(prompts)}}
+                        outputs.append(
+                            {
+                                "data": buffer.getvalue(),
+                                "media_type": "image/png",
+                                "meta": {"width": image.width, "height": image.height, "seed": seed},
+                            }
+                        )
+                results[i] = {
+                    "worker_id": self.worker_id(),
+                    "outputs": outputs,
+                    "result": {"steps_completed": steps, "batch_size": len(prompts)},
+                }
         return results
 
     def smoke_test(self) -> None:
@@ -320,8 +381,15 @@ class TextDeployment(_Replica):
     modality = "text"
 
     def _stream(self, payload: dict[str, Any]) -> tuple[Any, TextStream]:
-        request = self.engine.request(payload["prompt"], payload["max_tokens"], payload["temperature"],
-                                      payload["top_p"], payload["top_k"], payload.get("stop"), payload.get("seed"))
+        request = self.engine.request(
+            payload["prompt"],
+            payload["max_tokens"],
+            payload["temperature"],
+            payload["top_p"],
+            payload["top_k"],
+            payload.get("stop"),
+            payload.get("seed"),
+        )
         return request, TextStream(self.engine.stream(request))
 
     def generate(self, task_id: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -334,9 +402,16 @@ class TextDeployment(_Replica):
                 pieces.close()
                 raise _cancelled(task_id)
         result = pieces.result
-        return {"worker_id": self.worker_id(), "outputs": [],
-                "result": {"generated_text": result.text, "tokens_generated": result.tokens_generated,
-                           "finish_reason": result.finish_reason, "prompt_tokens": result.prompt_tokens}}
+        return {
+            "worker_id": self.worker_id(),
+            "outputs": [],
+            "result": {
+                "generated_text": result.text,
+                "tokens_generated": result.tokens_generated,
+                "finish_reason": result.finish_reason,
+                "prompt_tokens": result.prompt_tokens,
+            },
+        }
 
     def stream(self, task_id: str, payload: dict[str, Any]):
         """Yields {"token": text} per token, then {"finish_reason", "tokens_generated", ...}."""
@@ -349,8 +424,12 @@ class TextDeployment(_Replica):
                 raise _cancelled(task_id)
             yield {"token": piece}
         result = pieces.result
-        yield {"finish_reason": result.finish_reason, "tokens_generated": result.tokens_generated,
-               "prompt_tokens": result.prompt_tokens, "worker_id": self.worker_id()}
+        yield {
+            "finish_reason": result.finish_reason,
+            "tokens_generated": result.tokens_generated,
+            "prompt_tokens": result.prompt_tokens,
+            "worker_id": self.worker_id(),
+        }
 
     def smoke_test(self) -> None:
         self.engine.generate(self.engine.request("health check", max_tokens=1, temperature=0.0))
@@ -362,15 +441,31 @@ class SpeechDeployment(_Replica):
 
     def generate(self, task_id: str, payload: dict[str, Any]) -> dict[str, Any]:
         self.begin(task_id)
-        result = self.engine.synthesize(payload["text"], payload["voice"], payload["language"], payload["speed"],
-                                        payload["pitch"], seed=payload["seed"])
+        result = self.engine.synthesize(
+            payload["text"],
+            payload["voice"],
+            payload["language"],
+            payload["speed"],
+            payload["pitch"],
+            seed=payload["seed"],
+        )
         if self.tasks.is_cancelled(task_id):
             raise _cancelled(task_id)
-        return {"worker_id": self.worker_id(),
-                "outputs": [{"data": result.wav, "media_type": "audio/wav",
-                             "meta": {"duration": result.duration_s, "sample_rate": result.sample_rate}}],
-                "result": {"duration": result.duration_s, "sample_rate": result.sample_rate,
-                           "generation_time": result.seconds}}
+        return {
+            "worker_id": self.worker_id(),
+            "outputs": [
+                {
+                    "data": result.wav,
+                    "media_type": "audio/wav",
+                    "meta": {"duration": result.duration_s, "sample_rate": result.sample_rate},
+                }
+            ],
+            "result": {
+                "duration": result.duration_s,
+                "sample_rate": result.sample_rate,
+                "generation_time": result.seconds,
+            },
+        }
 
     def smoke_test(self) -> None:
         self.engine.synthesize("health check", seed=0)

@@ -189,8 +189,13 @@ def gateway(ray_session, settings, admin_key):
     config = {
         "models": [
             # one request at a time and a queue of one, so the overload test can fill it
-            {"name": "tiny-t2v", "num_cpus": 0.1, "max_ongoing_requests": 1, "max_queued_requests": 1,
-             "batching": {"max_batch_size": 1}},  # a batch may not exceed max_ongoing_requests
+            {
+                "name": "tiny-t2v",
+                "num_cpus": 0.1,
+                "max_ongoing_requests": 1,
+                "max_queued_requests": 1,
+                "batching": {"max_batch_size": 1},
+            },  # a batch may not exceed max_ongoing_requests
             {"name": "tiny-t2i", "num_cpus": 0.1},
             {"name": "tiny-text", "num_cpus": 0.1},
             {"name": "tiny-tts", "num_cpus": 0.1},

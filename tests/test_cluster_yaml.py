@@ -22,8 +22,9 @@ def test_cluster_yaml_matches_rays_schema():
 
 def test_node_types_declare_their_real_gpu_counts():
     config = yaml.safe_load((ROOT / "cluster.yaml").read_text())
-    gpus = {t["node_config"]["InstanceType"]: t["resources"].get("GPU", 0)
-            for t in config["available_node_types"].values()}
+    gpus = {
+        t["node_config"]["InstanceType"]: t["resources"].get("GPU", 0) for t in config["available_node_types"].values()
+    }
     assert gpus == {"m6i.2xlarge": 0, "g5.2xlarge": 1, "p4de.24xlarge": 8}
 
 
@@ -33,7 +34,7 @@ def test_every_node_gets_the_shared_database_and_rate_limit_store():
     assert "postgresql" in head_setup and "redis-server" in head_setup
     for key in ("head_start_ray_commands", "worker_start_ray_commands"):
         start = " ".join(config[key])
-        assert "VDB_DATABASE_URL=\"postgresql" in start and "VDB_RATE_LIMIT_STORAGE=\"redis://" in start
+        assert 'VDB_DATABASE_URL="postgresql' in start and 'VDB_RATE_LIMIT_STORAGE="redis://' in start
         assert "RAY_AUTH_MODE=token" in start
     assert "--host 0.0.0.0" in " ".join(config["head_start_ray_commands"])  # the gateway on the head's address
 

@@ -33,7 +33,7 @@ class OptimizationObjective(str, Enum):  # noqa: UP042 - str() and JSON of the m
     MINIMIZE_LATENCY = "latency"
     QUALITY_UNDER_LATENCY = "quality_under_latency"  # best quality whose latency is within the budget
     LATENCY_ABOVE_QUALITY = "latency_above_quality"  # fastest settings whose quality is above the floor
-    BALANCED = "balanced"                            # quality per second
+    BALANCED = "balanced"  # quality per second
 
 
 @dataclass
@@ -52,8 +52,13 @@ class OptimizationResult:
         return asdict(self)
 
 
-def score_of(objective: OptimizationObjective, quality: float | None, latency_ms: float,
-             latency_budget_ms: float | None, quality_floor: float | None) -> float:
+def score_of(
+    objective: OptimizationObjective,
+    quality: float | None,
+    latency_ms: float,
+    latency_budget_ms: float | None,
+    quality_floor: float | None,
+) -> float:
     """Higher is better for every objective; infeasible trials score -inf-like (-1e9) and say why."""
     q = quality if quality is not None else float("nan")
     if objective is OptimizationObjective.MAXIMIZE_QUALITY:
@@ -67,8 +72,15 @@ def score_of(objective: OptimizationObjective, quality: float | None, latency_ms
     return q / (latency_ms / 1000.0)
 
 
-def run_trial(config: dict[str, Any], template: dict[str, Any], settings_json: dict[str, Any], objective: str,
-              quality_metric: str, latency_budget_ms: float | None, quality_floor: float | None) -> None:
+def run_trial(
+    config: dict[str, Any],
+    template: dict[str, Any],
+    settings_json: dict[str, Any],
+    objective: str,
+    quality_metric: str,
+    latency_budget_ms: float | None,
+    quality_floor: float | None,
+) -> None:
     """One Tune trial: a benchmark under ``config``, reported to Tune.
 
     On a CPU cluster the trial leases a warm worker from the pool (app.bench.pool.TrialWorker), so only the
@@ -81,12 +93,20 @@ def run_trial(config: dict[str, Any], template: dict[str, Any], settings_json: d
     from app.bench.worker import BenchmarkWorker
 
     parameters = {**template["parameters"], **{k: v for k, v in config.items() if k in GENERATION_KEYS}}
-    spec = BenchmarkSpec(**{**template, "parameters": parameters,
-                            "optimization_profile": ({"precision": config["precision"]} if "precision" in config
-                                                     else None)})
+    spec = BenchmarkSpec(
+        **{
+            **template,
+            "parameters": parameters,
+            "optimization_profile": ({"precision": config["precision"]} if "precision" in config else None),
+        }
+    )
     settings = Settings(**settings_json)
-    pooled = (settings.worker_pool_idle_s > 0 and ray.is_initialized() and spec.device in ("cpu", "auto")
-              and ray.cluster_resources().get("GPU", 0) == 0)
+    pooled = (
+        settings.worker_pool_idle_s > 0
+        and ray.is_initialized()
+        and spec.device in ("cpu", "auto")
+        and ray.cluster_resources().get("GPU", 0) == 0
+    )
     if pooled:  # a warm worker from the cluster's pool: trials after the first skip the model load
         from app.bench.pool import TrialWorker
 
@@ -107,14 +127,18 @@ def run_trial(config: dict[str, Any], template: dict[str, Any], settings_json: d
     ok = [r for r in records if r["status"] == "ok"]
     if not ok:
         raise ValidationError(f"every video failed under {config}: {records[0].get('error')}", {"config": config})
-    values = {(row["kind"], row["name"]): row["value"]
-              for row in aggregate_rows(records, spec, unavailable, settings)}
+    values = {(row["kind"], row["name"]): row["value"] for row in aggregate_rows(records, spec, unavailable, settings)}
     quality = values["metric", quality_metric]
     latency = values["performance", "avg_latency_ms"]
-    tune.report({"score": score_of(OptimizationObjective(objective), quality, latency, latency_budget_ms,
-                                   quality_floor),
-                 "quality": quality if quality is not None else float("nan"), "latency_ms": latency,
-                 "throughput_fps": values["performance", "throughput_fps"], "videos": len(ok)})
+    tune.report(
+        {
+            "score": score_of(OptimizationObjective(objective), quality, latency, latency_budget_ms, quality_floor),
+            "quality": quality if quality is not None else float("nan"),
+            "latency_ms": latency,
+            "throughput_fps": values["performance", "throughput_fps"],
+            "videos": len(ok),
+        }
+    )
 
 
 class AIOptimizationEngine:
@@ -122,13 +146,25 @@ class AIOptimizationEngine:
         self.settings = settings or (suite.settings if suite is not None else get_settings())
 
     def optimize_benchmark_parameters(
-        self, model_name: str, objective: OptimizationObjective | str = OptimizationObjective.MAXIMIZE_QUALITY,
-        strategy: str = "bayesian", search_space: SearchSpace | None = None, max_evaluations: int = 20,
-        prompts: list[str] | None = None, seeds: int = 1,
+        self,
+        model_name: str,
+        objective: OptimizationObjective | str = OptimizationObjective.MAXIMIZE_QUALITY,
+        strategy: str = "bayesian",
+        search_space: SearchSpace | None = None,
+        max_evaluations: int = 20,
+        prompts: list[str] | None = None,
+        seeds: int = 1,
         base_parameters: VideoParameters | dict[str, Any] | None = None,
-        quality_metric: str = "temporal_consistency", latency_budget_ms: float | None = None,
-        quality_floor: float | None = None, grid_points: int = 3, device: str = "cpu", seed: int = 0,
-        experiment_name: str | None = None, resume: bool = True, max_concurrent_trials: int = 1, verbose: int = 0,
+        quality_metric: str = "temporal_consistency",
+        latency_budget_ms: float | None = None,
+        quality_floor: float | None = None,
+        grid_points: int = 3,
+        device: str = "cpu",
+        seed: int = 0,
+        experiment_name: str | None = None,
+        resume: bool = True,
+        max_concurrent_trials: int = 1,
+        verbose: int = 0,
     ) -> OptimizationResult:
         import optuna
         from ray import tune
@@ -149,62 +185,121 @@ class AIOptimizationEngine:
         from app.metrics.registry import canonical, get_metric
 
         if get_metric(canonical(quality_metric)).higher_is_better is not True:
-            raise ValidationError(f"quality_metric '{quality_metric}' is not a higher-is-better quality metric: "
-                                  "the search maximises it", {"quality_metric": quality_metric})
+            raise ValidationError(
+                f"quality_metric '{quality_metric}' is not a higher-is-better quality metric: the search maximises it",
+                {"quality_metric": quality_metric},
+            )
         model = get_catalog().get(model_name)
-        space = search_space or SearchSpace(continuous_params={"guidance_scale": (
-            model.parameters["guidance_scale"].min, model.parameters["guidance_scale"].max)})
+        space = search_space or SearchSpace(
+            continuous_params={
+                "guidance_scale": (model.parameters["guidance_scale"].min, model.parameters["guidance_scale"].max)
+            }
+        )
         space.validate(model, device)
-        template = BenchmarkSpec(model_name=model_name, prompts=prompts or ["A red fox trotting across a snowy meadow"],
-                                 videos_per_prompt=seeds, parameters=base_parameters or {}, device=device,
-                                 metric_settings={"metrics": [quality_metric]})
+        template = BenchmarkSpec(
+            model_name=model_name,
+            prompts=prompts or ["A red fox trotting across a snowy meadow"],
+            videos_per_prompt=seeds,
+            parameters=base_parameters or {},
+            device=device,
+            metric_settings={"metrics": [quality_metric]},
+        )
         template.check()
         settings_json = self.settings.portable()
 
         # -- the Tune experiment, restorable
-        name = experiment_name or "search-" + hashlib.sha256(json.dumps(
-            [model_name, objective.value, strategy, asdict(space), max_evaluations, template.model_dump(mode="json")],
-            sort_keys=True, default=str).encode()).hexdigest()[:12]
+        name = (
+            experiment_name
+            or "search-"
+            + hashlib.sha256(
+                json.dumps(
+                    [
+                        model_name,
+                        objective.value,
+                        strategy,
+                        asdict(space),
+                        max_evaluations,
+                        template.model_dump(mode="json"),
+                    ],
+                    sort_keys=True,
+                    default=str,
+                ).encode()
+            ).hexdigest()[:12]
+        )
         storage = self.settings.data_dir / "tune"
         path = storage / name
         trainable = tune.with_resources(
-            tune.with_parameters(run_trial, template=template.model_dump(mode="json"), settings_json=settings_json,
-                                 objective=objective.value, quality_metric=quality_metric,
-                                 latency_budget_ms=latency_budget_ms, quality_floor=quality_floor),
-            {"cpu": self.settings.torch_threads_per_actor,
-             "gpu": gpu_fraction(model, device, gpu_memory_gb(self.settings), self.settings.gpu_memory_fraction)})
+            tune.with_parameters(
+                run_trial,
+                template=template.model_dump(mode="json"),
+                settings_json=settings_json,
+                objective=objective.value,
+                quality_metric=quality_metric,
+                latency_budget_ms=latency_budget_ms,
+                quality_floor=quality_floor,
+            ),
+            {
+                "cpu": self.settings.torch_threads_per_actor,
+                "gpu": gpu_fraction(model, device, gpu_memory_gb(self.settings), self.settings.gpu_memory_fraction),
+            },
+        )
         ensure_ray(self.settings)
         started = time.perf_counter()
         if resume and tune.Tuner.can_restore(str(path)):
             tuner = tune.Tuner.restore(str(path), trainable=trainable, resume_unfinished=True, resume_errored=True)
         else:
-            tuner = tune.Tuner(trainable, param_space=space.to_tune(grid_points if strategy == "grid" else None),
-                               tune_config=self._tune_config(strategy, space, max_evaluations, grid_points, seed,
-                                                             max_concurrent_trials),
-                               run_config=tune.RunConfig(name=name, storage_path=str(storage), verbose=verbose))
+            tuner = tune.Tuner(
+                trainable,
+                param_space=space.to_tune(grid_points if strategy == "grid" else None),
+                tune_config=self._tune_config(
+                    strategy, space, max_evaluations, grid_points, seed, max_concurrent_trials
+                ),
+                run_config=tune.RunConfig(name=name, storage_path=str(storage), verbose=verbose),
+            )
         grid = tuner.fit()
         elapsed = time.perf_counter() - started
 
         trials = []
         for result in grid:
             metrics = result.metrics or {}
-            trials.append({"trial_id": metrics.get("trial_id"), "config": dict(result.config or {}),
-                           "score": metrics.get("score"), "quality": metrics.get("quality"),
-                           "latency_ms": metrics.get("latency_ms"), "throughput_fps": metrics.get("throughput_fps"),
-                           "error": str(result.error).splitlines()[0] if result.error else None})
+            trials.append(
+                {
+                    "trial_id": metrics.get("trial_id"),
+                    "config": dict(result.config or {}),
+                    "score": metrics.get("score"),
+                    "quality": metrics.get("quality"),
+                    "latency_ms": metrics.get("latency_ms"),
+                    "throughput_fps": metrics.get("throughput_fps"),
+                    "error": str(result.error).splitlines()[0] if result.error else None,
+                }
+            )
         done = [t for t in trials if t["error"] is None and t["score"] is not None and t["score"] == t["score"]]
         feasible = [t for t in done if t["score"] > -1e9]
         best = max(feasible, key=lambda t: t["score"]) if feasible else None
-        scored = {str(i): {"quality": t["quality"], "latency_ms": t["latency_ms"]} for i, t in enumerate(done)
-                  if t["quality"] == t["quality"]}
+        scored = {
+            str(i): {"quality": t["quality"], "latency_ms": t["latency_ms"]}
+            for i, t in enumerate(done)
+            if t["quality"] == t["quality"]
+        }
         front = pareto_frontier(scored, {"quality": True, "latency_ms": False})["frontier"] if scored else []
         result = OptimizationResult(
-            best_parameters=best["config"] if best else None, best_score=best["score"] if best else None,
-            trials=trials, pareto_set=[done[int(i)] for i in front], elapsed_time=elapsed, experiment_path=str(path),
-            objective=objective.value, strategy=strategy,
-            provenance={"model": model_name, "prompts": template.prompts, "seeds": template.seeds(),
-                        "quality_metric": quality_metric, "search_space": asdict(space),
-                        "optuna": optuna.__version__})
+            best_parameters=best["config"] if best else None,
+            best_score=best["score"] if best else None,
+            trials=trials,
+            pareto_set=[done[int(i)] for i in front],
+            elapsed_time=elapsed,
+            experiment_path=str(path),
+            objective=objective.value,
+            strategy=strategy,
+            provenance={
+                "model": model_name,
+                "prompts": template.prompts,
+                "seeds": template.seeds(),
+                "quality_metric": quality_metric,
+                "search_space": asdict(space),
+                "optuna": optuna.__version__,
+            },
+        )
         (path / "vid_bench_result.json").write_text(json.dumps(result.to_dict(), indent=2, default=str))
         from app.bench.provenance import package_versions
         from app.storage.database import get_database
@@ -212,36 +307,58 @@ class AIOptimizationEngine:
 
         result.provenance["packages"] = package_versions()
         SearchRepository(get_database(self.settings.resolved_database_url)).save(
-            name, model_name, objective.value, strategy, json.loads(json.dumps(result.to_dict(), default=str)),
-            result.provenance)
+            name,
+            model_name,
+            objective.value,
+            strategy,
+            json.loads(json.dumps(result.to_dict(), default=str)),
+            result.provenance,
+        )
         return result
 
     @staticmethod
-    def _tune_config(strategy: str, space: SearchSpace, max_evaluations: int, grid_points: int, seed: int,
-                     max_concurrent: int):
+    def _tune_config(
+        strategy: str, space: SearchSpace, max_evaluations: int, grid_points: int, seed: int, max_concurrent: int
+    ):
         import optuna
         from ray import tune
         from ray.tune.search import ConcurrencyLimiter
         from ray.tune.search.optuna import OptunaSearch
 
         if strategy == "grid":
-            return tune.TuneConfig(metric="score", mode="max", num_samples=1, max_concurrent_trials=max_concurrent,
-                                   reuse_actors=True)
+            return tune.TuneConfig(
+                metric="score", mode="max", num_samples=1, max_concurrent_trials=max_concurrent, reuse_actors=True
+            )
         if strategy == "random":
             from ray.tune.search.basic_variant import BasicVariantGenerator
 
-            return tune.TuneConfig(metric="score", mode="max", num_samples=max_evaluations,
-                                   search_alg=BasicVariantGenerator(random_state=seed, max_concurrent=max_concurrent),
-                                   reuse_actors=True)
+            return tune.TuneConfig(
+                metric="score",
+                mode="max",
+                num_samples=max_evaluations,
+                search_alg=BasicVariantGenerator(random_state=seed, max_concurrent=max_concurrent),
+                reuse_actors=True,
+            )
         if strategy == "pareto":
             from tuning.samplers import CheckpointableNSGAIISampler
 
-            search = OptunaSearch(metric=["quality", "latency_ms"], mode=["max", "min"],
-                                  sampler=CheckpointableNSGAIISampler(seed=seed, population_size=max(2, min(
-                                      max_evaluations // 2, 50))))
-            return tune.TuneConfig(search_alg=ConcurrencyLimiter(search, max_concurrent=max_concurrent),
-                                   num_samples=max_evaluations, reuse_actors=True)
-        search = OptunaSearch(metric="score", mode="max", sampler=optuna.samplers.TPESampler(
-            seed=seed, n_startup_trials=min(5, max(1, max_evaluations // 3))))
-        return tune.TuneConfig(search_alg=ConcurrencyLimiter(search, max_concurrent=max_concurrent),
-                               num_samples=max_evaluations, reuse_actors=True)
+            search = OptunaSearch(
+                metric=["quality", "latency_ms"],
+                mode=["max", "min"],
+                sampler=CheckpointableNSGAIISampler(seed=seed, population_size=max(2, min(max_evaluations // 2, 50))),
+            )
+            return tune.TuneConfig(
+                search_alg=ConcurrencyLimiter(search, max_concurrent=max_concurrent),
+                num_samples=max_evaluations,
+                reuse_actors=True,
+            )
+        search = OptunaSearch(
+            metric="score",
+            mode="max",
+            sampler=optuna.samplers.TPESampler(seed=seed, n_startup_trials=min(5, max(1, max_evaluations // 3))),
+        )
+        return tune.TuneConfig(
+            search_alg=ConcurrencyLimiter(search, max_concurrent=max_concurrent),
+            num_samples=max_evaluations,
+            reuse_actors=True,
+        )

@@ -51,8 +51,11 @@ class SearchSpace:
         if not self.names():
             raise ValidationError("The search space is empty", {})
         allowed = searchable()
-        for kind, axes in (("continuous", self.continuous_params), ("discrete", self.discrete_params),
-                           ("categorical", self.categorical_params)):
+        for kind, axes in (
+            ("continuous", self.continuous_params),
+            ("discrete", self.discrete_params),
+            ("categorical", self.categorical_params),
+        ):
             for name, values in axes.items():
                 if name not in allowed[kind]:
                     raise ValidationError(f"'{name}' is not a {kind} parameter", {"allowed": sorted(allowed[kind])})
@@ -63,14 +66,18 @@ class SearchSpace:
                 raise ValidationError(f"{name}: empty range ({low}, {high})", {"parameter": name})
             error = refusal(model, name, low) or refusal(model, name, high)
             if error:
-                raise ValidationError(f"{name} range ({low}, {high}) exceeds what {model.name} supports: "
-                                      f"{error.message}", {**error.details, "parameter": name})
+                raise ValidationError(
+                    f"{name} range ({low}, {high}) exceeds what {model.name} supports: {error.message}",
+                    {**error.details, "parameter": name},
+                )
         for name, values in self.discrete_params.items():
             refused = [(value, error) for value in values if (error := refusal(model, name, value))]
             if refused:
-                raise ValidationError(f"{name} values {[v for v, _ in refused]} are outside what {model.name} "
-                                      f"supports: {refused[0][1].message}",
-                                      {"parameter": name, "invalid": [v for v, _ in refused]})
+                raise ValidationError(
+                    f"{name} values {[v for v, _ in refused]} are outside what {model.name} "
+                    f"supports: {refused[0][1].message}",
+                    {"parameter": name, "invalid": [v for v, _ in refused]},
+                )
         for name, values in self.categorical_params.items():
             if name == "precision":
                 unknown = [v for v in values if v not in PRECISIONS]
@@ -81,8 +88,10 @@ class SearchSpace:
                 continue
             refused = [(value, error) for value in values if (error := refusal(model, name, value))]
             if refused:
-                raise ValidationError(f"unknown {name} {[v for v, _ in refused]}: {refused[0][1].message}",
-                                      {"parameter": name, "invalid": [v for v, _ in refused]})
+                raise ValidationError(
+                    f"unknown {name} {[v for v, _ in refused]}: {refused[0][1].message}",
+                    {"parameter": name, "invalid": [v for v, _ in refused]},
+                )
 
     def to_tune(self, grid_points: int | None = None) -> dict[str, Any]:
         """Ray Tune search space; with grid_points every parameter becomes a grid axis."""
@@ -90,8 +99,11 @@ class SearchSpace:
 
         space: dict[str, Any] = {}
         for name, (low, high) in self.continuous_params.items():
-            space[name] = (tune.grid_search([float(x) for x in np.linspace(low, high, grid_points)])
-                           if grid_points else tune.uniform(low, high))
+            space[name] = (
+                tune.grid_search([float(x) for x in np.linspace(low, high, grid_points)])
+                if grid_points
+                else tune.uniform(low, high)
+            )
         for name, values in {**self.discrete_params, **self.categorical_params}.items():
             space[name] = tune.grid_search(list(values)) if grid_points else tune.choice(list(values))
         return space

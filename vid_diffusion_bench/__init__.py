@@ -7,5 +7,11 @@ from app.bench.suite import BenchmarkSuite
 from app.catalog.params import VideoParameters
 from app.engines.optimization import OptimizationProfile
 
-__all__ = ["BenchmarkResult", "BenchmarkSuite", "OptimizationProfile", "StandardPrompts", "VideoParameters",
-           "__version__"]
+__all__ = [
+    "BenchmarkResult",
+    "BenchmarkSuite",
+    "OptimizationProfile",
+    "StandardPrompts",
+    "VideoParameters",
+    "__version__",
+]

@@ -48,8 +48,9 @@ def _raise_for(response: httpx.Response) -> None:
     try:
         body = response.json()["error"]
     except (ValueError, KeyError, TypeError):
-        raise ApiError(f"HTTP {response.status_code}: {response.text[:300]}",
-                       {"status": response.status_code}) from None
+        raise ApiError(
+            f"HTTP {response.status_code}: {response.text[:300]}", {"status": response.status_code}
+        ) from None
     error = _error(body.get("code"), body.get("message", ""), body.get("details") or {})
     error.code, error.http_status, error.request_id = body.get("code"), response.status_code, body.get("request_id")
     raise error
@@ -68,8 +69,9 @@ class VidBenchClient:
         self.base_url = base_url.rstrip("/")
         key = api_key or os.environ.get("VDB_API_KEY")
         headers = {"Authorization": f"Bearer {key}"} if key else {}
-        self.http = httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout,
-                                 event_hooks={"request": [_accept_language]})
+        self.http = httpx.Client(
+            base_url=self.base_url, headers=headers, timeout=timeout, event_hooks={"request": [_accept_language]}
+        )
 
     def close(self) -> None:
         self.http.close()
@@ -161,12 +163,23 @@ class VidBenchClient:
         return self._request("GET", f"/models/{name}/health")
 
     # -- benchmarks -----------------------------------------------------------------------------------
-    def start_benchmark(self, model_name: str, prompts: list[str], parameters: VideoParameters | dict | None = None,
-                        evaluation_settings: dict | None = None, **fields: Any) -> dict:
+    def start_benchmark(
+        self,
+        model_name: str,
+        prompts: list[str],
+        parameters: VideoParameters | dict | None = None,
+        evaluation_settings: dict | None = None,
+        **fields: Any,
+    ) -> dict:
         if isinstance(parameters, VideoParameters):
             parameters = parameters.model_dump(mode="json", exclude_none=True)
-        body = {"model_name": model_name, "prompts": prompts, "parameters": parameters or {},
-                "evaluation_settings": evaluation_settings or {}, **fields}
+        body = {
+            "model_name": model_name,
+            "prompts": prompts,
+            "parameters": parameters or {},
+            "evaluation_settings": evaluation_settings or {},
+            **fields,
+        }
         return self._request("POST", "/benchmarks", json=body)
 
     def get_benchmark(self, benchmark_id: str) -> dict:
@@ -189,7 +202,8 @@ class VidBenchClient:
         status = self._poll(f"/benchmarks/{benchmark_id}", timeout, poll_s, "model_name")
         if status["status"] in ("failed", "cancelled"):
             raise _errors.BenchmarkCancelledError(
-                f"Benchmark {benchmark_id} {status['status']}: {status.get('error')}", {"status": status})
+                f"Benchmark {benchmark_id} {status['status']}: {status.get('error')}", {"status": status}
+            )
         while True:
             try:
                 return self.get_results(benchmark_id)
@@ -206,11 +220,16 @@ class VidBenchClient:
         self.http.headers["Authorization"] = f"Bearer {token['access_token']}"
         return token
 
-    def create_api_key(self, name: str, permissions: list[str], tier: Tier = "free",
-                       expires_in_days: int | None = None) -> dict:
+    def create_api_key(
+        self, name: str, permissions: list[str], tier: Tier = "free", expires_in_days: int | None = None
+    ) -> dict:
         """Needs the admin permission. The returned ``key`` is shown this once."""
-        body = {"name": name, "permissions": permissions, "tier": tier,
-                **({"expires_in_days": expires_in_days} if expires_in_days else {})}
+        body = {
+            "name": name,
+            "permissions": permissions,
+            "tier": tier,
+            **({"expires_in_days": expires_in_days} if expires_in_days else {}),
+        }
         return self._request("POST", "/auth/api-keys", json=body)
 
     def list_api_keys(self, include_revoked: bool = False) -> dict:
@@ -237,5 +256,6 @@ class VidBenchClient:
 
     def compare_models(self, models: list[str], metric: str = "overall_score", period: str = "30d") -> dict:
         """GET /api/v1/analytics/models/compare: ranking, significance tests and effect sizes."""
-        return self._request("GET", "/analytics/models/compare",
-                             params={"models": ",".join(models), "metric": metric, "period": period})
+        return self._request(
+            "GET", "/analytics/models/compare", params={"models": ",".join(models), "metric": metric, "period": period}
+        )

@@ -9,8 +9,15 @@ from app import __version__
 from app.config import Settings, get_settings
 from app.errors import ValidationError
 
-OPEN_PATHS = {"/health", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/api/v1/auth/login",
-              "/v1/auth/login"}
+OPEN_PATHS = {
+    "/health",
+    "/openapi.json",
+    "/docs",
+    "/docs/oauth2-redirect",
+    "/redoc",
+    "/api/v1/auth/login",
+    "/v1/auth/login",
+}
 """The only routes reachable without credentials (login is limited per client address instead)."""
 OPEN_PATHS |= {"/dashboard", "/dashboard/dashboard.js"}  # the dashboard's page and script: no data, like /docs
 
@@ -35,10 +42,13 @@ def make_app(settings: Settings | None = None) -> FastAPI:
     from app.api.routes import auth, benchmarks, cluster, federated, inference, models, openai_compat, streaming, tasks
     from app.api.routes import dashboard as dashboard_routes
 
-    api = FastAPI(title="vid-bench gateway", version=__version__,
-                  description="Serve and benchmark video, image, text and speech models. Every route except "
-                              "/health, /api/v1/auth/login and these docs needs an API key (X-API-Key) or a "
-                              "bearer token.")
+    api = FastAPI(
+        title="vid-bench gateway",
+        version=__version__,
+        description="Serve and benchmark video, image, text and speech models. Every route except "
+        "/health, /api/v1/auth/login and these docs needs an API key (X-API-Key) or a "
+        "bearer token.",
+    )
     install_error_handlers(api)
     v1 = APIRouter()
     v1.include_router(auth.router, responses={**GUARDED, **VALIDATED})
@@ -70,9 +80,10 @@ def make_app(settings: Settings | None = None) -> FastAPI:
 
         checks = current_state().health()
         if any(check != "ok" for check in checks.values()):
-            raise ServiceUnavailableError("The gateway cannot serve requests: "
-                                          + ", ".join(f"{name} {check}" for name, check in checks.items()),
-                                          {"checks": checks, "version": __version__})
+            raise ServiceUnavailableError(
+                "The gateway cannot serve requests: " + ", ".join(f"{name} {check}" for name, check in checks.items()),
+                {"checks": checks, "version": __version__},
+            )
         return {"status": "ok", "version": __version__, "checks": checks}
 
     _refuse_unguarded(api)
@@ -140,8 +151,9 @@ def _refuse_unguarded(api: FastAPI) -> None:
     """Fail at start-up, not in production, when a route forgot its requires(...) / socket_guard(...)."""
     for path, route in _guarded_routes(api):
         if guard_of(route) is None:
-            raise RuntimeError(f"Route {sorted(getattr(route, 'methods', None) or ['WEBSOCKET'])} {path} has no "
-                               "requires(...) guard")
+            raise RuntimeError(
+                f"Route {sorted(getattr(route, 'methods', None) or ['WEBSOCKET'])} {path} has no requires(...) guard"
+            )
 
 
 def refuse_unconfigured_groups(api: FastAPI, settings: Settings) -> None:
@@ -159,8 +171,12 @@ def refuse_unconfigured_groups(api: FastAPI, settings: Settings) -> None:
         raise ValidationError(
             f"Rate-limit group(s) {', '.join(sorted(unknown))} used by routes but not configured: give each limits "
             "in VDB_RATE_LIMIT_GROUPS or declare it unlimited in VDB_RATE_LIMIT_UNLIMITED_GROUPS",
-            {"groups": unknown, "limited": sorted(settings.rate_limit_groups),
-             "unlimited": sorted(settings.rate_limit_unlimited_groups)})
+            {
+                "groups": unknown,
+                "limited": sorted(settings.rate_limit_groups),
+                "unlimited": sorted(settings.rate_limit_unlimited_groups),
+            },
+        )
 
 
 def _install_security_middleware(api: FastAPI) -> None:

@@ -7,7 +7,6 @@ request spends no quota. The outcome is left in the request state for the
 security middleware's headers.
 """
 
-
 from typing import Annotated
 
 from fastapi import Depends, Request, Security
@@ -18,10 +17,12 @@ from app.errors import RateLimitExceededError, TaskNotFoundError, VidBenchError
 from app.security.auth import Principal
 from app.storage.tables import TaskRow
 
-api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, scheme_name="ApiKey",
-                              description="An API key (vdb_...).")
-bearer = HTTPBearer(auto_error=False, scheme_name="Bearer",
-                    description="An API key or an access token from POST /api/v1/auth/login.")
+api_key_header = APIKeyHeader(
+    name="X-API-Key", auto_error=False, scheme_name="ApiKey", description="An API key (vdb_...)."
+)
+bearer = HTTPBearer(
+    auto_error=False, scheme_name="Bearer", description="An API key or an access token from POST /api/v1/auth/login."
+)
 
 
 def get_state(request: Request) -> ApiState:
@@ -36,8 +37,11 @@ def requires(scope: str | None, group: str):
     rate-limit endpoint group: make_app refuses one the settings neither limit nor declare unlimited."""
 
     # Real (not string) annotations: Serve pickles this closure by value, without this module's globals.
-    def authorize(request: Request, key: str | None = Security(api_key_header),
-                  token: HTTPAuthorizationCredentials | None = Security(bearer)) -> Principal:
+    def authorize(
+        request: Request,
+        key: str | None = Security(api_key_header),
+        token: HTTPAuthorizationCredentials | None = Security(bearer),
+    ) -> Principal:
         state = current_state()
         principal = state.auth.authenticate(key or (token.credentials if token else None))
         if scope is not None:

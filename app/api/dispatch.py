@@ -29,8 +29,9 @@ def _result_body(modality: str, model: str, raw: dict[str, Any], files: list[dic
     return result
 
 
-async def run_task(state: ApiState, task_id: str, modality: str, model: str, payload: dict[str, Any],
-                   base_url: str) -> TaskRow | None:
+async def run_task(
+    state: ApiState, task_id: str, modality: str, model: str, payload: dict[str, Any], base_url: str
+) -> TaskRow | None:
     """Run to a terminal state; returns the completed row (None when the task was cancelled meanwhile).
 
     Errors are recorded on the task, then re-raised for a waiting caller. The files and the completion are
@@ -50,13 +51,23 @@ async def run_task(state: ApiState, task_id: str, modality: str, model: str, pay
     seed = {"seed": payload["seed"]} if payload.get("seed") is not None else {}  # the seed used, drawn or given
 
     def result(artifacts) -> dict[str, Any]:
-        files = [{"url": f"{base_url.rstrip('/')}/api/v1/artifacts/{artifact.id}", "artifact_id": artifact.id,
-                  "format": EXTENSIONS.get(output["media_type"], "bin"), **output.get("meta", {})}
-                 for artifact, output in zip(artifacts, outputs, strict=True)]
+        files = [
+            {
+                "url": f"{base_url.rstrip('/')}/api/v1/artifacts/{artifact.id}",
+                "artifact_id": artifact.id,
+                "format": EXTENSIONS.get(output["media_type"], "bin"),
+                **output.get("meta", {}),
+            }
+            for artifact, output in zip(artifacts, outputs, strict=True)
+        ]
         return _result_body(modality, model, {**out.get("result", {}), **seed}, files)
 
-    return await asyncio.to_thread(state.tasks.complete_with_artifacts, task_id,
-                                   [(output["data"], output["media_type"]) for output in outputs], result)
+    return await asyncio.to_thread(
+        state.tasks.complete_with_artifacts,
+        task_id,
+        [(output["data"], output["media_type"]) for output in outputs],
+        result,
+    )
 
 
 def abandon(state: ApiState, task_id: str) -> None:

@@ -16,11 +16,24 @@ from app.catalog.spec import MAX_PROMPT_CHARS
 from app.errors import InvalidPromptError, ValidationError, VidBenchError, error_body
 from app.i18n import Message, get_locale, localize, negotiate
 
-HTTP_CODES = {400: "INVALID_PARAMETERS", 401: "AUTHENTICATION_FAILED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
-              405: "METHOD_NOT_ALLOWED", 409: "CONFLICT", 413: "PAYLOAD_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE",
-              422: "INVALID_PARAMETERS", 429: "RATE_LIMIT_EXCEEDED", 503: "SERVER_OVERLOADED"}
-HTTP_MESSAGES = {"Not Found": Message("Not Found"), "Method Not Allowed": Message("Method Not Allowed"),
-                 "Unsupported Media Type": Message("Unsupported Media Type")}
+HTTP_CODES = {
+    400: "INVALID_PARAMETERS",
+    401: "AUTHENTICATION_FAILED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    409: "CONFLICT",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    422: "INVALID_PARAMETERS",
+    429: "RATE_LIMIT_EXCEEDED",
+    503: "SERVER_OVERLOADED",
+}
+HTTP_MESSAGES = {
+    "Not Found": Message("Not Found"),
+    "Method Not Allowed": Message("Method Not Allowed"),
+    "Unsupported Media Type": Message("Unsupported Media Type"),
+}
 """Starlette's own details that the catalogs translate."""
 
 
@@ -32,8 +45,7 @@ PROMPT_ERROR_TYPES = {"string_too_short", "string_too_long", "string_pattern_mis
 def is_prompt_error(error: dict) -> bool:
     """An empty, blank, over-long or non-string prompt in a request body: what validate_prompt refuses."""
     loc = error["loc"]
-    return (len(loc) >= 2 and loc[0] == "body" and loc[1] in PROMPT_FIELDS
-            and error["type"] in PROMPT_ERROR_TYPES)
+    return len(loc) >= 2 and loc[0] == "body" and loc[1] in PROMPT_FIELDS and error["type"] in PROMPT_ERROR_TYPES
 
 
 def request_id(request: HTTPConnection) -> str | None:
@@ -80,7 +92,7 @@ def allowed_methods(request: Request) -> list[str]:
     path = request.url.path
     root = request.scope.get("root_path", "")
     if root and path.startswith(root):
-        path = path[len(root):]
+        path = path[len(root) :]
     matches: dict[int, set[str]] = {}  # by number of path parameters: the most literal template names the resource
     for full_path, route in iter_routes(request.app.router):
         if getattr(route, "methods", None) and compile_path(full_path)[0].match(path):
@@ -97,9 +109,17 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _invalid(request: Request, exc: RequestValidationError):
         errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()]
         if any(is_prompt_error(e) for e in errors):  # the SDK's rule: the prompt is checked first, INVALID_PROMPT
-            return error_response(request, InvalidPromptError(
-                Message("Prompt must be a non-empty string of at most {limit} characters with at least one "
-                        "non-space character", limit=MAX_PROMPT_CHARS), {"errors": errors}))
+            return error_response(
+                request,
+                InvalidPromptError(
+                    Message(
+                        "Prompt must be a non-empty string of at most {limit} characters with at least one "
+                        "non-space character",
+                        limit=MAX_PROMPT_CHARS,
+                    ),
+                    {"errors": errors},
+                ),
+            )
         error = ValidationError(Message("Request body or parameters are invalid"), {"errors": errors})
         error.http_status = 422
         return error_response(request, error)

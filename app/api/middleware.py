@@ -27,8 +27,10 @@ def unsafe_target(scope) -> ValidationError | None:
     for part, text in (("path", scope.get("path", "")), ("query", query)):
         character = unsafe_character(text)
         if character is not None:
-            return ValidationError(f"Control character {character} is not allowed in the {part}",
-                                   {"location": part, "character": character})
+            return ValidationError(
+                f"Control character {character} is not allowed in the {part}",
+                {"location": part, "character": character},
+            )
     return None
 
 
@@ -69,8 +71,11 @@ class SecurityMiddleware:
                 window = state.get("rate_limit")
                 if window is not None:
                     present = {name.lower() for name, _ in message.get("headers", [])}
-                    extra = [(k.lower().encode(), v.encode()) for k, v in window.headers().items()
-                             if k.lower().encode() not in present]
+                    extra = [
+                        (k.lower().encode(), v.encode())
+                        for k, v in window.headers().items()
+                        if k.lower().encode() not in present
+                    ]
                     message = {**message, "headers": list(message.get("headers", [])) + extra}
             await send(message)
 

@@ -39,22 +39,36 @@ class ApiState:
         from app.security.ratelimit import RateLimiter
         from app.storage.downloads import DownloadRepository
 
-        state = cls(settings=settings, repo=BenchmarkRepository(db),
-                    tasks=TaskRepository(db, settings.data_dir / "artifacts"), backend=backend,
-                    auth=Authenticator(settings, db), limiter=RateLimiter(settings),
-                    downloads=DownloadManager(DownloadRepository(db), settings.resolved_models_dir,
-                                              settings.local_model_roots, slots=settings.download_slots,
-                                              on_ready=getattr(backend, "deploy", None)))
+        state = cls(
+            settings=settings,
+            repo=BenchmarkRepository(db),
+            tasks=TaskRepository(db, settings.data_dir / "artifacts"),
+            backend=backend,
+            auth=Authenticator(settings, db),
+            limiter=RateLimiter(settings),
+            downloads=DownloadManager(
+                DownloadRepository(db),
+                settings.resolved_models_dir,
+                settings.local_model_roots,
+                slots=settings.download_slots,
+                on_ready=getattr(backend, "deploy", None),
+            ),
+        )
         interrupted = state.tasks.fail_interrupted(settings.task_interrupted_after_s)
         if interrupted:
-            log.warning("Marked %d task(s) left queued or running by a stopped gateway as failed (interrupted): %s",
-                        len(interrupted), ", ".join(interrupted[:20]))
+            log.warning(
+                "Marked %d task(s) left queued or running by a stopped gateway as failed (interrupted): %s",
+                len(interrupted),
+                ", ".join(interrupted[:20]),
+            )
         return state
 
     def health(self) -> dict[str, str]:
         """Whether each store the gateway needs answers now: "ok" or "unreachable"."""
-        return {"database": "ok" if self.tasks.reachable() else "unreachable",
-                "rate_limit_store": "ok" if self.limiter.reachable() else "unreachable"}
+        return {
+            "database": "ok" if self.tasks.reachable() else "unreachable",
+            "rate_limit_store": "ok" if self.limiter.reachable() else "unreachable",
+        }
 
     def spawn(self, coro) -> asyncio.Task:
         """Run a coroutine in the background, keeping a reference until it ends."""

@@ -55,8 +55,11 @@ async def authenticate_socket(websocket: WebSocket, scope: str | None, group: st
             except (TimeoutError, ValidationError):
                 message = None
             if message is None or message.get("type") != "authenticate":
-                raise AuthenticationError("Send credentials in the handshake headers or as the first message "
-                                          '{"type": "authenticate", "token": "..."}', {"reason": "missing"})
+                raise AuthenticationError(
+                    "Send credentials in the handshake headers or as the first message "
+                    '{"type": "authenticate", "token": "..."}',
+                    {"reason": "missing"},
+                )
             credential = message.get("token") or message.get("api_key")
             credential = credential if isinstance(credential, str) else None
         principal = await asyncio.to_thread(state.auth.authenticate, credential)
@@ -108,8 +111,9 @@ async def receive_message(websocket: WebSocket) -> dict[str, Any]:
     except (ValueError, RecursionError):
         raise ValidationError("Messages must be JSON objects", {"reason": "not_json"}) from None
     if not isinstance(data, dict):
-        raise ValidationError("Messages must be JSON objects", {"reason": "not_an_object",
-                                                                 "received": type(data).__name__})
+        raise ValidationError(
+            "Messages must be JSON objects", {"reason": "not_an_object", "received": type(data).__name__}
+        )
     try:
         check_json(data)  # the same edge as every HTTP body: no NUL or lone surrogate, bounded depth
     except ValueError as error:
@@ -120,8 +124,10 @@ async def receive_message(websocket: WebSocket) -> dict[str, Any]:
 def benchmark_id_of(message: dict[str, Any]) -> str:
     benchmark_id = message.get("benchmark_id")
     if not isinstance(benchmark_id, str) or not benchmark_id or len(benchmark_id) > 200:
-        raise ValidationError(f"A {message['type']} message needs a benchmark_id string (1-200 characters)",
-                              {"field": "benchmark_id", "type": message["type"]})
+        raise ValidationError(
+            f"A {message['type']} message needs a benchmark_id string (1-200 characters)",
+            {"field": "benchmark_id", "type": message["type"]},
+        )
     return benchmark_id
 
 
@@ -140,19 +146,38 @@ async def task_updates(websocket: WebSocket, task_id: str):
         if snapshot != last:
             last = snapshot
             if row.status == "completed":
-                await websocket.send_json({"type": "completed", "task_id": task_id, "status": row.status,
-                                           "result": row.result,
-                                           "processing_time": seconds_between(row.started_at, row.completed_at)})
+                await websocket.send_json(
+                    {
+                        "type": "completed",
+                        "task_id": task_id,
+                        "status": row.status,
+                        "result": row.result,
+                        "processing_time": seconds_between(row.started_at, row.completed_at),
+                    }
+                )
                 break
             if row.status in ("failed", "cancelled"):
-                await websocket.send_json({"type": "error" if row.status == "failed" else "cancelled",
-                                           "task_id": task_id, "status": row.status, "error": row.error})
+                await websocket.send_json(
+                    {
+                        "type": "error" if row.status == "failed" else "cancelled",
+                        "task_id": task_id,
+                        "status": row.status,
+                        "error": row.error,
+                    }
+                )
                 break
             remaining, reason = task_estimated_remaining(row)
-            await websocket.send_json({"type": "progress", "task_id": task_id, "status": row.status,
-                                       "progress": round(row.progress * 100, 1),
-                                       "estimated_remaining": human_duration(remaining),
-                                       "estimated_remaining_s": remaining, "estimated_remaining_reason": reason})
+            await websocket.send_json(
+                {
+                    "type": "progress",
+                    "task_id": task_id,
+                    "status": row.status,
+                    "progress": round(row.progress * 100, 1),
+                    "estimated_remaining": human_duration(remaining),
+                    "estimated_remaining_s": remaining,
+                    "estimated_remaining_reason": reason,
+                }
+            )
         await asyncio.sleep(POLL_S)
     await websocket.close()
 
@@ -175,8 +200,9 @@ async def benchmark_updates(websocket: WebSocket):
             try:
                 view = BenchmarkStatus.from_benchmark(state.repo.get(benchmark_id), state.repo)
             except VidBenchError as error:
-                await websocket.send_json({"type": "benchmark_error", "benchmark_id": benchmark_id,
-                                           "data": {"error": error.message}})
+                await websocket.send_json(
+                    {"type": "benchmark_error", "benchmark_id": benchmark_id, "data": {"error": error.message}}
+                )
                 subscriptions.pop(benchmark_id)
                 continue
             snapshot = (view.status, view.progress.completed_videos + view.progress.failed_videos)
@@ -185,16 +211,27 @@ async def benchmark_updates(websocket: WebSocket):
             subscriptions[benchmark_id] = snapshot
             if view.status == "completed":
                 results = load_result(state.repo, benchmark_id).to_dict(per_video=False)["results"]
-                await websocket.send_json({"type": "benchmark_completed", "benchmark_id": benchmark_id,
-                                           "data": {"results": results}})
+                await websocket.send_json(
+                    {"type": "benchmark_completed", "benchmark_id": benchmark_id, "data": {"results": results}}
+                )
                 subscriptions.pop(benchmark_id)
             elif view.status in ("failed", "cancelled"):
-                await websocket.send_json({"type": "benchmark_error", "benchmark_id": benchmark_id,
-                                           "data": {"error": view.error or view.status, "status": view.status}})
+                await websocket.send_json(
+                    {
+                        "type": "benchmark_error",
+                        "benchmark_id": benchmark_id,
+                        "data": {"error": view.error or view.status, "status": view.status},
+                    }
+                )
                 subscriptions.pop(benchmark_id)
             else:
-                await websocket.send_json({"type": "benchmark_progress", "benchmark_id": benchmark_id,
-                                           "data": view.progress.model_dump() | {"status": view.status}})
+                await websocket.send_json(
+                    {
+                        "type": "benchmark_progress",
+                        "benchmark_id": benchmark_id,
+                        "data": view.progress.model_dump() | {"status": view.status},
+                    }
+                )
 
 
 async def _handle(websocket: WebSocket, message: dict[str, Any], subscriptions: dict[str, tuple | None]) -> None:
@@ -202,16 +239,18 @@ async def _handle(websocket: WebSocket, message: dict[str, Any], subscriptions: 
     kind = message.get("type")
     if kind == "subscribe":
         if message.get("channel") != "benchmark_updates":
-            raise ValidationError("The only channel is benchmark_updates",
-                                  {"field": "channel", "channel": str(message.get("channel"))[:100]})
+            raise ValidationError(
+                "The only channel is benchmark_updates",
+                {"field": "channel", "channel": str(message.get("channel"))[:100]},
+            )
         benchmark_id = benchmark_id_of(message)
         if benchmark_id not in subscriptions and len(subscriptions) >= MAX_SUBSCRIPTIONS:
-            raise ValidationError(f"At most {MAX_SUBSCRIPTIONS} subscriptions per socket",
-                                  {"limit": MAX_SUBSCRIPTIONS})
+            raise ValidationError(f"At most {MAX_SUBSCRIPTIONS} subscriptions per socket", {"limit": MAX_SUBSCRIPTIONS})
         subscriptions[benchmark_id] = None
         await websocket.send_json({"type": "subscribed", "benchmark_id": benchmark_id})
     elif kind == "unsubscribe":
         subscriptions.pop(benchmark_id_of(message), None)
     elif kind != "authenticate":  # a browser that authenticated by message may send it again: harmless
-        raise ValidationError("Unknown message type; send subscribe or unsubscribe",
-                              {"field": "type", "type": str(kind)[:100]})
+        raise ValidationError(
+            "Unknown message type; send subscribe or unsubscribe", {"field": "type", "type": str(kind)[:100]}
+        )

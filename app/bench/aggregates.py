@@ -17,8 +17,9 @@ from app.metrics.weights import verified_path
 NOT_MEASURABLE = "not measurable on this hardware"
 
 
-def aggregate_rows(records: list[dict[str, Any]], spec: BenchmarkSpec, unavailable: dict[str, str],
-                   settings: Settings) -> list[dict[str, Any]]:
+def aggregate_rows(
+    records: list[dict[str, Any]], spec: BenchmarkSpec, unavailable: dict[str, str], settings: Settings
+) -> list[dict[str, Any]]:
     """Metric rows (with bootstrap CIs) then performance rows, success rate included, for ``spec``'s items.
 
     ``records`` are per-video records as the worker returns them and the repository stores them;
@@ -28,19 +29,45 @@ def aggregate_rows(records: list[dict[str, Any]], spec: BenchmarkSpec, unavailab
     ok = [r for r in records if r["status"] == "ok"]
     rows = []
     if spec.metric_names():
-        scored = [{"metrics": r.get("metrics") or {}, "metric_reasons": r.get("metric_reasons") or {},
-                   "features": r.get("features") or {}} for r in ok]
-        rows = aggregate(scored, spec.metric_names(), unavailable, settings.bootstrap_resamples,
-                         settings.bootstrap_seed, _fvd_reference(spec, unavailable, settings))
-    performance = summarize_performance([{"latency_s": r.get("latency_s"), "num_frames": r.get("num_frames"),
-                                          **(r.get("measurement") or {})} for r in ok])
+        scored = [
+            {
+                "metrics": r.get("metrics") or {},
+                "metric_reasons": r.get("metric_reasons") or {},
+                "features": r.get("features") or {},
+            }
+            for r in ok
+        ]
+        rows = aggregate(
+            scored,
+            spec.metric_names(),
+            unavailable,
+            settings.bootstrap_resamples,
+            settings.bootstrap_seed,
+            _fvd_reference(spec, unavailable, settings),
+        )
+    performance = summarize_performance(
+        [
+            {"latency_s": r.get("latency_s"), "num_frames": r.get("num_frames"), **(r.get("measurement") or {})}
+            for r in ok
+        ]
+    )
     if spec.batch_size > 1:
         performance.update(batch_performance(ok, spec.batch_size))
     total = len(spec.work_items())
     performance["success_rate"] = len(ok) / total if total else None
-    rows.extend({"kind": "performance", "name": name, "value": value, "ci_low": None, "ci_high": None, "n": len(ok),
-                 "reason": None if value is not None else NOT_MEASURABLE, "details": None}
-                for name, value in performance.items())
+    rows.extend(
+        {
+            "kind": "performance",
+            "name": name,
+            "value": value,
+            "ci_low": None,
+            "ci_high": None,
+            "n": len(ok),
+            "reason": None if value is not None else NOT_MEASURABLE,
+            "details": None,
+        }
+        for name, value in performance.items()
+    )
     return rows
 
 
@@ -48,10 +75,12 @@ def batch_performance(ok: list[dict[str, Any]], batch_size: int) -> dict[str, An
     """Per pipeline call of a batched benchmark: its mean latency (each call counted once: a call of n videos
     contributes n records of 1/n of a call) and the batch size asked for; per-video figures stay in the rest."""
     calls = sum(1 / (r.get("measurement") or {}).get("batch_size", 1) for r in ok)
-    total = sum((r.get("measurement") or {}).get("batch_latency_s", r.get("latency_s") or 0.0)
-                / (r.get("measurement") or {}).get("batch_size", 1) for r in ok)
-    return {"batch_size": float(batch_size),
-            "avg_batch_latency_ms": total / calls * 1000 if calls else None}
+    total = sum(
+        (r.get("measurement") or {}).get("batch_latency_s", r.get("latency_s") or 0.0)
+        / (r.get("measurement") or {}).get("batch_size", 1)
+        for r in ok
+    )
+    return {"batch_size": float(batch_size), "avg_batch_latency_ms": total / calls * 1000 if calls else None}
 
 
 def _fvd_reference(spec: BenchmarkSpec, unavailable: dict[str, str], settings: Settings) -> np.ndarray | None:

@@ -32,11 +32,16 @@ class BatchSpec(BaseModel):
     parameters: dict[str, Any] = Field(default_factory=dict, description="Generation parameters for every model.")
     metrics: list[str] | None = None
     save_videos: bool = False
-    max_workers: int = Field(default=1, ge=0, le=64, description="Models benchmarked at once; 0: as many as the "
-                                                                 "cluster's cores hold (one torch thread each).")
+    max_workers: int = Field(
+        default=1,
+        ge=0,
+        le=64,
+        description="Models benchmarked at once; 0: as many as the cluster's cores hold (one torch thread each).",
+    )
     parquet: str | None = Field(default=None, description="Write per-video rows here: a path or a URI.")
     optimization_level: OptimizationLevel | None = Field(
-        default=None, description="Default: the optimization_level setting of the process that runs the batch.")
+        default=None, description="Default: the optimization_level setting of the process that runs the batch."
+    )
 
     @model_validator(mode="after")
     def _one_prompt_source(self) -> BatchSpec:
@@ -65,8 +70,9 @@ class BatchSpec(BaseModel):
         try:
             lines = self.prompts_file.read_text().splitlines()
         except OSError as exc:
-            raise ValidationError(f"Cannot read prompts file {self.prompts_file}: {exc}",
-                                  {"prompts_file": str(self.prompts_file)}) from None
+            raise ValidationError(
+                f"Cannot read prompts file {self.prompts_file}: {exc}", {"prompts_file": str(self.prompts_file)}
+            ) from None
         return [line.strip() for line in lines if line.strip()]
 
     def benchmark_specs(self, device: str = "auto", optimization_level: str = "baseline") -> list[BenchmarkSpec]:
@@ -74,12 +80,21 @@ class BatchSpec(BaseModel):
 
         ``optimization_level`` applies where the batch names none (run_batch passes the setting)."""
         prompts = self.prompt_list()
-        specs = [BenchmarkSpec(model_name=model, prompts=prompts, videos_per_prompt=self.videos_per_prompt,
-                               seed=self.seed, parameters=self.parameters, device=device,
-                               save_videos=self.save_videos, metric_settings=MetricSettings(metrics=self.metrics),
-                               optimization_level=self.optimization_level or optimization_level,
-                               metadata={"batch": json.loads(self.model_dump_json())})
-                 for model in self.models]
+        specs = [
+            BenchmarkSpec(
+                model_name=model,
+                prompts=prompts,
+                videos_per_prompt=self.videos_per_prompt,
+                seed=self.seed,
+                parameters=self.parameters,
+                device=device,
+                save_videos=self.save_videos,
+                metric_settings=MetricSettings(metrics=self.metrics),
+                optimization_level=self.optimization_level or optimization_level,
+                metadata={"batch": json.loads(self.model_dump_json())},
+            )
+            for model in self.models
+        ]
         for spec in specs:
             spec.check()
         return specs

@@ -43,9 +43,14 @@ def ensure_ray(settings: Settings | None = None, *, dashboard: bool = False) -> 
     if address:
         ray.init(address=address, **common)
     else:
-        ray.init(num_cpus=settings.ray_num_cpus, object_store_memory=settings.ray_object_store_mb * 2**20,
-                 include_dashboard=dashboard, dashboard_host=LOCAL_DASHBOARD_HOST,
-                 dashboard_port=settings.ray_dashboard_port, **common)
+        ray.init(
+            num_cpus=settings.ray_num_cpus,
+            object_store_memory=settings.ray_object_store_mb * 2**20,
+            include_dashboard=dashboard,
+            dashboard_host=LOCAL_DASHBOARD_HOST,
+            dashboard_port=settings.ray_dashboard_port,
+            **common,
+        )
 
 
 def alive_nodes() -> list[dict[str, Any]]:
@@ -67,13 +72,14 @@ def check_shared_state(settings: Settings, *, gateway: bool) -> None:
         raise ClusterConfigurationError(
             f"This Ray cluster has {nodes} nodes, but the database is a node-local SQLite file ({database}). "
             "Every node must reach the same database: set VDB_DATABASE_URL to a PostgreSQL URL on every node.",
-            {"nodes": nodes, "database_url": database, "setting": "VDB_DATABASE_URL"})
+            {"nodes": nodes, "database_url": database, "setting": "VDB_DATABASE_URL"},
+        )
     if gateway and settings.rate_limit_storage.startswith("memory"):
         raise ClusterConfigurationError(
             f"This Ray cluster has {nodes} nodes, but rate-limit counters are kept in each replica's memory. "
             "Set VDB_RATE_LIMIT_STORAGE to a Redis URL (redis://host:6379/0) that every node reaches.",
-            {"nodes": nodes, "rate_limit_storage": settings.rate_limit_storage,
-             "setting": "VDB_RATE_LIMIT_STORAGE"})
+            {"nodes": nodes, "rate_limit_storage": settings.rate_limit_storage, "setting": "VDB_RATE_LIMIT_STORAGE"},
+        )
 
 
 def gpu_fraction(model_spec, device: str, gpu_memory_gb: float | None, memory_fraction: float = 1.0) -> float:

@@ -26,9 +26,13 @@ def figure(result: BenchmarkResult, name: str) -> float | None:
     return result.metrics.get(name) if name in METRICS else result.performance.get(name)
 
 
-def compare_models(results: dict[str, BenchmarkResult] | list[BenchmarkResult],
-                   objectives: dict[str, bool] | list[str] | None = None,
-                   rank_by: str = "overall_score", resamples: int = 1000, seed: int = 0) -> dict[str, Any]:
+def compare_models(
+    results: dict[str, BenchmarkResult] | list[BenchmarkResult],
+    objectives: dict[str, bool] | list[str] | None = None,
+    rank_by: str = "overall_score",
+    resamples: int = 1000,
+    seed: int = 0,
+) -> dict[str, Any]:
     if isinstance(results, list):
         results = {r.model_name: r for r in results}
     if not results:
@@ -47,10 +51,16 @@ def compare_models(results: dict[str, BenchmarkResult] | list[BenchmarkResult],
     ranking = [{"rank": i + 1, "model_name": n, rank_by: v} for i, (v, n) in enumerate(ranked)]
     ranking += [{"rank": None, "model_name": n, rank_by: None} for v, n in keyed if v is None]
     front = pareto_frontier(points, dict(objectives))
-    return {"ranking": ranking, "rank_by": rank_by, "pareto_frontier": front["frontier"],
-            "pareto_objectives": front["objectives"], "skipped_objectives": front["skipped_objectives"],
-            "models": {n: {"benchmark_id": results[n].benchmark_id, **points[n]} for n in names},
-            "pairwise_fvd": pairwise_fvd(results), **significance(results, rank_by, resamples, seed)}
+    return {
+        "ranking": ranking,
+        "rank_by": rank_by,
+        "pareto_frontier": front["frontier"],
+        "pareto_objectives": front["objectives"],
+        "skipped_objectives": front["skipped_objectives"],
+        "models": {n: {"benchmark_id": results[n].benchmark_id, **points[n]} for n in names},
+        "pairwise_fvd": pairwise_fvd(results),
+        **significance(results, rank_by, resamples, seed),
+    }
 
 
 def video_values(result: BenchmarkResult, name: str) -> dict[tuple[str, int], float]:
@@ -68,8 +78,9 @@ def video_values(result: BenchmarkResult, name: str) -> dict[tuple[str, int], fl
     return out
 
 
-def significance(results: dict[str, BenchmarkResult], rank_by: str, resamples: int = 1000,
-                 seed: int = 0) -> dict[str, Any]:
+def significance(
+    results: dict[str, BenchmarkResult], rank_by: str, resamples: int = 1000, seed: int = 0
+) -> dict[str, Any]:
     """Video-level significance tests between the models (app.metrics.significance: Wilcoxon over shared prompts
     and seeds, else Mann-Whitney; Holm with more than two models; effect sizes with bootstrap CIs).
 
@@ -78,8 +89,10 @@ def significance(results: dict[str, BenchmarkResult], rank_by: str, resamples: i
     directional per-video metric the results have, and the per-video latency.
     """
     if len(results) < 2:
-        return {"statistical_significance": {"p_value": None, "reason": "one model: nothing to compare"},
-                "significance_by_metric": {}}
+        return {
+            "statistical_significance": {"p_value": None, "reason": "one model: nothing to compare"},
+            "significance_by_metric": {},
+        }
     names = [n for n in METRICS if per_video(n) and METRICS[n].higher_is_better is not None] + [LATENCY_MS]
     by_metric = {}
     for name in names:
@@ -88,10 +101,15 @@ def significance(results: dict[str, BenchmarkResult], rank_by: str, resamples: i
             by_metric[name] = significance_report(values, direction(name), resamples, seed)
     if per_video(rank_by):
         headline = (by_metric.get(rank_by) or {}).get("statistical_significance") or {
-            "p_value": None, "reason": f"fewer than two models have per-video values of {rank_by}"}
+            "p_value": None,
+            "reason": f"fewer than two models have per-video values of {rank_by}",
+        }
     else:
-        headline = {"p_value": None, "reason": f"{rank_by} is a set-level figure (one value per benchmark): one run "
-                                               "per model cannot be tested; see significance_by_metric"}
+        headline = {
+            "p_value": None,
+            "reason": f"{rank_by} is a set-level figure (one value per benchmark): one run "
+            "per model cannot be tested; see significance_by_metric",
+        }
     return {"statistical_significance": headline, "significance_by_metric": by_metric}
 
 
@@ -106,11 +124,14 @@ def pairwise_fvd(results: dict[str, BenchmarkResult]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     names = list(results)
     for i, a in enumerate(names):
-        for b in names[i + 1:]:
+        for b in names[i + 1 :]:
             key = f"{a}|{b}"
             if feats[a] is None or feats[b] is None:
-                out[key] = {"value": None, "reason": "I3D features missing (i3d weights not installed, or videos "
-                                                     f"shorter than FVD's {CLIP_FRAMES}-frame clips)"}
+                out[key] = {
+                    "value": None,
+                    "reason": "I3D features missing (i3d weights not installed, or videos "
+                    f"shorter than FVD's {CLIP_FRAMES}-frame clips)",
+                }
             else:
                 out[key] = fvd(feats[a], feats[b])
     return out

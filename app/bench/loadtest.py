@@ -53,8 +53,9 @@ class LoadTestSpec:
 
     def check(self) -> LoadTestSpec:
         if self.modality not in MODALITIES:
-            raise ValidationError(f"Unknown modality '{self.modality}'", {"modality": self.modality,
-                                                                        "known": list(MODALITIES)})
+            raise ValidationError(
+                f"Unknown modality '{self.modality}'", {"modality": self.modality, "known": list(MODALITIES)}
+            )
         if not self.url.startswith(("http://", "https://")):
             raise ValidationError("The URL must start with http:// or https://", {"url": self.url})
         if not self.concurrency or any(not 1 <= c <= MAX_CONCURRENCY for c in self.concurrency):
@@ -88,8 +89,12 @@ class RequestRecord:
 def _endpoint(spec: LoadTestSpec) -> tuple[str, dict[str, Any]]:
     base = spec.url.rstrip("/")
     if spec.modality == "text":
-        return f"{base}/v1/chat/completions", {"model": spec.model, "stream": True, "max_tokens": spec.max_tokens,
-                                               "messages": [{"role": "user", "content": spec.prompt}]}
+        return f"{base}/v1/chat/completions", {
+            "model": spec.model,
+            "stream": True,
+            "max_tokens": spec.max_tokens,
+            "messages": [{"role": "user", "content": spec.prompt}],
+        }
     if spec.modality == "image":
         return f"{base}/v1/images/generations", {"model": spec.model, "prompt": spec.prompt, "n": 1}
     if spec.modality == "speech":
@@ -170,17 +175,29 @@ def _percentiles(values: list[float], resamples: int = 1000) -> dict[str, Any]:
         return {"n": 0, "reason": "no completed request measured this"}
     p50, p90, p99 = np.percentile(values, [50, 90, 99])
     interval = mean_interval(values, resamples=resamples)
-    return {"n": len(values), "mean": interval.mean, "ci_low": interval.low, "ci_high": interval.high,
-            "ci_method": interval.method, "p50": float(p50), "p90": float(p90), "p99": float(p99)}
+    return {
+        "n": len(values),
+        "mean": interval.mean,
+        "ci_low": interval.low,
+        "ci_high": interval.high,
+        "ci_method": interval.method,
+        "p50": float(p50),
+        "p90": float(p90),
+        "p99": float(p99),
+    }
 
 
 def summarize(records: list[RequestRecord], wall_s: float, concurrency: int, modality: str) -> dict[str, Any]:
     ok = [r for r in records if r.ok]
     out: dict[str, Any] = {
-        "concurrency": concurrency, "requests": len(records), "completed": len(ok),
+        "concurrency": concurrency,
+        "requests": len(records),
+        "completed": len(ok),
         "errors": len(records) - len(ok),
-        "status_429": sum(r.status == 429 for r in records), "status_503": sum(r.status == 503 for r in records),
-        "wall_s": wall_s, "request_throughput": len(ok) / wall_s if wall_s > 0 else None,
+        "status_429": sum(r.status == 429 for r in records),
+        "status_503": sum(r.status == 503 for r in records),
+        "wall_s": wall_s,
+        "request_throughput": len(ok) / wall_s if wall_s > 0 else None,
         "latency_s": _percentiles([r.latency_s for r in ok]),
         "error_examples": sorted({r.error for r in records if r.error})[:3],
     }
@@ -208,12 +225,20 @@ def run_load_test(spec: LoadTestSpec, on_level=None) -> dict[str, Any]:
         if on_level is not None:
             on_level(summary)
     public = spec.public()
-    return {"id": f"load_{uuid.uuid4().hex[:8]}", "kind": "loadtest", "spec": public, "levels": levels,
-            "requests": raw, "created_at": started,
-            "provenance": {"packages": package_versions(),
-                           "spec_hash": hashlib.sha256(json.dumps(public, sort_keys=True).encode()).hexdigest(),
-                           "client": "httpx", "token_counting": "usage.completion_tokens when the server reports "
-                                                                "it, else content chunks of the stream"}}
+    return {
+        "id": f"load_{uuid.uuid4().hex[:8]}",
+        "kind": "loadtest",
+        "spec": public,
+        "levels": levels,
+        "requests": raw,
+        "created_at": started,
+        "provenance": {
+            "packages": package_versions(),
+            "spec_hash": hashlib.sha256(json.dumps(public, sort_keys=True).encode()).hexdigest(),
+            "client": "httpx",
+            "token_counting": "usage.completion_tokens when the server reports it, else content chunks of the stream",
+        },
+    }
 
 
 def plot(result: dict[str, Any], path) -> None:
@@ -223,8 +248,11 @@ def plot(result: dict[str, Any], path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    points = [(lv["latency_s"].get("p50"), lv["request_throughput"], lv["concurrency"]) for lv in result["levels"]
-              if lv["latency_s"].get("p50") is not None]
+    points = [
+        (lv["latency_s"].get("p50"), lv["request_throughput"], lv["concurrency"])
+        for lv in result["levels"]
+        if lv["latency_s"].get("p50") is not None
+    ]
     fig, ax = plt.subplots(figsize=(6, 4))
     if points:
         ax.plot([p[0] for p in points], [p[1] for p in points], marker="o")

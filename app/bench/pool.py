@@ -39,16 +39,20 @@ class _Idle:
 
 
 class WorkerPool:
-    def __init__(self, idle_s: float, memory_bytes: float, stop: Callable[[Any], None],
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        idle_s: float,
+        memory_bytes: float,
+        stop: Callable[[Any], None],
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.idle_s = idle_s
         self.memory_bytes = memory_bytes
         self._stop = stop
         self._clock = clock
         self._idle: list[_Idle] = []  # least recently released first
         self._lock = threading.Lock()
-        self.counts = {"acquired": 0, "missed": 0, "released": 0, "evicted_idle": 0, "evicted_memory": 0,
-                       "cleared": 0}
+        self.counts = {"acquired": 0, "missed": 0, "released": 0, "evicted_idle": 0, "evicted_memory": 0, "cleared": 0}
 
     def acquire(self, key: str) -> Any | None:
         """Lease the most recently released idle worker with this key, or None (the caller starts a cold one)."""
@@ -95,8 +99,12 @@ class WorkerPool:
     def stats(self) -> dict[str, Any]:
         with self._lock:
             now = self._clock()
-            return {"idle": [{"key": e.key, "rss_bytes": e.rss_bytes, "idle_s": now - e.since} for e in self._idle],
-                    "idle_s": self.idle_s, "memory_bytes": self.memory_bytes, **self.counts}
+            return {
+                "idle": [{"key": e.key, "rss_bytes": e.rss_bytes, "idle_s": now - e.since} for e in self._idle],
+                "idle_s": self.idle_s,
+                "memory_bytes": self.memory_bytes,
+                **self.counts,
+            }
 
     def _evict(self, entry: _Idle, reason: str) -> None:
         self._idle.remove(entry)
@@ -135,8 +143,9 @@ RemotePoolActor = ray.remote(PoolActor)
 
 def get_pool(idle_s: float, memory_gb: float):
     """The cluster's pool actor, created on first use (its limits are those of the first caller)."""
-    return RemotePoolActor.options(name=POOL_NAME, namespace=NAMESPACE, lifetime="detached", get_if_exists=True,
-                                   num_cpus=0, max_concurrency=8).remote(idle_s, memory_gb * 2**30)
+    return RemotePoolActor.options(
+        name=POOL_NAME, namespace=NAMESPACE, lifetime="detached", get_if_exists=True, num_cpus=0, max_concurrency=8
+    ).remote(idle_s, memory_gb * 2**30)
 
 
 class TrialWorker:
@@ -159,8 +168,9 @@ class TrialWorker:
         self.handle = ray.get(self._pool.acquire.remote(self.key))
         if self.handle is None:
             # the runner's actor class: it stops itself if this trial is stopped before it could release it
-            self.handle = RemoteBenchmarkWorker.options(num_cpus=0, lifetime="detached",
-                                                        max_restarts=0).remote(spec_json, settings_json)
+            self.handle = RemoteBenchmarkWorker.options(num_cpus=0, lifetime="detached", max_restarts=0).remote(
+                spec_json, settings_json
+            )
             self.info = ray.get(self.handle.info.remote())
         else:
             self.info = ray.get(self.handle.configure.remote(spec_json, settings_json))

@@ -120,10 +120,14 @@ class Profiler:
         hwm = _read_hwm_kb() if rss_reset else None
         energy = None if energy_before is None or energy_after is None else (energy_after - energy_before) / 1000.0
         power = energy / latency if energy is not None and latency > 0 else None
-        return result, Measurement(latency_s=latency, peak_vram_allocated_gb=vram_alloc,
-                                   peak_vram_reserved_gb=vram_reserved,
-                                   peak_rss_mb=None if hwm is None else hwm / 1024.0,
-                                   energy_j=energy, mean_power_w=power)
+        return result, Measurement(
+            latency_s=latency,
+            peak_vram_allocated_gb=vram_alloc,
+            peak_vram_reserved_gb=vram_reserved,
+            peak_rss_mb=None if hwm is None else hwm / 1024.0,
+            energy_j=energy,
+            mean_power_w=power,
+        )
 
 
 def summarize_performance(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -133,9 +137,17 @@ def summarize_performance(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """
     ok = [r for r in rows if r.get("latency_s") is not None]
     if not ok:
-        return {"avg_latency_ms": None, "p50_latency_ms": None, "p95_latency_ms": None, "throughput_fps": None,
-                "videos_per_second": None, "peak_vram_gb": None, "peak_rss_mb": None, "avg_power_watts": None,
-                "total_energy_j": None}
+        return {
+            "avg_latency_ms": None,
+            "p50_latency_ms": None,
+            "p95_latency_ms": None,
+            "throughput_fps": None,
+            "videos_per_second": None,
+            "peak_vram_gb": None,
+            "peak_rss_mb": None,
+            "avg_power_watts": None,
+            "total_energy_j": None,
+        }
     import numpy as np
 
     latencies = np.array([r["latency_s"] for r in ok])

@@ -21,9 +21,12 @@ def package_versions() -> dict[str, str | None]:
 
 def device_info(device: str) -> dict[str, Any]:
     """Name and driver of the device a worker generates on."""
-    info: dict[str, Any] = {"device": device, "host": platform.node(),
-                            "cpu": platform.processor() or platform.machine(),
-                            "python": platform.python_version()}
+    info: dict[str, Any] = {
+        "device": device,
+        "host": platform.node(),
+        "cpu": platform.processor() or platform.machine(),
+        "python": platform.python_version(),
+    }
     if device.startswith("cuda"):
         import torch
 

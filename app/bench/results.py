@@ -29,12 +29,21 @@ class BenchmarkResult:
 
     def to_dict(self, per_video: bool = True) -> dict[str, Any]:
         out = {
-            "benchmark_id": self.benchmark_id, "model_name": self.model_name, "status": self.status,
-            "results": {"metrics": self.metrics, "metric_details": self.metric_details,
-                        "performance": self.performance, "performance_reasons": self.performance_reasons,
-                        "success_rate": self.success_rate,
-                        "completed_at": self.completed_at},
-            "provenance": self.provenance, "spec": self.spec, "error": self.error, "created_at": self.created_at,
+            "benchmark_id": self.benchmark_id,
+            "model_name": self.model_name,
+            "status": self.status,
+            "results": {
+                "metrics": self.metrics,
+                "metric_details": self.metric_details,
+                "performance": self.performance,
+                "performance_reasons": self.performance_reasons,
+                "success_rate": self.success_rate,
+                "completed_at": self.completed_at,
+            },
+            "provenance": self.provenance,
+            "spec": self.spec,
+            "error": self.error,
+            "created_at": self.created_at,
             "monitoring": self.monitoring,
         }
         if per_video:  # evaluator features are internal inputs of set-level metrics, not results
@@ -44,18 +53,33 @@ class BenchmarkResult:
 
 def video_record(row) -> dict[str, Any]:
     """A stored video row as the record the worker produced."""
-    return {"prompt_index": row.prompt_index, "prompt": row.prompt, "seed": row.seed, "status": row.status,
-            "error": row.error, "num_frames": row.num_frames, "latency_s": row.latency_s, "timings": row.timings,
-            "measurement": row.measurement, "metrics": row.metrics, "metric_reasons": row.metric_reasons,
-            "features": row.features, "video_path": row.video_path, "worker": row.worker}
+    return {
+        "prompt_index": row.prompt_index,
+        "prompt": row.prompt,
+        "seed": row.seed,
+        "status": row.status,
+        "error": row.error,
+        "num_frames": row.num_frames,
+        "latency_s": row.latency_s,
+        "timings": row.timings,
+        "measurement": row.measurement,
+        "metrics": row.metrics,
+        "metric_reasons": row.metric_reasons,
+        "features": row.features,
+        "video_path": row.video_path,
+        "worker": row.worker,
+    }
 
 
-EFFICIENCY_DEFINITION = ("overall_score points per second of generation: overall_score (0-100) divided by the mean "
-                         "per-video latency in seconds (docs/metrics.md)")
+EFFICIENCY_DEFINITION = (
+    "overall_score points per second of generation: overall_score (0-100) divided by the mean "
+    "per-video latency in seconds (docs/metrics.md)"
+)
 
 
-def efficiency_score(metrics: dict[str, float | None], performance: dict[str, float | None]) -> tuple[float | None,
-                                                                                                         str | None]:
+def efficiency_score(
+    metrics: dict[str, float | None], performance: dict[str, float | None]
+) -> tuple[float | None, str | None]:
     """(score, None) or (None, why): quality bought per second of generation, higher is better."""
     overall, latency_ms = metrics.get("overall_score"), performance.get("avg_latency_ms")
     if overall is None:
@@ -71,9 +95,13 @@ def load_result(repo: BenchmarkRepository, benchmark_id: str) -> BenchmarkResult
     for agg in repo.aggregates(benchmark_id):
         if agg.kind == "metric":
             metrics[agg.name] = agg.value
-            details[agg.name] = {"value": agg.value,
-                                 "ci95": [agg.ci_low, agg.ci_high] if agg.ci_low is not None else None,
-                                 "n": agg.n, "reason": agg.reason, **(agg.details or {})}
+            details[agg.name] = {
+                "value": agg.value,
+                "ci95": [agg.ci_low, agg.ci_high] if agg.ci_low is not None else None,
+                "n": agg.n,
+                "reason": agg.reason,
+                **(agg.details or {}),
+            }
         else:
             performance[agg.name] = agg.value
     success_rate = performance.pop("success_rate", None)
@@ -82,10 +110,20 @@ def load_result(repo: BenchmarkRepository, benchmark_id: str) -> BenchmarkResult
     reasons = {"efficiency_score": reason} if reason else {}
     videos = [video_record(v) for v in repo.videos(benchmark_id)]
     return BenchmarkResult(
-        benchmark_id=row.id, model_name=row.model_name, status=row.status, metrics=metrics, metric_details=details,
-        performance=performance, success_rate=success_rate, per_video=videos, provenance=row.provenance,
-        spec=row.spec, error=row.error, error_details=row.error_details,
+        benchmark_id=row.id,
+        model_name=row.model_name,
+        status=row.status,
+        metrics=metrics,
+        metric_details=details,
+        performance=performance,
+        success_rate=success_rate,
+        per_video=videos,
+        provenance=row.provenance,
+        spec=row.spec,
+        error=row.error,
+        error_details=row.error_details,
         created_at=row.created_at.isoformat() if row.created_at else None,
-        completed_at=row.completed_at.isoformat() if row.completed_at else None, performance_reasons=reasons,
+        completed_at=row.completed_at.isoformat() if row.completed_at else None,
+        performance_reasons=reasons,
         monitoring=row.monitoring,
     )

@@ -61,6 +61,7 @@ def orphan_after_s(idle_s: float) -> float:
 
 def _tracked(method: Callable[..., Any]) -> Callable[..., Any]:
     """Counts the call as activity for the orphan watch."""
+
     def call(self: ActorWorker, *args: Any, **kwargs: Any) -> Any:
         with self._activity:
             self._calls += 1
@@ -70,6 +71,7 @@ def _tracked(method: Callable[..., Any]) -> Callable[..., Any]:
             with self._activity:
                 self._calls -= 1
                 self._last_call = time.monotonic()
+
     call.__name__, call.__doc__ = method.__name__, method.__doc__
     return call
 
@@ -89,8 +91,9 @@ class ActorWorker:
         idle_s = float(settings_json.get("worker_pool_idle_s") or 0)
         in_actor = ray.is_initialized() and ray.get_runtime_context().get_actor_id() is not None
         if idle_s > 0 and in_actor:  # (a test may build the class in-process: nothing to stop there)
-            threading.Thread(target=self._stop_when_orphaned, args=(orphan_after_s(idle_s),), name="orphan-watch",
-                             daemon=True).start()
+            threading.Thread(
+                target=self._stop_when_orphaned, args=(orphan_after_s(idle_s),), name="orphan-watch", daemon=True
+            ).start()
         try:
             self._worker = BenchmarkWorker(spec_json, settings_json)
         except VidBenchError as exc:
@@ -175,8 +178,9 @@ class _Job:
 
 
 class BenchmarkRunner:
-    def __init__(self, repo: BenchmarkRepository | None = None, settings: Settings | None = None,
-                 runner_id: str | None = None):
+    def __init__(
+        self, repo: BenchmarkRepository | None = None, settings: Settings | None = None, runner_id: str | None = None
+    ):
         self.settings = settings or get_settings()
         self.settings.ensure_dirs()
         self.repo = repo or BenchmarkRepository(get_database(self.settings.resolved_database_url))
@@ -191,8 +195,9 @@ class BenchmarkRunner:
         ensure_ray(self.settings)
         check_shared_state(self.settings, gateway=False)  # several nodes on node-local SQLite: refused, nothing stored
         spec.profile().check_device(self._effective_device(spec.device))
-        row = self.repo.create_benchmark(spec.model_name, spec.model_dump(mode="json"), len(spec.work_items()),
-                                         owner=owner)
+        row = self.repo.create_benchmark(
+            spec.model_name, spec.model_dump(mode="json"), len(spec.work_items()), owner=owner
+        )
         return row.id
 
     def _effective_device(self, device: str) -> str:
@@ -217,8 +222,9 @@ class BenchmarkRunner:
         """Run the benchmark in a detached actor that outlives this process (the REST path)."""
         ensure_ray(self.settings)
         name = f"benchmark-{benchmark_id}"
-        owner = RemoteBenchmarkOwner.options(name=name, namespace=NAMESPACE, lifetime="detached", num_cpus=0,
-                                             max_restarts=0).remote(self.settings.portable(), f"actor:{name}")
+        owner = RemoteBenchmarkOwner.options(
+            name=name, namespace=NAMESPACE, lifetime="detached", num_cpus=0, max_restarts=0
+        ).remote(self.settings.portable(), f"actor:{name}")
         owner.run.remote(benchmark_id)
 
     def resume_orphans(self) -> list[str]:
@@ -228,13 +234,17 @@ class BenchmarkRunner:
         for row in self.repo.orphans(silent_since):
             if not self.repo.claim(row.id, self.runner_id, silent_since):
                 continue  # another process took it first
-            self.repo.update(row.id, current_task=f"resuming: the previous runner ({row.runner or 'unknown'}) "
-                                                  f"went silent")
+            self.repo.update(
+                row.id, current_task=f"resuming: the previous runner ({row.runner or 'unknown'}) went silent"
+            )
             try:
                 self.start_detached(row.id)
             except Exception as exc:  # noqa: BLE001 - whatever stops the resume ends the benchmark, with why
-                self.repo.finish(row.id, "failed", f"interrupted: its runner went silent and it could not be "
-                                                   f"resumed: {type(exc).__name__}: {exc}")
+                self.repo.finish(
+                    row.id,
+                    "failed",
+                    f"interrupted: its runner went silent and it could not be resumed: {type(exc).__name__}: {exc}",
+                )
                 continue
             resumed.append(row.id)
         return resumed
@@ -319,19 +329,24 @@ class BenchmarkRunner:
         """
         gpus = ray.cluster_resources().get("GPU", 0)
         wants_gpu = spec.device.startswith("cuda") or (spec.device == "auto" and gpus > 0)
-        num_gpus = gpu_fraction(spec.check(), "cuda", gpu_memory_gb(self.settings),
-                                self.settings.gpu_memory_fraction) if wants_gpu else 0.0
+        num_gpus = (
+            gpu_fraction(spec.check(), "cuda", gpu_memory_gb(self.settings), self.settings.gpu_memory_fraction)
+            if wants_gpu
+            else 0.0
+        )
         if wants_gpu and gpus < num_gpus:
             raise ResourcesUnavailableError(
                 f"The benchmark needs {num_gpus} GPU and this cluster has {gpus}: infeasible here",
-                {"needs": {"GPU": num_gpus}, "cluster": {"GPU": gpus}})
+                {"needs": {"GPU": num_gpus}, "cluster": {"GPU": gpus}},
+            )
         wanted = float(self.settings.torch_threads_per_actor)
         if self.settings.worker_pool_idle_s > 0 and ray.available_resources().get("CPU", 0.0) < wanted:
             self._free_pooled_cpus(wanted)
         cpus, why = fit_cpus(wanted, self.settings.actor_min_cpus)
         if cpus is None:
-            raise ResourcesUnavailableError(f"No node can hold the benchmark's actor: {why}",
-                                            {"needs": {"CPU": self.settings.actor_min_cpus}})
+            raise ResourcesUnavailableError(
+                f"No node can hold the benchmark's actor: {why}", {"needs": {"CPU": self.settings.actor_min_cpus}}
+            )
         return {"num_cpus": cpus, "num_gpus": num_gpus, "why": why}
 
     def _free_pooled_cpus(self, wanted: float, wait_s: float = 5.0) -> None:
@@ -358,12 +373,17 @@ class BenchmarkRunner:
         if waited > self.settings.resource_wait_s:
             error = ResourcesUnavailableError(
                 f"The benchmark's actor could not be placed within {self.settings.resource_wait_s:.0f}s: "
-                f"it needs {needs}, the cluster has {free} free", {"needs": needs, "free": free})
+                f"it needs {needs}, the cluster has {free} free",
+                {"needs": needs, "free": free},
+            )
             self._stop(job, "failed", f"{error.code}: {error.message}")
             self._emit(on_progress, job, "benchmark_error", error=error.message)
             return False
-        self.repo.update(job.benchmark_id, current_task=f"waiting for resources: needs {needs}, free {free} "
-                                                        f"({waited:.0f}s of {self.settings.resource_wait_s:.0f}s)")
+        self.repo.update(
+            job.benchmark_id,
+            current_task=f"waiting for resources: needs {needs}, free {free} "
+            f"({waited:.0f}s of {self.settings.resource_wait_s:.0f}s)",
+        )
         return True
 
     def _launch(self, job: _Job, on_progress: ProgressCallback | None) -> bool:
@@ -406,8 +426,11 @@ class BenchmarkRunner:
         # A pooled worker outlives this runner (a REST benchmark's owner exits after one benchmark): detached.
         lifetime = {"lifetime": "detached"} if job.pool_key is not None else {}
         job.actor = RemoteBenchmarkWorker.options(
-            num_cpus=job.resources["num_cpus"], num_gpus=job.resources["num_gpus"],
-            max_restarts=self.settings.actor_max_restarts, max_task_retries=0, **lifetime,
+            num_cpus=job.resources["num_cpus"],
+            num_gpus=job.resources["num_gpus"],
+            max_restarts=self.settings.actor_max_restarts,
+            max_task_retries=0,
+            **lifetime,
         ).remote(spec_json, settings)
         job.info_ref = job.actor.info.remote()
         job.ready_ref = job.actor.warm_up.remote()  # actor calls run in order: info, then warm-up
@@ -453,9 +476,14 @@ class BenchmarkRunner:
             return False
         if job.retries == 0:
             spec = job.benchmark_spec
-            provenance = {"packages": package_versions(), "worker": job.info,
-                          "spec_hash": self.repo.get(job.benchmark_id).spec_hash, "seeds": spec.seeds(),
-                          "precision": spec.profile().precision, "optimization": spec.profile().to_dict()}
+            provenance = {
+                "packages": package_versions(),
+                "worker": job.info,
+                "spec_hash": self.repo.get(job.benchmark_id).spec_hash,
+                "seeds": spec.seeds(),
+                "precision": spec.profile().precision,
+                "optimization": spec.profile().to_dict(),
+            }
             self.repo.mark_running(job.benchmark_id, provenance)
             self._emit(on_progress, job, "benchmark_progress")
         self._feed(job)
@@ -466,8 +494,11 @@ class BenchmarkRunner:
         size = job.benchmark_spec.batch_size
         while job.ready_ref is None and job.pending and len(job.in_flight) < IN_FLIGHT_PER_ACTOR:
             batch, job.pending = tuple(job.pending[:size]), job.pending[size:]
-            ref = (job.actor.run.remote(job.benchmark_id, *batch[0]) if size == 1
-                   else job.actor.run_batch.remote(job.benchmark_id, list(batch)))
+            ref = (
+                job.actor.run.remote(job.benchmark_id, *batch[0])
+                if size == 1
+                else job.actor.run_batch.remote(job.benchmark_id, list(batch))
+            )
             job.in_flight[ref] = batch
 
     def _collect(self, job: _Job, ref: Any, on_progress: ProgressCallback | None) -> bool:
@@ -495,27 +526,38 @@ class BenchmarkRunner:
             job.ready_ref = job.actor.warm_up.remote()
             return True
         except ray.exceptions.RayTaskError as exc:  # an unexpected error inside generation: keep it, move on
-            records = [{"prompt_index": item[0], "prompt": item[1], "seed": item[2], "status": "failed",
-                        "error": _cause(exc)} for item in batch]
+            records = [
+                {"prompt_index": item[0], "prompt": item[1], "seed": item[2], "status": "failed", "error": _cause(exc)}
+                for item in batch
+            ]
         for record in records:
             self.repo.record_video(job.benchmark_id, record)
         row = self.repo.get(job.benchmark_id)
-        telemetry.video_done(job.benchmark_id, row.model_name, record, row.completed_videos + row.failed_videos,
-                             row.total_videos)
+        telemetry.video_done(
+            job.benchmark_id, row.model_name, record, row.completed_videos + row.failed_videos, row.total_videos
+        )
         next_video = row.completed_videos + row.failed_videos + 1
-        self.repo.update(job.benchmark_id, current_task=f"Generating video {next_video}/{row.total_videos}"
-                         if job.pending or job.in_flight else "aggregating")
+        self.repo.update(
+            job.benchmark_id,
+            current_task=f"Generating video {next_video}/{row.total_videos}"
+            if job.pending or job.in_flight
+            else "aggregating",
+        )
         self._emit(on_progress, job, "benchmark_progress", current_prompt=batch[-1][1])
         return True
 
     def _settings_of(self, job: _Job) -> dict[str, Any]:
         settings = self.settings.portable()
-        settings["torch_threads_per_actor"] = json.loads(job.pool_key)["torch_threads"] if job.pool_key else \
-            max(1, int((job.resources or {}).get("num_cpus", 1)))
+        settings["torch_threads_per_actor"] = (
+            json.loads(job.pool_key)["torch_threads"]
+            if job.pool_key
+            else max(1, int((job.resources or {}).get("num_cpus", 1)))
+        )
         return settings
 
-    def _stop(self, job: _Job, status: str, error: str | None = None,
-              error_details: dict[str, Any] | None = None) -> None:
+    def _stop(
+        self, job: _Job, status: str, error: str | None = None, error_details: dict[str, Any] | None = None
+    ) -> None:
         if job.actor is not None:
             ray.kill(job.actor, no_restart=True)
         job.in_flight = {}
@@ -529,8 +571,7 @@ class BenchmarkRunner:
         status = "completed" if row.completed_videos > 0 else "failed"
         error = None if status == "completed" else "every video failed; see the per-video errors"
         self.repo.finish(job.benchmark_id, status, error)
-        self._emit(on_progress, job, "benchmark_completed" if status == "completed" else "benchmark_error",
-                   error=error)
+        self._emit(on_progress, job, "benchmark_completed" if status == "completed" else "benchmark_error", error=error)
 
     def write_aggregates(self, benchmark_id: str, spec: BenchmarkSpec, unavailable: dict[str, str]) -> None:
         """The aggregates of what is stored, in one transaction (also after a resume)."""
@@ -542,10 +583,19 @@ class BenchmarkRunner:
             return
         row = self.repo.get(job.benchmark_id)
         done = row.completed_videos + row.failed_videos
-        on_progress({"type": kind, "benchmark_id": job.benchmark_id, "model_name": row.model_name,
-                     "completed": done, "failed": row.failed_videos, "total": row.total_videos,
-                     "percentage": 100.0 * done / row.total_videos if row.total_videos else 100.0,
-                     "status": row.status, **extra})
+        on_progress(
+            {
+                "type": kind,
+                "benchmark_id": job.benchmark_id,
+                "model_name": row.model_name,
+                "completed": done,
+                "failed": row.failed_videos,
+                "total": row.total_videos,
+                "percentage": 100.0 * done / row.total_videos if row.total_videos else 100.0,
+                "status": row.status,
+                **extra,
+            }
+        )
 
 
 class BenchmarkOwner:

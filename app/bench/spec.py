@@ -25,8 +25,10 @@ class MetricSettings(BaseModel):
     compute_metrics: bool = True
     metrics: list[str] | None = Field(default=None, description="Metric names; default every registered metric.")
     fvd_reference_dir: str | None = Field(default=None, description="Directory of real videos for FVD.")
-    flow_method: str | None = Field(default=None, description="Optical flow of the weight-free metrics "
-                                                              "(dis, dis-medium, farneback); default VDB_FLOW_METHOD.")
+    flow_method: str | None = Field(
+        default=None,
+        description="Optical flow of the weight-free metrics (dis, dis-medium, farneback); default VDB_FLOW_METHOD.",
+    )
 
     @field_validator("flow_method")
     @classmethod
@@ -46,25 +48,38 @@ class BenchmarkSpec(BaseModel):
     model_name: str
     prompts: list[str] = Field(min_length=1, max_length=MAX_PROMPTS)
     videos_per_prompt: int = Field(default=1, ge=1, le=MAX_VIDEOS_PER_PROMPT, strict=True)
-    seed: int = Field(default=0, ge=0, le=MAX_SEED, strict=True,
-                      description="Seed of the first video of each prompt; +1 for each next video.")
+    seed: int = Field(
+        default=0,
+        ge=0,
+        le=MAX_SEED,
+        strict=True,
+        description="Seed of the first video of each prompt; +1 for each next video.",
+    )
     parameters: VideoParameters = Field(default_factory=VideoParameters)
     optimization_level: str = "baseline"
     optimization_profile: dict[str, Any] | None = Field(
-        default=None, description="A custom OptimizationProfile (its fields); overrides optimization_level.")
+        default=None, description="A custom OptimizationProfile (its fields); overrides optimization_level."
+    )
     device: str = "auto"
     metric_settings: MetricSettings = Field(default_factory=MetricSettings)
     save_videos: bool = False
     warmup_runs: int | None = Field(default=None, ge=0, le=10, strict=True)
     conditioning_image: str | None = Field(default=None, description="Image path for image-to-video models.")
     batch_size: int = Field(
-        default=1, ge=1, le=MAX_VIDEOS_PER_PROMPT, strict=True,
+        default=1,
+        ge=1,
+        le=MAX_VIDEOS_PER_PROMPT,
+        strict=True,
         description="Videos generated per pipeline call (text-to-video pipelines only); each video's latency is "
-                    "its share of the call's, and the call's own is reported too.")
+        "its share of the call's, and the call's own is reported too.",
+    )
     generation_timeout_s: float | None = Field(
-        default=None, gt=0, le=24 * 3600,
+        default=None,
+        gt=0,
+        le=24 * 3600,
         description="Bound on each video's generation; past it the video stops at its next denoising step and is "
-                    "recorded as failed with GENERATION_TIMEOUT. None: the VDB_GENERATION_TIMEOUT_S setting.")
+        "recorded as failed with GENERATION_TIMEOUT. None: the VDB_GENERATION_TIMEOUT_S setting.",
+    )
     metadata: dict[str, Any] = Field(default_factory=dict)
 
     def __init__(self, **fields: Any):
@@ -100,7 +115,7 @@ class BenchmarkSpec(BaseModel):
 
     def batches(self, items: list[tuple[int, str, int]]) -> list[tuple[tuple[int, str, int], ...]]:
         """Consecutive work items, ``batch_size`` per pipeline call (the last call may hold fewer)."""
-        return [tuple(items[k:k + self.batch_size]) for k in range(0, len(items), self.batch_size)]
+        return [tuple(items[k : k + self.batch_size]) for k in range(0, len(items), self.batch_size)]
 
     def profile(self):
         from app.engines.optimization import OptimizationProfile
@@ -109,8 +124,9 @@ class BenchmarkSpec(BaseModel):
             try:
                 return OptimizationProfile(**self.optimization_profile)
             except TypeError as exc:
-                raise ValidationError(f"Invalid optimization profile: {exc}", {"profile": self.optimization_profile}) \
-                    from None
+                raise ValidationError(
+                    f"Invalid optimization profile: {exc}", {"profile": self.optimization_profile}
+                ) from None
         return get_profile(self.optimization_level)
 
     def metric_names(self) -> list[str]:
@@ -120,19 +136,27 @@ class BenchmarkSpec(BaseModel):
         """Every check that needs no model weights: run before anything is stored or started."""
         model = get_catalog().get(self.model_name)
         if model.modality != "video":
-            raise ValidationError(f"'{self.model_name}' is a {model.modality} model; benchmarks need a video model",
-                                  {"model_name": self.model_name, "modality": model.modality})
+            raise ValidationError(
+                f"'{self.model_name}' is a {model.modality} model; benchmarks need a video model",
+                {"model_name": self.model_name, "modality": model.modality},
+            )
         resolve_params(model, self.parameters)
         self.profile().check_device("cpu" if self.device == "cpu" else "cuda")
         self.metric_names()
         if self.batch_size > 1 and (model.task != "t2v" or model.source.kind == "remote"):
-            why = ("a remote model takes one request per video" if model.source.kind == "remote" else
-                   f"a {model.task} pipeline conditions each call on one image")
-            raise ValidationError(f"batch_size={self.batch_size} is refused for '{model.name}': {why}; only "
-                                  "text-to-video pipelines batch", {"parameter": "batch_size", "value": self.batch_size,
-                                                                    "model_name": model.name})
+            why = (
+                "a remote model takes one request per video"
+                if model.source.kind == "remote"
+                else f"a {model.task} pipeline conditions each call on one image"
+            )
+            raise ValidationError(
+                f"batch_size={self.batch_size} is refused for '{model.name}': {why}; only "
+                "text-to-video pipelines batch",
+                {"parameter": "batch_size", "value": self.batch_size, "model_name": model.name},
+            )
         if model.source.kind == "remote" and not model.source.remote_url():
             raise ValidationError(
                 f"'{self.model_name}' is a remote model and no endpoint is configured (set {model.source.url_env})",
-                {"model_name": self.model_name, "env": model.source.url_env})
+                {"model_name": self.model_name, "env": model.source.url_env},
+            )
         return model

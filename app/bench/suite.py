@@ -17,17 +17,25 @@ from app.errors import BenchmarkCancelledError, ValidationError, typed_error
 
 
 class BenchmarkSuite:
-    def __init__(self, device: str = "auto", output_dir: str | Path | None = None,
-                 optimization_profile: OptimizationProfile | str | None = None, metrics: list[str] | None = None,
-                 settings: Settings | None = None, enable_monitoring: bool = False,
-                 on_progress: ProgressCallback | None = None):
+    def __init__(
+        self,
+        device: str = "auto",
+        output_dir: str | Path | None = None,
+        optimization_profile: OptimizationProfile | str | None = None,
+        metrics: list[str] | None = None,
+        settings: Settings | None = None,
+        enable_monitoring: bool = False,
+        on_progress: ProgressCallback | None = None,
+    ):
         self.device = device
         self.settings = settings or get_settings()
         self.output_dir = Path(output_dir) if output_dir else None
-        self.optimization_profile = (optimization_profile.to_dict()
-                                     if isinstance(optimization_profile, OptimizationProfile) else None)
-        self.optimization_level = (optimization_profile if isinstance(optimization_profile, str)
-                                   else self.settings.optimization_level)  # `vid-bench config set optimization_level`
+        self.optimization_profile = (
+            optimization_profile.to_dict() if isinstance(optimization_profile, OptimizationProfile) else None
+        )
+        self.optimization_level = (
+            optimization_profile if isinstance(optimization_profile, str) else self.settings.optimization_level
+        )  # `vid-bench config set optimization_level`
         self.metrics = metrics
         self.on_progress = on_progress
         self.enable_monitoring = enable_monitoring  # sample CPU / RSS / GPU while benchmarks run (app.bench.monitoring)
@@ -48,22 +56,39 @@ class BenchmarkSuite:
             for benchmark_id in benchmark_ids:
                 self.runner.repo.update(benchmark_id, monitoring={**timeline, "benchmarks": benchmark_ids})
 
-    def build_spec(self, model_name: str, prompts: list[str],
-                   parameters: VideoParameters | dict[str, Any] | None = None, **kwargs: Any) -> BenchmarkSpec:
+    def build_spec(
+        self,
+        model_name: str,
+        prompts: list[str],
+        parameters: VideoParameters | dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> BenchmarkSpec:
         """kwargs: generation parameters by name (num_frames=8; None means unset) and BenchmarkSpec fields.
 
         ``parameters`` holds generation parameters too; those named in kwargs override it.
         """
         named = {name: kwargs.pop(name) for name in VideoParameters.model_fields if name in kwargs}
-        params = VideoParameters.from_values({**VideoParameters.from_values(parameters).model_dump(exclude_none=True),
-                                              **{name: value for name, value in named.items() if value is not None}})
-        metric_settings = {"metrics": kwargs.pop("metrics", self.metrics),
-                           "fvd_reference_dir": kwargs.pop("fvd_reference_dir", None),
-                           "compute_metrics": kwargs.pop("compute_metrics", True)}
-        return BenchmarkSpec(model_name=model_name, prompts=list(prompts), parameters=params, device=self.device,
-                             optimization_level=kwargs.pop("optimization_level", None) or self.optimization_level,
-                             optimization_profile=kwargs.pop("optimization_profile", self.optimization_profile),
-                             metric_settings=metric_settings, **kwargs)
+        params = VideoParameters.from_values(
+            {
+                **VideoParameters.from_values(parameters).model_dump(exclude_none=True),
+                **{name: value for name, value in named.items() if value is not None},
+            }
+        )
+        metric_settings = {
+            "metrics": kwargs.pop("metrics", self.metrics),
+            "fvd_reference_dir": kwargs.pop("fvd_reference_dir", None),
+            "compute_metrics": kwargs.pop("compute_metrics", True),
+        }
+        return BenchmarkSpec(
+            model_name=model_name,
+            prompts=list(prompts),
+            parameters=params,
+            device=self.device,
+            optimization_level=kwargs.pop("optimization_level", None) or self.optimization_level,
+            optimization_profile=kwargs.pop("optimization_profile", self.optimization_profile),
+            metric_settings=metric_settings,
+            **kwargs,
+        )
 
     def evaluate_model(self, model_name: str, prompts: list[str], **kwargs: Any) -> BenchmarkResult:
         """Benchmark one model; blocks until done. kwargs: as for build_spec."""
@@ -72,8 +97,9 @@ class BenchmarkSuite:
         self._run([benchmark_id])
         return self._finish(benchmark_id)
 
-    def evaluate_multiple_models(self, model_names: list[str], prompts: list[str], max_workers: int = 1,
-                                 **kwargs: Any) -> dict[str, BenchmarkResult]:
+    def evaluate_multiple_models(
+        self, model_names: list[str], prompts: list[str], max_workers: int = 1, **kwargs: Any
+    ) -> dict[str, BenchmarkResult]:
         """Benchmark several models, up to max_workers at once (one Ray actor each)."""
         if len(set(model_names)) != len(model_names):
             raise ValidationError("model_names has duplicates", {"model_names": model_names})
@@ -84,11 +110,15 @@ class BenchmarkSuite:
         self._run(ids, max_workers=max_workers)
         return {name: self._finish(bid, raise_cancelled=False) for name, bid in zip(model_names, ids, strict=True)}
 
-    def compare_models(self, results: dict[str, BenchmarkResult] | list[BenchmarkResult],
-                       objectives: dict[str, bool] | list[str] | None = None,
-                       rank_by: str = "overall_score") -> dict[str, Any]:
-        report = compare_mod.compare_models(results, objectives, rank_by, self.settings.bootstrap_resamples,
-                                            self.settings.bootstrap_seed)
+    def compare_models(
+        self,
+        results: dict[str, BenchmarkResult] | list[BenchmarkResult],
+        objectives: dict[str, bool] | list[str] | None = None,
+        rank_by: str = "overall_score",
+    ) -> dict[str, Any]:
+        report = compare_mod.compare_models(
+            results, objectives, rank_by, self.settings.bootstrap_resamples, self.settings.bootstrap_seed
+        )
         if self.output_dir:
             self.output_dir.mkdir(parents=True, exist_ok=True)
             (self.output_dir / "comparison.json").write_text(json.dumps(report, indent=2))
@@ -113,10 +143,14 @@ class BenchmarkSuite:
             for phase in ("encode_s", "denoise_s", "decode_s"):
                 values = [v["timings"][phase] for v in ok if v["timings"].get(phase) is not None]
                 phases[phase] = float(np.mean(values)) if values else None
-            report["levels"][level] = {"status": result.status, "benchmark_id": result.benchmark_id,
-                                       "performance": result.performance, "phases_mean": phases,
-                                       "metrics": result.metrics,
-                                       "optimization": (result.provenance or {}).get("optimization")}
+            report["levels"][level] = {
+                "status": result.status,
+                "benchmark_id": result.benchmark_id,
+                "performance": result.performance,
+                "phases_mean": phases,
+                "metrics": result.metrics,
+                "optimization": (result.provenance or {}).get("optimization"),
+            }
         return report
 
     def get_result(self, benchmark_id: str) -> BenchmarkResult:
@@ -132,8 +166,9 @@ class BenchmarkSuite:
         if raise_cancelled and result.status == "failed":
             code, _, message = (result.error or "INTERNAL_ERROR: benchmark failed").partition(": ")
             details = {k: v for k, v in (result.error_details or {}).items() if k != "code"}
-            raise typed_error(code, message or code,
-                              {**details, "benchmark_id": benchmark_id, "model_name": result.model_name})
+            raise typed_error(
+                code, message or code, {**details, "benchmark_id": benchmark_id, "model_name": result.model_name}
+            )
         if self.output_dir:
             self.output_dir.mkdir(parents=True, exist_ok=True)
             (self.output_dir / f"{benchmark_id}.json").write_text(json.dumps(result.to_dict(), indent=2))

@@ -21,10 +21,17 @@ from app.errors import ValidationError, VidBenchError
 def pool_key(spec_json: dict[str, Any], settings_json: dict[str, Any]) -> str:
     """What a loaded worker is bound to: a worker with the same key can run the benchmark without loading."""
     spec, settings = BenchmarkSpec(**spec_json), Settings(**settings_json)
-    return json.dumps({"model": spec.model_name, "profile": spec.profile().to_dict(), "device": spec.device,
-                       "models_dir": str(settings.resolved_models_dir),
-                       "torch_threads": settings.torch_threads_per_actor,
-                       "gpu_memory_fraction": settings.gpu_memory_fraction}, sort_keys=True)
+    return json.dumps(
+        {
+            "model": spec.model_name,
+            "profile": spec.profile().to_dict(),
+            "device": spec.device,
+            "models_dir": str(settings.resolved_models_dir),
+            "torch_threads": settings.torch_threads_per_actor,
+            "gpu_memory_fraction": settings.gpu_memory_fraction,
+        },
+        sort_keys=True,
+    )
 
 
 class BenchmarkWorker:
@@ -74,9 +81,10 @@ class BenchmarkWorker:
         from app.metrics.evaluator import VideoEvaluator
 
         if pool_key(spec_json, settings_json) != self.key:
-            raise ValidationError("This worker was loaded for another model, profile or device",
-                                  {"worker": json.loads(self.key), "wanted": json.loads(pool_key(spec_json,
-                                                                                                 settings_json))})
+            raise ValidationError(
+                "This worker was loaded for another model, profile or device",
+                {"worker": json.loads(self.key), "wanted": json.loads(pool_key(spec_json, settings_json))},
+            )
         self.benchmark_spec = BenchmarkSpec(**spec_json)
         self.settings = Settings(**settings_json)
         self.params = resolve_params(self.model_spec, self.benchmark_spec.parameters)
@@ -85,8 +93,9 @@ class BenchmarkWorker:
         evaluator_key = (tuple(self.benchmark_spec.metric_names()), str(self.settings.resolved_weights_dir), flow)
         if evaluator_key != self._evaluator_key:
             eval_device = self.engine.device if self.engine.device != "remote" else resolve_device("auto")
-            self.evaluator = VideoEvaluator(list(evaluator_key[0]), self.settings.resolved_weights_dir, eval_device,
-                                            flow)
+            self.evaluator = VideoEvaluator(
+                list(evaluator_key[0]), self.settings.resolved_weights_dir, eval_device, flow
+            )
             self._evaluator_key = evaluator_key
         self.profiler = Profiler(self.engine.device)
         self.benchmarks_served += 1
@@ -98,14 +107,20 @@ class BenchmarkWorker:
 
         self.profiler.energy_available()
         reused = self.benchmarks_served > 1
-        return {"device": device_info(self.engine.device), "start": "reused" if reused else "cold",
-                "load_s": 0.0 if reused else self.load_s, "model_load_s": self.load_s,
-                "benchmarks_served": self.benchmarks_served,
-                "memory_savers": getattr(self.engine, "memory_savers", []), "gpu_memory_cap": self.memory_cap,
-                "evaluators": self.evaluator.provenance, "metric_methods": self.evaluator.methods,
-                "unavailable_evaluators": self.evaluator.unavailable,
-                "energy_unavailable_reason": self.profiler.nvml_unavailable_reason,
-                "params": self.params.model_dump()}
+        return {
+            "device": device_info(self.engine.device),
+            "start": "reused" if reused else "cold",
+            "load_s": 0.0 if reused else self.load_s,
+            "model_load_s": self.load_s,
+            "benchmarks_served": self.benchmarks_served,
+            "memory_savers": getattr(self.engine, "memory_savers", []),
+            "gpu_memory_cap": self.memory_cap,
+            "evaluators": self.evaluator.provenance,
+            "metric_methods": self.evaluator.methods,
+            "unavailable_evaluators": self.evaluator.unavailable,
+            "energy_unavailable_reason": self.profiler.nvml_unavailable_reason,
+            "params": self.params.model_dump(),
+        }
 
     def warm_up(self) -> int:
         """Untimed generations so first-call costs (allocator, kernels, caches) stay out of the figures; a batched
@@ -116,14 +131,18 @@ class BenchmarkWorker:
         """
         spec = self.benchmark_spec
         runs = spec.warmup_runs if spec.warmup_runs is not None else self.settings.warmup_runs
-        settings_key = json.dumps({**self.params.model_dump(mode="json"), "batch_size": spec.batch_size},
-                                  sort_keys=True)
+        settings_key = json.dumps(
+            {**self.params.model_dump(mode="json"), "batch_size": spec.batch_size}, sort_keys=True
+        )
         if settings_key in self._warm or self.engine.device == "remote":
             return 0
         for k in range(runs):
             if spec.batch_size > 1:
-                self.engine.generate_batch([spec.prompts[0]] * spec.batch_size, self.params,
-                                           [10_000 + k * spec.batch_size + i for i in range(spec.batch_size)])
+                self.engine.generate_batch(
+                    [spec.prompts[0]] * spec.batch_size,
+                    self.params,
+                    [10_000 + k * spec.batch_size + i for i in range(spec.batch_size)],
+                )
             else:
                 self.engine.generate(spec.prompts[0], self.params, seed=10_000 + k, image=spec.conditioning_image)
         self._warm.add(settings_key)
@@ -135,8 +154,10 @@ class BenchmarkWorker:
         record = self._record(prompt_index, prompt, seed)
         try:
             result, measurement = self.profiler.measure(
-                lambda: self.engine.generate(prompt, self.params, seed=seed, image=spec.conditioning_image,
-                                             timeout_s=self.timeout_s))
+                lambda: self.engine.generate(
+                    prompt, self.params, seed=seed, image=spec.conditioning_image, timeout_s=self.timeout_s
+                )
+            )
         except VidBenchError as exc:
             return {**record, "status": "failed", "error": f"{exc.code}: {exc.message}"}
         return self._scored(benchmark_id, record, result, measurement.to_dict())
@@ -147,37 +168,60 @@ class BenchmarkWorker:
         records = [self._record(*item) for item in items]
         try:
             results, measurement = self.profiler.measure(
-                lambda: self.engine.generate_batch([item[1] for item in items], self.params,
-                                                   [item[2] for item in items], timeout_s=self.timeout_s))
+                lambda: self.engine.generate_batch(
+                    [item[1] for item in items], self.params, [item[2] for item in items], timeout_s=self.timeout_s
+                )
+            )
         except VidBenchError as exc:  # one call: it failed for every video in it
             return [{**record, "status": "failed", "error": f"{exc.code}: {exc.message}"} for record in records]
         whole, n = measurement.to_dict(), len(items)
-        share = {**whole, "latency_s": whole["latency_s"] / n,
-                 "energy_j": None if whole["energy_j"] is None else whole["energy_j"] / n,
-                 "batch_size": n, "batch_latency_s": whole["latency_s"], "batch_energy_j": whole["energy_j"]}
-        return [self._scored(benchmark_id, record, result, share)
-                for record, result in zip(records, results, strict=True)]
+        share = {
+            **whole,
+            "latency_s": whole["latency_s"] / n,
+            "energy_j": None if whole["energy_j"] is None else whole["energy_j"] / n,
+            "batch_size": n,
+            "batch_latency_s": whole["latency_s"],
+            "batch_energy_j": whole["energy_j"],
+        }
+        return [
+            self._scored(benchmark_id, record, result, share) for record, result in zip(records, results, strict=True)
+        ]
 
     @staticmethod
     def _record(prompt_index: int, prompt: str, seed: int) -> dict[str, Any]:
-        return {"prompt_index": prompt_index, "prompt": prompt, "seed": seed,
-                "worker": f"{os.uname().nodename}:{os.getpid()}"}
+        return {
+            "prompt_index": prompt_index,
+            "prompt": prompt,
+            "seed": seed,
+            "worker": f"{os.uname().nodename}:{os.getpid()}",
+        }
 
     def _scored(self, benchmark_id: str, record: dict[str, Any], result, measurement: dict[str, Any]) -> dict[str, Any]:
         """A generated video scored (and saved when asked) as the stored record."""
         spec = self.benchmark_spec
-        scored = self.evaluator.evaluate(result.frames, record["prompt"], fps=result.fps) if spec.metric_names() \
+        scored = (
+            self.evaluator.evaluate(result.frames, record["prompt"], fps=result.fps)
+            if spec.metric_names()
             else {"metrics": {}, "reasons": {}, "features": {}}
+        )
         video_path = None
         if spec.save_videos:
             from app.storage.videos import write_mp4
 
             target = self.settings.videos_dir / benchmark_id / f"p{record['prompt_index']:04d}_s{record['seed']}.mp4"
             video_path = str(write_mp4(result.frames, result.fps, target))
-        return {**record, "status": "ok", "num_frames": result.num_frames, "latency_s": measurement["latency_s"],
-                "timings": result.timings.to_dict(), "measurement": measurement,
-                "metrics": scored["metrics"], "metric_reasons": scored["reasons"], "features": scored["features"],
-                "video_path": video_path}
+        return {
+            **record,
+            "status": "ok",
+            "num_frames": result.num_frames,
+            "latency_s": measurement["latency_s"],
+            "timings": result.timings.to_dict(),
+            "measurement": measurement,
+            "metrics": scored["metrics"],
+            "metric_reasons": scored["reasons"],
+            "features": scored["features"],
+            "video_path": video_path,
+        }
 
     def rss_bytes(self) -> int:
         """Resident memory of this worker's process (what the pool's memory cap counts)."""

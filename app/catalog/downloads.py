@@ -42,8 +42,10 @@ REPO_ID = re.compile(REPO_ID_PATTERN)
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _PORT = r"(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4})"
 _NO_SPACE = r"[^ \t\n\r\f\v\x00-\x1f\x7f"  # explicit: \s differs between regex engines
-URL_PATTERN = (rf"^https?://(?:{_NO_SPACE}/@]+@)?{_LABEL}(?:\.{_LABEL})*\.?(?::{_PORT})?"
-               rf"(?:[/?#]{_NO_SPACE}]*)?$")
+URL_PATTERN = (
+    rf"^https?://(?:{_NO_SPACE}/@]+@)?{_LABEL}(?:\.{_LABEL})*\.?(?::{_PORT})?"
+    rf"(?:[/?#]{_NO_SPACE}]*)?$"
+)
 """An http(s) URL whose host is a DNS name (ASCII or punycode labels) with an optional valid port, and no spaces or
 control characters: the same rule in the OpenAPI schema, pydantic and :func:`check_url`."""
 
@@ -51,16 +53,19 @@ control characters: the same rule in the OpenAPI schema, pydantic and :func:`che
 def check_url(location: str) -> None:
     """Refuse a URL the download thread could only fail on, before the download is accepted."""
     if not re.match(URL_PATTERN, location):
-        raise ValidationError("an http source needs an http:// or https:// URL with a valid host name and port",
-                              {"location": location[:200]})
+        raise ValidationError(
+            "an http source needs an http:// or https:// URL with a valid host name and port",
+            {"location": location[:200]},
+        )
 
 
 def safe_target(models_dir: Path, name: str) -> Path:
     """<models>/downloads/<name>, or ValidationError when the name could escape it."""
     root = (Path(models_dir) / "downloads").resolve()
     if not NAME.match(name or "") or name in (".", ".."):
-        raise ValidationError("model_name must be letters, digits, '.', '_' or '-' (at most 100), not a path",
-                              {"model_name": name})
+        raise ValidationError(
+            "model_name must be letters, digits, '.', '_' or '-' (at most 100), not a path", {"model_name": name}
+        )
     target = (root / name).resolve()
     if target.parent != root:
         raise ValidationError("model_name resolves outside the models directory", {"model_name": name})
@@ -76,8 +81,16 @@ def _tree_size(path: Path) -> int:
 class DownloadStore(Protocol):
     """Where downloads are recorded (``app.storage.downloads.DownloadRepository``): the catalog issues no SQL."""
 
-    def add(self, model_name: str, source: str, location: str, target: str, total_bytes: int | None = None,
-            priority: str = "normal", auto_assign: bool = False) -> Any: ...
+    def add(
+        self,
+        model_name: str,
+        source: str,
+        location: str,
+        target: str,
+        total_bytes: int | None = None,
+        priority: str = "normal",
+        auto_assign: bool = False,
+    ) -> Any: ...
 
     def start(self, download_id: str) -> None: ...
 
@@ -107,8 +120,15 @@ class DownloadManager:
     The queue is this process's: priorities order the downloads one gateway process accepted.
     """
 
-    def __init__(self, store: DownloadStore, models_dir: Path, local_roots: list[Path] | None = None,
-                 slots: int = 2, catalog_dir: Path | None = None, on_ready: OnReady | None = None):
+    def __init__(
+        self,
+        store: DownloadStore,
+        models_dir: Path,
+        local_roots: list[Path] | None = None,
+        slots: int = 2,
+        catalog_dir: Path | None = None,
+        on_ready: OnReady | None = None,
+    ):
         from app.catalog.spec import registered_dir
 
         self.store = store
@@ -126,30 +146,45 @@ class DownloadManager:
         """A local source must lie inside one of the configured roots: the API cannot copy arbitrary server files."""
         path = Path(location).expanduser().resolve()
         if not any(path == root or root in path.parents for root in self.local_roots):
-            raise PermissionDeniedError("local sources must lie under VDB_LOCAL_MODEL_ROOTS",
-                                        {"location": location, "allowed_roots": [str(r) for r in self.local_roots]})
+            raise PermissionDeniedError(
+                "local sources must lie under VDB_LOCAL_MODEL_ROOTS",
+                {"location": location, "allowed_roots": [str(r) for r in self.local_roots]},
+            )
         if not path.exists():
-            raise LocalSourceNotFoundError(Message("local path {location} does not exist", location=location),
-                                           {"location": location})
+            raise LocalSourceNotFoundError(
+                Message("local path {location} does not exist", location=location), {"location": location}
+            )
 
-    def start(self, model_name: str, source: Source, location: str | None, priority: Priority = "normal",
-              auto_assign: bool = False) -> Any:
+    def start(
+        self,
+        model_name: str,
+        source: Source,
+        location: str | None,
+        priority: Priority = "normal",
+        auto_assign: bool = False,
+    ) -> Any:
         """Queue a download; it starts at once when a slot is free, else after the queued ones of higher priority.
 
         ``model_name`` may be a Hub repo id ('owner/name'): it then lands in 'owner--name'. A catalog model's name
         or alias with no location downloads that model's own checkpoint (its Hub repo).
         """
         if priority not in PRIORITY_RANK:
-            raise ValidationError(f"priority must be one of {list(PRIORITY_RANK)}",
-                                  {"parameter": "priority", "value": priority, "allowed": list(PRIORITY_RANK)})
+            raise ValidationError(
+                f"priority must be one of {list(PRIORITY_RANK)}",
+                {"parameter": "priority", "value": priority, "allowed": list(PRIORITY_RANK)},
+            )
         if auto_assign and self.on_ready is None:
-            raise ValidationError("auto_assign needs a gateway that deploys models; here a download is only "
-                                  "registered in the catalog", {"parameter": "auto_assign"})
+            raise ValidationError(
+                "auto_assign needs a gateway that deploys models; here a download is only registered in the catalog",
+                {"parameter": "auto_assign"},
+            )
         catalog_model = self._catalog_model(model_name)
         if catalog_model is not None and location is None and source == "huggingface":
             if catalog_model.source.kind != "huggingface":
-                raise ValidationError(f"'{catalog_model.name}' is a {catalog_model.source.kind} model: nothing to "
-                                      "download", {"model_name": model_name})
+                raise ValidationError(
+                    f"'{catalog_model.name}' is a {catalog_model.source.kind} model: nothing to download",
+                    {"model_name": model_name},
+                )
             model_name, location = catalog_model.name, catalog_model.source.repo_id
         target = safe_target(self.models_dir, model_name.replace("/", "--"))
         location = location or model_name
@@ -160,11 +195,14 @@ class DownloadManager:
         if source == "http":
             check_url(location)
         if target.exists():
-            raise DownloadConflictError(Message("{name} already exists; choose another model_name", name=target.name),
-                                        {"model_name": model_name})
+            raise DownloadConflictError(
+                Message("{name} already exists; choose another model_name", name=target.name),
+                {"model_name": model_name},
+            )
         total = self._size_before(source, location)
-        row = self.store.add(model_name, source, location, str(target), total_bytes=total, priority=priority,
-                             auto_assign=auto_assign)
+        row = self.store.add(
+            model_name, source, location, str(target), total_bytes=total, priority=priority, auto_assign=auto_assign
+        )
         job = (row.id, source, location, target, model_name)
         with self._lock:
             now = not self._queue and self._running < self.slots
@@ -372,20 +410,25 @@ def register_checkpoint(model_name: str, path: Path, source: str, location: str,
     name = model_name.replace("/", "--")
     template = _template(model_name, path)
     if template is None:
-        raise ValidationError(f"cannot tell what kind of model {path.name} is (no catalog model of that name, no "
-                              f"model_index.json or config.json naming a class the catalog knows)",
-                              {"model_name": model_name, "class": checkpoint_class(path)})
+        raise ValidationError(
+            f"cannot tell what kind of model {path.name} is (no catalog model of that name, no "
+            f"model_index.json or config.json naming a class the catalog knows)",
+            {"model_name": model_name, "class": checkpoint_class(path)},
+        )
     replaces = template.name == name or name in template.aliases
-    entry = template.model_copy(update={
-        "name": template.name if replaces else name,
-        "display_name": template.display_name if replaces else f"{name} (downloaded)",
-        "description": f"Downloaded from {source} {location}; task, ranges and loading class of catalog model "
-                       f"'{template.name}'.",
-        "source": template.source.model_copy(update={"kind": "local", "path": str(path), "repo_id": None,
-                                                     "builder": None, "variant": None}),
-        "aliases": template.aliases if replaces else [],
-        "requirements": Requirements(**{**template.requirements.model_dump(), "vram_gb": _weights_gb(path)}),
-    })
+    entry = template.model_copy(
+        update={
+            "name": template.name if replaces else name,
+            "display_name": template.display_name if replaces else f"{name} (downloaded)",
+            "description": f"Downloaded from {source} {location}; task, ranges and loading class of catalog model "
+            f"'{template.name}'.",
+            "source": template.source.model_copy(
+                update={"kind": "local", "path": str(path), "repo_id": None, "builder": None, "variant": None}
+            ),
+            "aliases": template.aliases if replaces else [],
+            "requirements": Requirements(**{**template.requirements.model_dump(), "vram_gb": _weights_gb(path)}),
+        }
+    )
     entry = ModelSpec(**entry.model_dump())  # validated like a packaged entry
     catalog_dir.mkdir(parents=True, exist_ok=True)
     staging = catalog_dir / f".{entry.name}.yaml.tmp"

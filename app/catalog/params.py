@@ -20,9 +20,14 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from app.errors import ValidationError
 
 SCHEDULERS = {  # short names people use -> diffusers scheduler classes
-    "ddim": "DDIMScheduler", "dpm": "DPMSolverMultistepScheduler", "euler": "EulerDiscreteScheduler",
-    "euler_a": "EulerAncestralDiscreteScheduler", "lms": "LMSDiscreteScheduler", "pndm": "PNDMScheduler",
-    "unipc": "UniPCMultistepScheduler", "heun": "HeunDiscreteScheduler",
+    "ddim": "DDIMScheduler",
+    "dpm": "DPMSolverMultistepScheduler",
+    "euler": "EulerDiscreteScheduler",
+    "euler_a": "EulerAncestralDiscreteScheduler",
+    "lms": "LMSDiscreteScheduler",
+    "pndm": "PNDMScheduler",
+    "unipc": "UniPCMultistepScheduler",
+    "heun": "HeunDiscreteScheduler",
 }
 SchedulerName = Literal[tuple(SCHEDULERS)]  # type: ignore[valid-type]  # the names above, in the schema
 
@@ -41,16 +46,20 @@ class VideoParameters(BaseModel):
     num_frames: int | None = Field(default=None, ge=1, le=1024, description="Frames per video.")
     fps: int | None = Field(default=None, ge=1, le=120, description="Frames per second of the video.")
     num_inference_steps: int | None = Field(default=None, ge=1, le=500, description="Denoising steps.")
-    guidance_scale: float | None = Field(default=None, ge=0.0, le=50.0,
-                                         description="Classifier-free guidance: how closely to follow the prompt.")
+    guidance_scale: float | None = Field(
+        default=None, ge=0.0, le=50.0, description="Classifier-free guidance: how closely to follow the prompt."
+    )
     width: int | None = Field(default=None, ge=8, le=4096, description="Width in pixels; overrides resolution.")
     height: int | None = Field(default=None, ge=8, le=4096, description="Height in pixels; overrides resolution.")
-    resolution: str | None = Field(default=None, pattern=RESOLUTION_PATTERN,
-                                   description="WIDTHxHEIGHT, one of the model's listed resolutions.")
-    eta: float | None = Field(default=None, ge=0.0, le=1.0,
-                              description="DDIM-style stochasticity, for pipelines that take it.")
-    scheduler: SchedulerName | None = Field(default=None,
-                                            description="Scheduler short name; unset keeps the checkpoint's own.")
+    resolution: str | None = Field(
+        default=None, pattern=RESOLUTION_PATTERN, description="WIDTHxHEIGHT, one of the model's listed resolutions."
+    )
+    eta: float | None = Field(
+        default=None, ge=0.0, le=1.0, description="DDIM-style stochasticity, for pipelines that take it."
+    )
+    scheduler: SchedulerName | None = Field(
+        default=None, description="Scheduler short name; unset keeps the checkpoint's own."
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -58,8 +67,10 @@ class VideoParameters(BaseModel):
         if not isinstance(data, dict):
             return data
         ints = integer_fields()
-        return {name: int(value) if name in ints and isinstance(value, float) and value.is_integer() else value
-                for name, value in data.items()}
+        return {
+            name: int(value) if name in ints and isinstance(value, float) and value.is_integer() else value
+            for name, value in data.items()
+        }
 
     @classmethod
     def from_values(cls, values: VideoParameters | Mapping[str, Any] | None) -> VideoParameters:
@@ -110,8 +121,10 @@ def typed_error(exc: pydantic.ValidationError, label: str) -> ValidationError:
     bounds = {BOUND_NAMES[k]: v for k, v in (exc.errors()[0].get("ctx") or {}).items() if k in BOUND_NAMES}
     if bounds:
         details["allowed"] = bounds
-    return ValidationError(f"Invalid {label} {where}: {first['msg']}{more}" if where else
-                           f"Invalid {label}s: {first['msg']}{more}", details)
+    return ValidationError(
+        f"Invalid {label} {where}: {first['msg']}{more}" if where else f"Invalid {label}s: {first['msg']}{more}",
+        details,
+    )
 
 
 class GenerationParams(BaseModel):

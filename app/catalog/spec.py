@@ -105,17 +105,22 @@ class ModelSpec(BaseModel):
     max_context_length: int | None = None
     engine: Literal["diffusers", "transformers", "vllm", "auto"] = "diffusers"
     license: str | None = None
-    aliases: list[str] = Field(default_factory=list,
-                               description="Other names that resolve to this model (those the API references use).")
+    aliases: list[str] = Field(
+        default_factory=list, description="Other names that resolve to this model (those the API references use)."
+    )
     voice_aliases: dict[str, str] = Field(
         default_factory=dict,
         description="Other voice names and the listed voice each one means; '{language}' in it is the request's "
-                    "language (Bark's presets are per language).")
+        "language (Bark's presets are per language).",
+    )
 
     @model_validator(mode="after")
     def _voice_aliases_name_voices(self) -> ModelSpec:
-        meant = {alias: voice.format(language=language) for alias, voice in self.voice_aliases.items()
-                 for language in (self.languages or [""])}
+        meant = {
+            alias: voice.format(language=language)
+            for alias, voice in self.voice_aliases.items()
+            for language in (self.languages or [""])
+        }
         unknown = {alias: voice for alias, voice in meant.items() if voice not in self.voices}
         if unknown:
             raise ValueError(f"voice_aliases of {self.name} name voices it does not list: {unknown}")
@@ -152,8 +157,10 @@ def resolve_params(spec: ModelSpec, overrides: VideoParameters | dict[str, Any] 
     """
     given = VideoParameters.from_values(overrides)
     if spec.modality != "video":
-        raise ValidationError(f"Model '{spec.name}' is a {spec.modality} model, not a video model",
-                              {"model_name": spec.name, "modality": spec.modality})
+        raise ValidationError(
+            f"Model '{spec.name}' is a {spec.modality} model, not a video model",
+            {"model_name": spec.name, "modality": spec.modality},
+        )
     values: dict[str, Any] = {}
     for name, value in given:
         param = spec.parameters.get(name)
@@ -161,15 +168,24 @@ def resolve_params(spec: ModelSpec, overrides: VideoParameters | dict[str, Any] 
             value = param.default if value is None else value
             if not param.contains(value):
                 raise ValidationError(
-                    Message("{name}={value} is outside the range {model} supports: {allowed}", name=name, value=value,
-                            model=spec.name, allowed=param.allowed()),
+                    Message(
+                        "{name}={value} is outside the range {model} supports: {allowed}",
+                        name=name,
+                        value=value,
+                        model=spec.name,
+                        allowed=param.allowed(),
+                    ),
                     {"parameter": name, "value": value, "allowed": param.allowed(), "model_name": spec.name},
                 )
         values[name] = value
     if spec.max_frames is not None and values["num_frames"] > spec.max_frames:
         raise ValidationError(
-            Message("num_frames={value} exceeds max_frames={max_frames} of {model}", value=values["num_frames"],
-                    max_frames=spec.max_frames, model=spec.name),
+            Message(
+                "num_frames={value} exceeds max_frames={max_frames} of {model}",
+                value=values["num_frames"],
+                max_frames=spec.max_frames,
+                model=spec.name,
+            ),
             {"parameter": "num_frames", "value": values["num_frames"], "allowed": {"max": spec.max_frames}},
         )
     width, height = spec.default_resolution()
@@ -180,8 +196,12 @@ def resolve_params(spec: ModelSpec, overrides: VideoParameters | dict[str, Any] 
     height = height if values["height"] is None else values["height"]
     if f"{width}x{height}" not in spec.resolutions:
         raise ValidationError(
-            Message("resolution {resolution} is not supported by {model}: {allowed}", resolution=f"{width}x{height}",
-                    model=spec.name, allowed=spec.resolutions),
+            Message(
+                "resolution {resolution} is not supported by {model}: {allowed}",
+                resolution=f"{width}x{height}",
+                model=spec.name,
+                allowed=spec.resolutions,
+            ),
             {"parameter": "resolution", "value": f"{width}x{height}", "allowed": spec.resolutions},
         )
     values.update(width=width, height=height)
@@ -200,17 +220,29 @@ def check_ranges(spec: ModelSpec, values: dict[str, Any]) -> dict[str, Any]:
             value = param.default
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not param.contains(value):
             raise ValidationError(
-                Message("{name}={value} is outside the range {model} supports: {allowed}{reason}", name=name,
-                        value=repr(value), model=spec.name, allowed=param.allowed(), reason=param.refusal()),
-                {"parameter": name, "value": value, "allowed": param.allowed(), "model_name": spec.name,
-                 **({"reason": param.reason} if param.reason else {})},
+                Message(
+                    "{name}={value} is outside the range {model} supports: {allowed}{reason}",
+                    name=name,
+                    value=repr(value),
+                    model=spec.name,
+                    allowed=param.allowed(),
+                    reason=param.refusal(),
+                ),
+                {
+                    "parameter": name,
+                    "value": value,
+                    "allowed": param.allowed(),
+                    "model_name": spec.name,
+                    **({"reason": param.reason} if param.reason else {}),
+                },
             )
         out[name] = value
     return out
 
 
-def speech_options(spec: ModelSpec, voice: str | None, language: str | None, speed: float | None,
-                   pitch: float | None) -> dict[str, Any]:
+def speech_options(
+    spec: ModelSpec, voice: str | None, language: str | None, speed: float | None, pitch: float | None
+) -> dict[str, Any]:
     """Voice, language, speed and pitch for a text-to-speech model, defaults filled; refused with the reason.
 
     ``language`` must be one the model speaks (a one-language checkpoint takes only its own). It reaches the model
@@ -219,22 +251,32 @@ def speech_options(spec: ModelSpec, voice: str | None, language: str | None, spe
     """
     language = language or spec.languages[0]
     if language not in spec.languages:
-        only = (f"{spec.name} speaks only {spec.languages[0]} (one language per checkpoint)"
-                if len(spec.languages) == 1 else f"language '{language}' is not offered by {spec.name}")
+        only = (
+            f"{spec.name} speaks only {spec.languages[0]} (one language per checkpoint)"
+            if len(spec.languages) == 1
+            else f"language '{language}' is not offered by {spec.name}"
+        )
         raise ValidationError(only, {"parameter": "language", "value": language, "allowed": spec.languages})
     if voice is None:
         voice = "speaker_0" if "speaker_0" in spec.voice_aliases else spec.voices[0]
     resolved = spec.resolve_voice(voice, language)
     if resolved not in spec.voices:
-        raise ValidationError(f"voice '{voice}' is not offered by {spec.name}",
-                              {"parameter": "voice", "value": voice, "allowed": spec.voices,
-                               "aliases": sorted(spec.voice_aliases)})
-    voice_language = {template.format(language=lang): lang for template in spec.voice_aliases.values()
-                      for lang in spec.languages if "{language}" in template}.get(resolved)
+        raise ValidationError(
+            f"voice '{voice}' is not offered by {spec.name}",
+            {"parameter": "voice", "value": voice, "allowed": spec.voices, "aliases": sorted(spec.voice_aliases)},
+        )
+    voice_language = {
+        template.format(language=lang): lang
+        for template in spec.voice_aliases.values()
+        for lang in spec.languages
+        if "{language}" in template
+    }.get(resolved)
     if voice_language is not None and voice_language != language:
-        raise ValidationError(f"voice '{resolved}' is a '{voice_language}' voice and the language is '{language}': "
-                              f"use speaker_N to get that speaker in '{language}'",
-                              {"parameter": "voice", "value": voice, "language": language})
+        raise ValidationError(
+            f"voice '{resolved}' is a '{voice_language}' voice and the language is '{language}': "
+            f"use speaker_N to get that speaker in '{language}'",
+            {"parameter": "voice", "value": voice, "language": language},
+        )
     return {"voice": resolved, "language": language, **check_ranges(spec, {"speed": speed, "pitch": pitch})}
 
 
@@ -261,8 +303,10 @@ def check_timeout(timeout_s: float | None) -> None:
     if timeout_s is None:
         return
     if isinstance(timeout_s, bool) or not isinstance(timeout_s, (int, float)) or not 0 < timeout_s <= MAX_TIMEOUT_S:
-        raise ValidationError(f"timeout must be a number of seconds in (0, {MAX_TIMEOUT_S:.0f}]",
-                              {"parameter": "timeout_s", "value": timeout_s})
+        raise ValidationError(
+            f"timeout must be a number of seconds in (0, {MAX_TIMEOUT_S:.0f}]",
+            {"parameter": "timeout_s", "value": timeout_s},
+        )
 
 
 class Catalog:

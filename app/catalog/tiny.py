@@ -25,8 +25,9 @@ _MARKER = "vid_bench_builtin.json"
 
 def _byte_unicode_table() -> list[str]:
     """The GPT-2/CLIP byte -> printable-unicode table (same as transformers' bytes_to_unicode)."""
-    printable = (list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1))
-                 + list(range(ord("®"), ord("ÿ") + 1)))
+    printable = (
+        list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    )
     codes = printable[:]
     extra = 0
     for b in range(256):
@@ -60,9 +61,17 @@ def _clip_text_encoder(tokenizer):
 
     torch.manual_seed(0)
     config = CLIPTextConfig(
-        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
-        hidden_size=32, intermediate_size=37, layer_norm_eps=1e-5, num_attention_heads=4, num_hidden_layers=2,
-        vocab_size=len(tokenizer), projection_dim=32, max_position_embeddings=77,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        hidden_size=32,
+        intermediate_size=37,
+        layer_norm_eps=1e-5,
+        num_attention_heads=4,
+        num_hidden_layers=2,
+        vocab_size=len(tokenizer),
+        projection_dim=32,
+        max_position_embeddings=77,
     )
     return CLIPTextModel(config)
 
@@ -73,18 +82,28 @@ def _vae_2d():
 
     torch.manual_seed(0)
     return AutoencoderKL(
-        block_out_channels=(8, 16), in_channels=3, out_channels=3,
+        block_out_channels=(8, 16),
+        in_channels=3,
+        out_channels=3,
         down_block_types=("DownEncoderBlock2D", "DownEncoderBlock2D"),
         up_block_types=("UpDecoderBlock2D", "UpDecoderBlock2D"),
-        latent_channels=4, sample_size=64, norm_num_groups=4,
+        latent_channels=4,
+        sample_size=64,
+        norm_num_groups=4,
     )
 
 
 def _ddim():
     from diffusers import DDIMScheduler
 
-    return DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
-                         clip_sample=False, set_alpha_to_one=False, steps_offset=1)
+    return DDIMScheduler(
+        beta_start=0.00085,
+        beta_end=0.012,
+        beta_schedule="scaled_linear",
+        clip_sample=False,
+        set_alpha_to_one=False,
+        steps_offset=1,
+    )
 
 
 COGVIDEOX_TEXT_TOKENS = 226
@@ -119,25 +138,55 @@ def build_cogvideox(workdir: Path):
 
     tokenizer = build_t5_tokenizer()
     torch.manual_seed(0)
-    text_encoder = T5EncoderModel(T5Config(
-        vocab_size=len(tokenizer), d_model=32, d_ff=37, d_kv=8, num_heads=4, num_layers=2,
-        relative_attention_num_buckets=8, pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id,
-        decoder_start_token_id=tokenizer.pad_token_id,
-    ))
+    text_encoder = T5EncoderModel(
+        T5Config(
+            vocab_size=len(tokenizer),
+            d_model=32,
+            d_ff=37,
+            d_kv=8,
+            num_heads=4,
+            num_layers=2,
+            relative_attention_num_buckets=8,
+            pad_token_id=tokenizer.pad_token_id,
+            eos_token_id=tokenizer.eos_token_id,
+            decoder_start_token_id=tokenizer.pad_token_id,
+        )
+    )
     torch.manual_seed(0)
     transformer = CogVideoXTransformer3DModel(
-        num_attention_heads=4, attention_head_dim=8, in_channels=4, out_channels=4, time_embed_dim=2,
-        text_embed_dim=32, num_layers=1, sample_width=4, sample_height=4, sample_frames=8, patch_size=2,
-        temporal_compression_ratio=1, max_text_seq_length=COGVIDEOX_TEXT_TOKENS,
+        num_attention_heads=4,
+        attention_head_dim=8,
+        in_channels=4,
+        out_channels=4,
+        time_embed_dim=2,
+        text_embed_dim=32,
+        num_layers=1,
+        sample_width=4,
+        sample_height=4,
+        sample_frames=8,
+        patch_size=2,
+        temporal_compression_ratio=1,
+        max_text_seq_length=COGVIDEOX_TEXT_TOKENS,
     )
     torch.manual_seed(0)
     vae = AutoencoderKLCogVideoX(
-        in_channels=3, out_channels=3, down_block_types=("CogVideoXDownBlock3D",) * 4,
-        up_block_types=("CogVideoXUpBlock3D",) * 4, block_out_channels=(8, 8, 8, 8), latent_channels=4,
-        layers_per_block=1, norm_num_groups=2, temporal_compression_ratio=1,
+        in_channels=3,
+        out_channels=3,
+        down_block_types=("CogVideoXDownBlock3D",) * 4,
+        up_block_types=("CogVideoXUpBlock3D",) * 4,
+        block_out_channels=(8, 8, 8, 8),
+        latent_channels=4,
+        layers_per_block=1,
+        norm_num_groups=2,
+        temporal_compression_ratio=1,
     )
-    return CogVideoXPipeline(tokenizer=tokenizer, text_encoder=text_encoder, vae=vae, transformer=transformer,
-                             scheduler=CogVideoXDDIMScheduler())
+    return CogVideoXPipeline(
+        tokenizer=tokenizer,
+        text_encoder=text_encoder,
+        vae=vae,
+        transformer=transformer,
+        scheduler=CogVideoXDDIMScheduler(),
+    )
 
 
 def build_stable_diffusion(workdir: Path):
@@ -148,13 +197,27 @@ def build_stable_diffusion(workdir: Path):
     tokenizer = build_clip_tokenizer(workdir / "_tok")
     torch.manual_seed(0)
     unet = UNet2DConditionModel(
-        block_out_channels=(16, 32), layers_per_block=1, sample_size=32, in_channels=4, out_channels=4,
-        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"), up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
-        cross_attention_dim=32, attention_head_dim=8, norm_num_groups=4,
+        block_out_channels=(16, 32),
+        layers_per_block=1,
+        sample_size=32,
+        in_channels=4,
+        out_channels=4,
+        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+        cross_attention_dim=32,
+        attention_head_dim=8,
+        norm_num_groups=4,
     )
-    return StableDiffusionPipeline(vae=_vae_2d(), text_encoder=_clip_text_encoder(tokenizer), tokenizer=tokenizer,
-                                   unet=unet, scheduler=_ddim(), safety_checker=None, feature_extractor=None,
-                                   requires_safety_checker=False)
+    return StableDiffusionPipeline(
+        vae=_vae_2d(),
+        text_encoder=_clip_text_encoder(tokenizer),
+        tokenizer=tokenizer,
+        unet=unet,
+        scheduler=_ddim(),
+        safety_checker=None,
+        feature_extractor=None,
+        requires_safety_checker=False,
+    )
 
 
 def build_stable_video_diffusion(workdir: Path):
@@ -174,28 +237,56 @@ def build_stable_video_diffusion(workdir: Path):
 
     torch.manual_seed(0)
     unet = UNetSpatioTemporalConditionModel(
-        block_out_channels=(32, 64), layers_per_block=1, sample_size=32, in_channels=8, out_channels=4,
+        block_out_channels=(32, 64),
+        layers_per_block=1,
+        sample_size=32,
+        in_channels=8,
+        out_channels=4,
         down_block_types=("CrossAttnDownBlockSpatioTemporal", "DownBlockSpatioTemporal"),
         up_block_types=("UpBlockSpatioTemporal", "CrossAttnUpBlockSpatioTemporal"),
-        cross_attention_dim=32, num_attention_heads=(2, 4), projection_class_embeddings_input_dim=96,
+        cross_attention_dim=32,
+        num_attention_heads=(2, 4),
+        projection_class_embeddings_input_dim=96,
         addition_time_embed_dim=32,
     )
     scheduler = EulerDiscreteScheduler(
-        beta_schedule="scaled_linear", beta_start=0.00085, beta_end=0.012, interpolation_type="linear",
-        num_train_timesteps=1000, prediction_type="v_prediction", sigma_max=700.0, sigma_min=0.002, steps_offset=1,
-        timestep_spacing="leading", timestep_type="continuous", use_karras_sigmas=True,
+        beta_schedule="scaled_linear",
+        beta_start=0.00085,
+        beta_end=0.012,
+        interpolation_type="linear",
+        num_train_timesteps=1000,
+        prediction_type="v_prediction",
+        sigma_max=700.0,
+        sigma_min=0.002,
+        steps_offset=1,
+        timestep_spacing="leading",
+        timestep_type="continuous",
+        use_karras_sigmas=True,
     )
     torch.manual_seed(0)
-    vae = AutoencoderKLTemporalDecoder(block_out_channels=(32, 64), in_channels=3, out_channels=3,
-                                       down_block_types=("DownEncoderBlock2D", "DownEncoderBlock2D"), latent_channels=4)
+    vae = AutoencoderKLTemporalDecoder(
+        block_out_channels=(32, 64),
+        in_channels=3,
+        out_channels=3,
+        down_block_types=("DownEncoderBlock2D", "DownEncoderBlock2D"),
+        latent_channels=4,
+    )
     torch.manual_seed(0)
-    image_encoder = CLIPVisionModelWithProjection(CLIPVisionConfig(
-        hidden_size=32, projection_dim=32, num_hidden_layers=2, num_attention_heads=4, image_size=224,
-        intermediate_size=37, patch_size=32,
-    ))
+    image_encoder = CLIPVisionModelWithProjection(
+        CLIPVisionConfig(
+            hidden_size=32,
+            projection_dim=32,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            image_size=224,
+            intermediate_size=37,
+            patch_size=32,
+        )
+    )
     feature_extractor = CLIPImageProcessor(crop_size=32, size=32)
-    return StableVideoDiffusionPipeline(vae=vae, image_encoder=image_encoder, unet=unet, scheduler=scheduler,
-                                        feature_extractor=feature_extractor)
+    return StableVideoDiffusionPipeline(
+        vae=vae, image_encoder=image_encoder, unet=unet, scheduler=scheduler, feature_extractor=feature_extractor
+    )
 
 
 class _ModelAndTokenizer:
@@ -221,8 +312,17 @@ def build_causal_lm(workdir: Path):
     (workdir / "merges.txt").write_text("#version: 0.2\n")
     tokenizer = GPT2Tokenizer(str(workdir / "vocab.json"), str(workdir / "merges.txt"))
     torch.manual_seed(0)
-    model = GPT2LMHeadModel(GPT2Config(vocab_size=len(vocab), n_positions=1024, n_embd=32, n_layer=2, n_head=4,
-                                       bos_token_id=tokenizer.eos_token_id, eos_token_id=tokenizer.eos_token_id))
+    model = GPT2LMHeadModel(
+        GPT2Config(
+            vocab_size=len(vocab),
+            n_positions=1024,
+            n_embd=32,
+            n_layer=2,
+            n_head=4,
+            bos_token_id=tokenizer.eos_token_id,
+            eos_token_id=tokenizer.eos_token_id,
+        )
+    )
     return _ModelAndTokenizer(model, tokenizer)
 
 
@@ -237,11 +337,24 @@ def build_vits(workdir: Path):
     tokenizer = VitsTokenizer(str(workdir / "vocab.json"), add_blank=True, phonemize=False, normalize=True)
     torch.manual_seed(0)
     config = VitsConfig(
-        vocab_size=len(characters), hidden_size=16, num_hidden_layers=2, num_attention_heads=2, ffn_dim=16,
-        flow_size=16, spectrogram_bins=33, upsample_initial_channel=16, upsample_rates=[8, 8],
-        upsample_kernel_sizes=[16, 16], resblock_kernel_sizes=[3, 7], resblock_dilation_sizes=[[1, 3, 5], [1, 3, 5]],
-        prior_encoder_num_flows=2, prior_encoder_num_wavenet_layers=2, posterior_encoder_num_wavenet_layers=2,
-        duration_predictor_num_flows=2, duration_predictor_filter_channels=16, sampling_rate=16000,
+        vocab_size=len(characters),
+        hidden_size=16,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        ffn_dim=16,
+        flow_size=16,
+        spectrogram_bins=33,
+        upsample_initial_channel=16,
+        upsample_rates=[8, 8],
+        upsample_kernel_sizes=[16, 16],
+        resblock_kernel_sizes=[3, 7],
+        resblock_dilation_sizes=[[1, 3, 5], [1, 3, 5]],
+        prior_encoder_num_flows=2,
+        prior_encoder_num_wavenet_layers=2,
+        posterior_encoder_num_wavenet_layers=2,
+        duration_predictor_num_flows=2,
+        duration_predictor_filter_channels=16,
+        sampling_rate=16000,
     )
     return _ModelAndTokenizer(VitsModel(config), tokenizer)
 

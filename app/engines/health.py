@@ -58,20 +58,28 @@ def smoke_test(engine) -> dict[str, Any]:
         width, height = _smallest_resolution(spec)
         frames = _smallest(spec, "num_frames")
         steps = _smallest(spec, "num_inference_steps")
-        overrides = {"num_frames": int(frames), "width": width, "height": height,
-                     "num_inference_steps": int(steps) if steps is not None else None}
+        overrides = {
+            "num_frames": int(frames),
+            "width": width,
+            "height": height,
+            "num_inference_steps": int(steps) if steps is not None else None,
+        }
         video = engine.generate(PROMPT, overrides, seed=0)
         return {"frames": video.num_frames, "shape": list(video.frames.shape), "fps": video.fps}
     if spec.modality == "image":
         width, height = _smallest_resolution(spec)
         steps = _smallest(spec, "num_inference_steps")
-        image = engine.generate(PROMPT, seed=0, width=width, height=height,
-                                num_inference_steps=int(steps) if steps is not None else None)
+        image = engine.generate(
+            PROMPT, seed=0, width=width, height=height, num_inference_steps=int(steps) if steps is not None else None
+        )
         return {"width": image.width, "height": image.height, "mode": image.mode}
     if spec.modality == "text":
         text = engine.generate(engine.request(PROMPT, max_tokens=1, temperature=0.0))
-        return {"tokens_generated": text.tokens_generated, "prompt_tokens": text.prompt_tokens,
-                "finish_reason": text.finish_reason}
+        return {
+            "tokens_generated": text.tokens_generated,
+            "prompt_tokens": text.prompt_tokens,
+            "finish_reason": text.finish_reason,
+        }
     speech = engine.synthesize(PROMPT, seed=0)
     return {"duration_s": speech.duration_s, "sample_rate": speech.sample_rate, "wav_bytes": len(speech.wav)}
 
@@ -90,6 +98,14 @@ def health_check(spec: ModelSpec, device: str = "auto", models_dir: Path | None 
         import torch
 
         memory_gb = torch.cuda.max_memory_allocated(engine.device) / 2**30
-    return {"model_name": spec.name, "modality": spec.modality, "status": "healthy", "device": engine.device,
-            "engine": getattr(engine, "name", type(engine).__name__), "load_time_ms": load_s * 1000,
-            "test_generation_ms": generation_s * 1000, "peak_gpu_memory_gb": memory_gb, "output": output}
+    return {
+        "model_name": spec.name,
+        "modality": spec.modality,
+        "status": "healthy",
+        "device": engine.device,
+        "engine": getattr(engine, "name", type(engine).__name__),
+        "load_time_ms": load_s * 1000,
+        "test_generation_ms": generation_s * 1000,
+        "peak_gpu_memory_gb": memory_gb,
+        "output": output,
+    }

@@ -14,8 +14,13 @@ from app.engines.optimization import OptimizationProfile
 class ImageEngine(EngineBase):
     modality = "image"
 
-    def __init__(self, spec: ModelSpec, device: str = "auto", profile: str | OptimizationProfile | None = None,
-                 models_dir: Path | None = None):
+    def __init__(
+        self,
+        spec: ModelSpec,
+        device: str = "auto",
+        profile: str | OptimizationProfile | None = None,
+        models_dir: Path | None = None,
+    ):
         super().__init__(spec, device, profile, models_dir)
         self.pipeline: Any = None
 
@@ -26,22 +31,60 @@ class ImageEngine(EngineBase):
             self.pipeline = pipeline.to(self.device)
         return self.load_s
 
-    def generate(self, prompt: str, seed: int = 0, width: int | None = None, height: int | None = None,
-                 num_inference_steps: int | None = None, guidance_scale: float | None = None):
+    def generate(
+        self,
+        prompt: str,
+        seed: int = 0,
+        width: int | None = None,
+        height: int | None = None,
+        num_inference_steps: int | None = None,
+        guidance_scale: float | None = None,
+    ):
         """One PIL image for a prompt, deterministic for a given seed."""
-        return self.generate_many(prompt, seed=seed, width=width, height=height,
-                                  num_inference_steps=num_inference_steps, guidance_scale=guidance_scale)[0]
+        return self.generate_many(
+            prompt,
+            seed=seed,
+            width=width,
+            height=height,
+            num_inference_steps=num_inference_steps,
+            guidance_scale=guidance_scale,
+        )[0]
 
-    def generate_many(self, prompt: str, seed: int = 0, width: int | None = None, height: int | None = None,
-                      num_inference_steps: int | None = None, guidance_scale: float | None = None,
-                      negative_prompt: str | None = None, num_images: int = 1, on_step=None) -> list:
+    def generate_many(
+        self,
+        prompt: str,
+        seed: int = 0,
+        width: int | None = None,
+        height: int | None = None,
+        num_inference_steps: int | None = None,
+        guidance_scale: float | None = None,
+        negative_prompt: str | None = None,
+        num_images: int = 1,
+        on_step=None,
+    ) -> list:
         """num_images PIL images in one batched call; image k uses seed + k."""
-        return self.generate_batch([prompt] * num_images, [int(seed) + k for k in range(num_images)], width, height,
-                                   num_inference_steps, guidance_scale, negative_prompt, on_step)
+        return self.generate_batch(
+            [prompt] * num_images,
+            [int(seed) + k for k in range(num_images)],
+            width,
+            height,
+            num_inference_steps,
+            guidance_scale,
+            negative_prompt,
+            on_step,
+        )
 
-    def generate_batch(self, prompts: list[str], seeds: list[int], width: int | None = None, height: int | None = None,
-                       num_inference_steps: int | None = None, guidance_scale: float | None = None,
-                       negative_prompt: str | None = None, on_step=None) -> list:
+    def generate_batch(
+        self,
+        prompts: list[str],
+        seeds: list[int],
+        width: int | None = None,
+        height: int | None = None,
+        num_inference_steps: int | None = None,
+        guidance_scale: float | None = None,
+        negative_prompt: str | None = None,
+        on_step=None,
+    ) -> list:
         """One pipeline call for several prompts that share settings; image i uses seeds[i]."""
         import torch
 
@@ -53,15 +96,22 @@ class ImageEngine(EngineBase):
         steps = int(num_inference_steps or self.spec.default("num_inference_steps"))
         kwargs = {}
         if on_step is not None:
+
             def on_end(pipe, step, timestep, callback_kwargs):
                 on_step(step + 1, steps)
                 return callback_kwargs
+
             kwargs["callback_on_step_end"] = on_end
         with torch.inference_mode(), out_of_memory_as_typed(self.spec, self.device):
             output = self.pipeline(
-                prompt=list(prompts), negative_prompt=[negative_prompt] * len(prompts) if negative_prompt else None,
-                width=width or default_w, height=height or default_h, generator=generators, num_inference_steps=steps,
-                guidance_scale=float(guidance_scale or self.spec.default("guidance_scale")), output_type="pil",
+                prompt=list(prompts),
+                negative_prompt=[negative_prompt] * len(prompts) if negative_prompt else None,
+                width=width or default_w,
+                height=height or default_h,
+                generator=generators,
+                num_inference_steps=steps,
+                guidance_scale=float(guidance_scale or self.spec.default("guidance_scale")),
+                output_type="pil",
                 **kwargs,
             )
         return list(output.images)

@@ -31,8 +31,9 @@ def checkpoint_location(spec: ModelSpec, models_dir: Path) -> str:
         return str(path)
     if source.kind == "huggingface":
         return source.repo_id
-    raise ValidationError(f"Model '{spec.name}' ({source.kind}) is not a diffusers checkpoint",
-                          {"model_name": spec.name})
+    raise ValidationError(
+        f"Model '{spec.name}' ({source.kind}) is not a diffusers checkpoint", {"model_name": spec.name}
+    )
 
 
 @contextmanager
@@ -72,8 +73,9 @@ def load_pipeline(spec: ModelSpec, dtype: Any, models_dir: Path) -> tuple[Any, f
     started = time.perf_counter()
     with load_failures(spec, location):
         if spec.source.motion_adapter:
-            adapter = diffusers.MotionAdapter.from_pretrained(spec.source.motion_adapter, dtype=dtype,
-                                                              cache_dir=kwargs.get("cache_dir"))
+            adapter = diffusers.MotionAdapter.from_pretrained(
+                spec.source.motion_adapter, dtype=dtype, cache_dir=kwargs.get("cache_dir")
+            )
             kwargs["motion_adapter"] = adapter
         pipeline = pipeline_cls.from_pretrained(location, **kwargs)
     pipeline.set_progress_bar_config(disable=True)
@@ -93,8 +95,10 @@ class EngineBase:
         from app.engines.optimization import get_profile, resolve_device
 
         if spec.modality != self.modality:
-            raise ValidationError(f"'{spec.name}' is a {spec.modality} model, not a {self.modality} model",
-                                  {"model_name": spec.name, "modality": spec.modality})
+            raise ValidationError(
+                f"'{spec.name}' is a {spec.modality} model, not a {self.modality} model",
+                {"model_name": spec.name, "modality": spec.modality},
+            )
         self.spec = spec
         self.device = resolve_device(device)
         self.profile = get_profile(profile)
@@ -139,6 +143,7 @@ class PhaseTimer:
             finally:
                 self.sync()
                 setattr(self, bucket, getattr(self, bucket) + time.perf_counter() - start)
+
         return wrapper
 
     def __enter__(self) -> PhaseTimer:

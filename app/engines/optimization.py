@@ -41,11 +41,14 @@ class OptimizationProfile:
                 {"precision": self.precision, "device": device},
             )
         if self.memory_efficient and not device.startswith("cuda"):
-            raise ValidationError("memory_efficient (model CPU offload) needs a CUDA device",
-                                  {"setting": "memory_efficient", "device": device})
+            raise ValidationError(
+                "memory_efficient (model CPU offload) needs a CUDA device",
+                {"setting": "memory_efficient", "device": device},
+            )
         if self.tensorrt_optimization:
-            raise ValidationError("TensorRT optimization is not supported by this build",
-                                  {"setting": "tensorrt_optimization"})
+            raise ValidationError(
+                "TensorRT optimization is not supported by this build", {"setting": "tensorrt_optimization"}
+            )
 
 
 PROFILES: dict[str, OptimizationProfile] = {

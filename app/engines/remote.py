@@ -31,8 +31,10 @@ class RemoteVideoEngine:
         self.spec = spec
         self.url = spec.source.remote_url()
         if not self.url:
-            raise ValidationError(f"No endpoint configured for remote model '{spec.name}' (set {spec.source.url_env})",
-                                  {"model_name": spec.name, "env": spec.source.url_env})
+            raise ValidationError(
+                f"No endpoint configured for remote model '{spec.name}' (set {spec.source.url_env})",
+                {"model_name": spec.name, "env": spec.source.url_env},
+            )
         settings = get_settings()
         self.api_key = api_key or settings.remote_api_key
         self.timeout_s = timeout_s or settings.remote_timeout_s
@@ -45,8 +47,15 @@ class RemoteVideoEngine:
         validate_prompt(prompt)
         return resolve_params(self.spec, overrides)
 
-    def generate(self, prompt: str, params: GenerationParams | dict[str, Any] | None = None, seed: int = 0,
-                 image: Any = None, on_step=None, timeout_s: float | None = None) -> VideoResult:
+    def generate(
+        self,
+        prompt: str,
+        params: GenerationParams | dict[str, Any] | None = None,
+        seed: int = 0,
+        image: Any = None,
+        on_step=None,
+        timeout_s: float | None = None,
+    ) -> VideoResult:
         """``timeout_s`` (a benchmark's bound) replaces the configured remote timeout for this call."""
         import httpx
 
@@ -62,16 +71,23 @@ class RemoteVideoEngine:
         except httpx.TimeoutException:
             raise GenerationTimeoutError(timeout, self.spec.name) from None
         except httpx.HTTPError as exc:
-            raise RemoteGenerationError(f"Remote model '{self.spec.name}' unreachable at {self.url}: {exc}",
-                                        {"url": self.url}) from exc
+            raise RemoteGenerationError(
+                f"Remote model '{self.spec.name}' unreachable at {self.url}: {exc}", {"url": self.url}
+            ) from exc
         elapsed = time.perf_counter() - started
         if response.status_code != 200:
             raise RemoteGenerationError(
                 f"Remote model '{self.spec.name}' answered HTTP {response.status_code}: {response.text[:300]}",
-                {"url": self.url, "status": response.status_code})
+                {"url": self.url, "status": response.status_code},
+            )
         frames = decode_video_bytes(response.content, self.spec.name)
-        return VideoResult(frames=frames, fps=params.fps, seed=int(seed), params=params,
-                           timings=PhaseTimings(total_s=elapsed, encode_s=None, denoise_s=None, decode_s=None))
+        return VideoResult(
+            frames=frames,
+            fps=params.fps,
+            seed=int(seed),
+            params=params,
+            timings=PhaseTimings(total_s=elapsed, encode_s=None, denoise_s=None, decode_s=None),
+        )
 
 
 def decode_video_bytes(data: bytes, model_name: str) -> np.ndarray:
@@ -83,10 +99,11 @@ def decode_video_bytes(data: bytes, model_name: str) -> np.ndarray:
         try:
             frames = np.stack(list(iio.imiter(path, plugin="FFMPEG")))
         except Exception as exc:  # anything ffmpeg cannot decode is not a video
-            raise RemoteGenerationError(f"Remote model '{model_name}' returned data that is not a decodable video: "
-                                        f"{exc}",
-                                        {"bytes": len(data)}) from exc
+            raise RemoteGenerationError(
+                f"Remote model '{model_name}' returned data that is not a decodable video: {exc}", {"bytes": len(data)}
+            ) from exc
     if frames.ndim != 4 or frames.shape[-1] != 3 or len(frames) == 0:
-        raise RemoteGenerationError(f"Remote model '{model_name}' returned no RGB frames",
-                                    {"shape": list(frames.shape)})
+        raise RemoteGenerationError(
+            f"Remote model '{model_name}' returned no RGB frames", {"shape": list(frames.shape)}
+        )
     return frames.astype(np.uint8)

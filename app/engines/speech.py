@@ -40,14 +40,20 @@ class SpeechResult:
 class SpeechEngine(EngineBase):
     modality = "speech"
 
-    def __init__(self, spec: ModelSpec, device: str = "auto", profile: str | OptimizationProfile | None = None,
-                 models_dir: Path | None = None):
+    def __init__(
+        self,
+        spec: ModelSpec,
+        device: str = "auto",
+        profile: str | OptimizationProfile | None = None,
+        models_dir: Path | None = None,
+    ):
         super().__init__(spec, device, profile, models_dir)
         self.model: Any = None
         self.processor: Any = None
 
-    def check(self, text: str, voice: str | None, language: str | None, speed: float | None,
-              pitch: float | None) -> dict[str, Any]:
+    def check(
+        self, text: str, voice: str | None, language: str | None, speed: float | None, pitch: float | None
+    ) -> dict[str, Any]:
         validate_prompt(text)
         return speech_options(self.spec, voice, language, speed, pitch)
 
@@ -60,16 +66,26 @@ class SpeechEngine(EngineBase):
             started = time.perf_counter()
             with load_failures(self.spec, location):
                 model_cls = getattr(transformers, self.spec.pipeline_class)
-                processor_cls = transformers.AutoProcessor if self.spec.pipeline_class == "BarkModel" \
+                processor_cls = (
+                    transformers.AutoProcessor
+                    if self.spec.pipeline_class == "BarkModel"
                     else transformers.AutoTokenizer
+                )
                 cache = str(self.models_dir / "hub")
                 self.processor = processor_cls.from_pretrained(location, cache_dir=cache)
                 self.model = model_cls.from_pretrained(location, cache_dir=cache).to(self.device).eval()
             self.load_s = time.perf_counter() - started
         return self.load_s
 
-    def synthesize(self, text: str, voice: str | None = None, language: str | None = None, speed: float | None = None,
-                   pitch: float | None = None, seed: int = 0) -> SpeechResult:
+    def synthesize(
+        self,
+        text: str,
+        voice: str | None = None,
+        language: str | None = None,
+        speed: float | None = None,
+        pitch: float | None = None,
+        seed: int = 0,
+    ) -> SpeechResult:
         import torch
 
         options = self.check(text, voice, language, speed, pitch)
@@ -84,9 +100,11 @@ class SpeechEngine(EngineBase):
             else:
                 inputs = self.processor(text, return_tensors="pt").to(self.device)
                 if inputs["input_ids"].shape[-1] == 0:  # VITS would fail deep inside (narrow() on nothing)
-                    raise ValidationError(f"{self.spec.name} cannot pronounce any character of this text (its "
-                                          "tokenizer maps it to nothing): send words in one of its languages",
-                                          {"model_name": self.spec.name, "languages": self.spec.languages})
+                    raise ValidationError(
+                        f"{self.spec.name} cannot pronounce any character of this text (its "
+                        "tokenizer maps it to nothing): send words in one of its languages",
+                        {"model_name": self.spec.name, "languages": self.spec.languages},
+                    )
                 pitch = float(options["pitch"])
                 self.model.speaking_rate = float(options["speed"]) / pitch  # pitch times longer, then resampled
                 audio = shift_pitch(self.model(**inputs).waveform.cpu().numpy().squeeze(), pitch)

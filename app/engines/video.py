@@ -47,8 +47,13 @@ class PhaseTimings:
     step_s: list[float] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"total_s": self.total_s, "encode_s": self.encode_s, "denoise_s": self.denoise_s,
-                "decode_s": self.decode_s, "step_s": self.step_s}
+        return {
+            "total_s": self.total_s,
+            "encode_s": self.encode_s,
+            "denoise_s": self.denoise_s,
+            "decode_s": self.decode_s,
+            "step_s": self.step_s,
+        }
 
 
 @dataclass
@@ -70,8 +75,9 @@ def to_uint8_frames(frames: Any) -> np.ndarray:
     if array.ndim == 5:  # [batch, T, H, W, C]
         array = array[0]
     if array.ndim != 4 or array.shape[-1] != 3:
-        raise ModelLoadError(f"Pipeline returned frames of unexpected shape {array.shape}",
-                             {"shape": list(array.shape)})
+        raise ModelLoadError(
+            f"Pipeline returned frames of unexpected shape {array.shape}", {"shape": list(array.shape)}
+        )
     if array.dtype != np.uint8:
         array = (np.clip(array, 0.0, 1.0) * 255.0).round().astype(np.uint8)
     return np.ascontiguousarray(array)
@@ -82,8 +88,13 @@ class VideoEngine(EngineBase):
 
     modality = "video"
 
-    def __init__(self, spec: ModelSpec, device: str = "auto", profile: str | OptimizationProfile | None = None,
-                 models_dir: Path | None = None):
+    def __init__(
+        self,
+        spec: ModelSpec,
+        device: str = "auto",
+        profile: str | OptimizationProfile | None = None,
+        models_dir: Path | None = None,
+    ):
         if spec.source.kind == "remote":
             raise ValidationError(f"'{spec.name}' is a remote model: use RemoteVideoEngine", {"model_name": spec.name})
         super().__init__(spec, device, profile, models_dir)
@@ -126,21 +137,29 @@ class VideoEngine(EngineBase):
             picture = Image.open(image) if isinstance(image, (str, Path)) else image
             return picture.convert("RGB").resize((params.width, params.height))
         if not self.spec.conditioning_image_model:
-            raise ValidationError(f"'{self.spec.name}' needs a conditioning image and has no text-to-image model "
-                                  "configured",
-                                  {"model_name": self.spec.name})
+            raise ValidationError(
+                f"'{self.spec.name}' needs a conditioning image and has no text-to-image model configured",
+                {"model_name": self.spec.name},
+            )
         if self._conditioner is None:
             from app.engines.image import ImageEngine
 
-            self._conditioner = ImageEngine(get_catalog().get(self.spec.conditioning_image_model), self.device,
-                                            self.profile, self.models_dir)
+            self._conditioner = ImageEngine(
+                get_catalog().get(self.spec.conditioning_image_model), self.device, self.profile, self.models_dir
+            )
         picture = self._conditioner.generate(prompt, seed=seed, width=params.width, height=params.height)
         return picture
 
     # -- 4. generate ---------------------------------------------------------------------------
-    def generate(self, prompt: str, params: GenerationParams | dict[str, Any] | None = None, seed: int = 0,
-                 image: Any = None, on_step: StepCallback | None = None,
-                 timeout_s: float | None = None) -> VideoResult:
+    def generate(
+        self,
+        prompt: str,
+        params: GenerationParams | dict[str, Any] | None = None,
+        seed: int = 0,
+        image: Any = None,
+        on_step: StepCallback | None = None,
+        timeout_s: float | None = None,
+    ) -> VideoResult:
         """One video. ``timeout_s`` bounds the pipeline call: past it, the generation stops at the next denoising
         step with GenerationTimeoutError."""
         check_timeout(timeout_s)
@@ -151,8 +170,13 @@ class VideoEngine(EngineBase):
         self.load()
         import torch
 
-        kwargs: dict[str, Any] = {"height": params.height, "width": params.width, "num_frames": params.num_frames,
-                                  "num_inference_steps": params.num_inference_steps, "output_type": "np"}
+        kwargs: dict[str, Any] = {
+            "height": params.height,
+            "width": params.width,
+            "num_frames": params.num_frames,
+            "num_inference_steps": params.num_inference_steps,
+            "output_type": "np",
+        }
         if self.spec.task == "i2v":
             kwargs["image"] = self.conditioning_image(prompt, params, seed, image)
             kwargs["max_guidance_scale"] = params.guidance_scale
@@ -172,11 +196,18 @@ class VideoEngine(EngineBase):
         generator = torch.Generator(device="cpu").manual_seed(int(seed))
         output, timings = self._timed_call(kwargs, generator, params.num_inference_steps, on_step, timeout_s)
         # -- 5. frames + timings
-        return VideoResult(frames=to_uint8_frames(output.frames), fps=params.fps, seed=int(seed), params=params,
-                           timings=timings)
+        return VideoResult(
+            frames=to_uint8_frames(output.frames), fps=params.fps, seed=int(seed), params=params, timings=timings
+        )
 
-    def _timed_call(self, kwargs: dict[str, Any], generator: Any, total_steps: int,
-                    on_step: StepCallback | None, timeout_s: float | None = None) -> tuple[Any, PhaseTimings]:
+    def _timed_call(
+        self,
+        kwargs: dict[str, Any],
+        generator: Any,
+        total_steps: int,
+        on_step: StepCallback | None,
+        timeout_s: float | None = None,
+    ) -> tuple[Any, PhaseTimings]:
         """Run the pipeline once with phase timing, the device synchronized around the timed region.
 
         A failed allocation is InsufficientMemoryError; past ``timeout_s`` the next step raises
@@ -193,12 +224,22 @@ class VideoEngine(EngineBase):
             output = self.pipeline(generator=generator, **kwargs)
             synchronize(self.device)
             finished = time.perf_counter()
-        return output, PhaseTimings(total_s=finished - started, encode_s=timer.encode_s or None,
-                                    denoise_s=timer.denoise_s(finished), decode_s=timer.decode_s or None,
-                                    step_s=timer.step_times())
+        return output, PhaseTimings(
+            total_s=finished - started,
+            encode_s=timer.encode_s or None,
+            denoise_s=timer.denoise_s(finished),
+            decode_s=timer.decode_s or None,
+            step_s=timer.step_times(),
+        )
 
-    def generate_batch(self, prompts: list[str], params: GenerationParams, seeds: list[int],
-                       on_step: StepCallback | None = None, timeout_s: float | None = None) -> list[VideoResult]:
+    def generate_batch(
+        self,
+        prompts: list[str],
+        params: GenerationParams,
+        seeds: list[int],
+        on_step: StepCallback | None = None,
+        timeout_s: float | None = None,
+    ) -> list[VideoResult]:
         """Several text-to-video generations with shared settings in one pipeline call; video i uses seeds[i].
 
         The phase timings are those of the whole batch.
@@ -212,15 +253,29 @@ class VideoEngine(EngineBase):
             validate_prompt(prompt)
         self.load()
         self._use_scheduler(params.scheduler)
-        kwargs: dict[str, Any] = {"prompt": list(prompts), "height": params.height, "width": params.width,
-                                  "num_frames": params.num_frames, "num_inference_steps": params.num_inference_steps,
-                                  "guidance_scale": params.guidance_scale, "output_type": "np"}
+        kwargs: dict[str, Any] = {
+            "prompt": list(prompts),
+            "height": params.height,
+            "width": params.width,
+            "num_frames": params.num_frames,
+            "num_inference_steps": params.num_inference_steps,
+            "guidance_scale": params.guidance_scale,
+            "output_type": "np",
+        }
         if params.eta is not None:
             kwargs["eta"] = params.eta
         generators = [torch.Generator(device="cpu").manual_seed(int(seed)) for seed in seeds]
         output, timings = self._timed_call(kwargs, generators, params.num_inference_steps, on_step, timeout_s)
-        return [VideoResult(frames=to_uint8_frames(np.asarray(output.frames)[i]), fps=params.fps, seed=int(seed),
-                            params=params, timings=timings) for i, seed in enumerate(seeds)]
+        return [
+            VideoResult(
+                frames=to_uint8_frames(np.asarray(output.frames)[i]),
+                fps=params.fps,
+                seed=int(seed),
+                params=params,
+                timings=timings,
+            )
+            for i, seed in enumerate(seeds)
+        ]
 
     def _use_scheduler(self, name: str | None) -> None:
         """Swap in a scheduler the checkpoint's scheduler lists as compatible; None restores the original."""
@@ -237,17 +292,24 @@ class VideoEngine(EngineBase):
         cls = getattr(diffusers, SCHEDULERS[name])
         compatible = {c.__name__ for c in getattr(original, "compatibles", [])} | {type(original).__name__}
         if cls.__name__ not in compatible:
-            raise ValidationError(f"scheduler '{name}' is not compatible with {self.spec.name}",
-                                  {"parameter": "scheduler", "allowed": sorted(
-                                      k for k, v in SCHEDULERS.items() if v in compatible)})
+            raise ValidationError(
+                f"scheduler '{name}' is not compatible with {self.spec.name}",
+                {"parameter": "scheduler", "allowed": sorted(k for k, v in SCHEDULERS.items() if v in compatible)},
+            )
         if type(self.pipeline.scheduler) is not cls:
             self.pipeline.scheduler = cls.from_config(original.config)
 
     def _call_params(self) -> list[str]:
         return list(inspect.signature(self.pipeline.__call__).parameters)
 
-    def _attach_step_callback(self, kwargs: dict[str, Any], timer: PhaseTimer, total: int,
-                              on_step: StepCallback | None, deadline: tuple[float, float] | None = None) -> None:
+    def _attach_step_callback(
+        self,
+        kwargs: dict[str, Any],
+        timer: PhaseTimer,
+        total: int,
+        on_step: StepCallback | None,
+        deadline: tuple[float, float] | None = None,
+    ) -> None:
         """Use whichever step-callback API this pipeline has (new or legacy); ``deadline`` is (monotonic end,
         timeout seconds): a step that finishes past it stops the generation."""
         done = {"n": 0}
@@ -262,9 +324,11 @@ class VideoEngine(EngineBase):
 
         names = self._call_params()
         if "callback_on_step_end" in names:
+
             def on_end(pipe, step, timestep, callback_kwargs):
                 step_finished()
                 return callback_kwargs
+
             kwargs["callback_on_step_end"] = on_end
         elif "callback" in names:
             kwargs["callback"] = lambda step, timestep, latents: step_finished()

@@ -42,8 +42,9 @@ class ClipSimilarity:
         inputs = {k: v.to(self.device) for k, v in inputs.items()}
         with torch.inference_mode():
             image_emb = self.model.get_image_features(pixel_values=inputs["pixel_values"])
-            text_emb = self.model.get_text_features(input_ids=inputs["input_ids"],
-                                                    attention_mask=inputs.get("attention_mask"))
+            text_emb = self.model.get_text_features(
+                input_ids=inputs["input_ids"], attention_mask=inputs.get("attention_mask")
+            )
         image_emb = getattr(image_emb, "pooler_output", image_emb)
         text_emb = getattr(text_emb, "pooler_output", text_emb)
         image_emb = torch.nn.functional.normalize(image_emb.double(), dim=-1)
@@ -69,10 +70,25 @@ def _clipscore(video: VideoContext) -> float:
 
 LOADERS = {"clip": ClipSimilarity}
 SPECS = [
-    MetricSpec("clip_similarity", True, "video", "mean", "clip", "cosine",
-               "Cosine of the prompt embedding with the normalised mean of frame embeddings (CLIP ViT-B/32)",
-               score_video=_clip_similarity, aliases=("clip_score", "clip")),
-    MetricSpec("clipscore", True, "video", "mean", "clip", "CLIPScore 0-2.5",
-               "CLIPScore (Hess et al. 2021): 2.5*max(cos, 0) per sampled frame, mean over frames (CLIP ViT-B/32)",
-               score_video=_clipscore),
+    MetricSpec(
+        "clip_similarity",
+        True,
+        "video",
+        "mean",
+        "clip",
+        "cosine",
+        "Cosine of the prompt embedding with the normalised mean of frame embeddings (CLIP ViT-B/32)",
+        score_video=_clip_similarity,
+        aliases=("clip_score", "clip"),
+    ),
+    MetricSpec(
+        "clipscore",
+        True,
+        "video",
+        "mean",
+        "clip",
+        "CLIPScore 0-2.5",
+        "CLIPScore (Hess et al. 2021): 2.5*max(cos, 0) per sampled frame, mean over frames (CLIP ViT-B/32)",
+        score_video=_clipscore,
+    ),
 ]

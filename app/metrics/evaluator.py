@@ -33,17 +33,18 @@ def resolve_metric_names(names: list[str] | None) -> list[str]:
 
 
 class VideoEvaluator:
-    def __init__(self, metric_names: list[str] | None, weights_dir: Path, device: str = "cpu",
-                 flow_method: str | None = None):
+    def __init__(
+        self, metric_names: list[str] | None, weights_dir: Path, device: str = "cpu", flow_method: str | None = None
+    ):
         from app.metrics.temporal import flow_provenance
 
         self.names = resolve_metric_names(metric_names)
         self.options = {"flow_method": flow_provenance(flow_method)["method"]}  # unknown method: refused here
         self.device = device
         self.weights_dir = Path(weights_dir)
-        self.unavailable: dict[str, str] = {}   # evaluator key -> reason
-        self.provenance: dict[str, Any] = {}    # evaluator key -> sha256 and variant
-        self._networks: dict[str, Any] = {}     # evaluator key -> loaded network
+        self.unavailable: dict[str, str] = {}  # evaluator key -> reason
+        self.provenance: dict[str, Any] = {}  # evaluator key -> sha256 and variant
+        self._networks: dict[str, Any] = {}  # evaluator key -> loaded network
         self._specs = [spec for spec in METRICS.values() if spec.name in self.names]  # registry order
         self.methods: dict[str, Any] = {}  # how weight-free metrics were computed (the optical flow), for provenance
         if any(spec.name in FLOW_METRICS for spec in self._specs):
@@ -80,24 +81,39 @@ class VideoEvaluator:
 
 
 def _row(name: str, value=None, low=None, high=None, n=None, reason=None, details=None, kind="metric") -> dict:
-    return {"kind": kind, "name": name, "value": value, "ci_low": low, "ci_high": high, "n": n, "reason": reason,
-            "details": details}
+    return {
+        "kind": kind,
+        "name": name,
+        "value": value,
+        "ci_low": low,
+        "ci_high": high,
+        "n": n,
+        "reason": reason,
+        "details": details,
+    }
 
 
 def _video_reasons(records: list[dict[str, Any]], name: str) -> list[str]:
     return [reason for r in records if (reason := r.get("metric_reasons", {}).get(name))]
 
 
-def aggregate(records: list[dict[str, Any]], metric_names: list[str], unavailable: dict[str, str],
-              resamples: int = 1000, seed: int = 0, reference_i3d: np.ndarray | None = None) -> list[dict]:
+def aggregate(
+    records: list[dict[str, Any]],
+    metric_names: list[str],
+    unavailable: dict[str, str],
+    resamples: int = 1000,
+    seed: int = 0,
+    reference_i3d: np.ndarray | None = None,
+) -> list[dict]:
     """Aggregate rows for every requested metric from per-video records (status ok).
 
     Per-video ("mean") metrics come first, in the requested order; then set metrics in registry order, each
     seeing the values before it (overall_score, registered last, combines them).
     """
     names = resolve_metric_names(metric_names)
-    specs = ([METRICS[name] for name in names if METRICS[name].aggregation == "mean"]
-             + [spec for spec in METRICS.values() if spec.name in names and spec.aggregation == "set"])
+    specs = [METRICS[name] for name in names if METRICS[name].aggregation == "mean"] + [
+        spec for spec in METRICS.values() if spec.name in names and spec.aggregation == "set"
+    ]
     rows: list[dict] = []
     for spec in specs:
         missing = unavailable.get(spec.evaluator or "")
@@ -106,11 +122,15 @@ def aggregate(records: list[dict[str, Any]], metric_names: list[str], unavailabl
         elif missing:
             rows.append(_row(spec.name, reason=missing))
         else:
-            result = spec.aggregate_set(SetContext(
-                features=[f for r in records if (f := r.get("features", {}).get(spec.feature_key)) is not None],
-                video_reasons=_video_reasons(records, spec.name), reference_i3d=reference_i3d,
-                earlier={row["name"]: row["value"] for row in rows},
-                higher_is_better={name: other.higher_is_better for name, other in METRICS.items()}))
+            result = spec.aggregate_set(
+                SetContext(
+                    features=[f for r in records if (f := r.get("features", {}).get(spec.feature_key)) is not None],
+                    video_reasons=_video_reasons(records, spec.name),
+                    reference_i3d=reference_i3d,
+                    earlier={row["name"]: row["value"] for row in rows},
+                    higher_is_better={name: other.higher_is_better for name, other in METRICS.items()},
+                )
+            )
             rows.append(_row(spec.name, result.value, n=result.n, reason=result.reason, details=result.details))
     return rows
 
@@ -122,5 +142,11 @@ def _mean_row(spec: MetricSpec, records: list[dict[str, Any]], missing: str | No
     if not values:
         return _row(spec.name, reason=next(iter(_video_reasons(records, spec.name)), None) or missing or "no videos")
     interval = mean_interval(values, spec.binary, resamples, seed)
-    return _row(spec.name, interval.mean, interval.low, interval.high, len(values),
-                details={"per_video_n": len(values), **interval.details(0.95, resamples, seed)})
+    return _row(
+        spec.name,
+        interval.mean,
+        interval.low,
+        interval.high,
+        len(values),
+        details={"per_video_n": len(values), **interval.details(0.95, resamples, seed)},
+    )

@@ -44,7 +44,7 @@ def preprocess(frames: np.ndarray):
     video = F.interpolate(video, size=resized_size(*video.shape[-2:]), mode="bilinear", align_corners=False)
     h, w = video.shape[-2:]
     top, left = (h - RESOLUTION) // 2, (w - RESOLUTION) // 2
-    video = video[..., top:top + RESOLUTION, left:left + RESOLUTION]
+    video = video[..., top : top + RESOLUTION, left : left + RESOLUTION]
     video = video / 127.5 - 1.0
     return video.permute(1, 0, 2, 3).unsqueeze(0)  # 1, 3, T, 224, 224
 
@@ -76,8 +76,10 @@ def clip_of(frames: np.ndarray) -> np.ndarray:
 
 
 def too_short(num_frames: int) -> str:
-    return (f"video has {num_frames} frames; FVD scores {CLIP_FRAMES}-frame clips (the common protocol): "
-            f"generate at least {CLIP_FRAMES} frames")
+    return (
+        f"video has {num_frames} frames; FVD scores {CLIP_FRAMES}-frame clips (the common protocol): "
+        f"generate at least {CLIP_FRAMES} frames"
+    )
 
 
 def _sqrt_psd(matrix: np.ndarray) -> np.ndarray:
@@ -112,12 +114,17 @@ def fvd(features_a: np.ndarray, features_b: np.ndarray) -> dict:
     n = min(len(a), len(b))
     protocol = {"n_a": len(a), "n_b": len(b), "clip_frames": CLIP_FRAMES, "resolution": RESOLUTION}
     if n < 2:
-        return {"value": None, "reason": f"FVD needs at least 2 videos per set (have {len(a)} and {len(b)})",
-                **protocol}
+        return {
+            "value": None,
+            "reason": f"FVD needs at least 2 videos per set (have {len(a)} and {len(b)})",
+            **protocol,
+        }
     out = {"value": frechet_distance(*gaussian_stats(a), *gaussian_stats(b)), **protocol}
     if n < SMALL_N:
-        out["warning"] = (f"FVD from N={n} videos is biased upward and noisy (values are comparable only at equal N; "
-                          f"{SMALL_N}+ videos recommended)")
+        out["warning"] = (
+            f"FVD from N={n} videos is biased upward and noisy (values are comparable only at equal N; "
+            f"{SMALL_N}+ videos recommended)"
+        )
     return out
 
 
@@ -141,8 +148,7 @@ def reference_features(directory: Path, extractor: I3DFeatures) -> np.ndarray:
         if len(frames) >= CLIP_FRAMES:
             feats.append(extractor(frames))
     if not feats:
-        raise ValidationError(f"No reference video in {directory} has {CLIP_FRAMES}+ frames",
-                              {"path": str(directory)})
+        raise ValidationError(f"No reference video in {directory} has {CLIP_FRAMES}+ frames", {"path": str(directory)})
     return np.stack(feats)
 
 
@@ -157,16 +163,29 @@ def _fvd_of_set(context: SetContext) -> SetAggregate:
         return SetAggregate(None, reason=next(iter(context.video_reasons), "no video with I3D features"))
     n = len(context.features)
     if context.reference_i3d is None:
-        return SetAggregate(None, n=n, reason="no reference set: give metric_settings.fvd_reference_dir, "
-                                              "or compare two models' outputs with compare_models")
+        return SetAggregate(
+            None,
+            n=n,
+            reason="no reference set: give metric_settings.fvd_reference_dir, "
+            "or compare two models' outputs with compare_models",
+        )
     result = fvd(np.asarray(context.features), context.reference_i3d)
-    return SetAggregate(result["value"], n=n, reason=result.get("reason"),
-                        details={k: v for k, v in result.items() if k != "value"})
+    return SetAggregate(
+        result["value"], n=n, reason=result.get("reason"), details={k: v for k, v in result.items() if k != "value"}
+    )
 
 
 LOADERS = {"i3d": I3DFeatures}
 SPECS = [
-    MetricSpec("fvd", False, "set", "set", "i3d", "distance",
-               "Frechet Video Distance on I3D (Kinetics-400) 400-d logits of 16-frame clips at 224x224",
-               features=_i3d_features, aggregate_set=_fvd_of_set),
+    MetricSpec(
+        "fvd",
+        False,
+        "set",
+        "set",
+        "i3d",
+        "distance",
+        "Frechet Video Distance on I3D (Kinetics-400) 400-d logits of 16-frame clips at 224x224",
+        features=_i3d_features,
+        aggregate_set=_fvd_of_set,
+    ),
 ]

@@ -53,15 +53,24 @@ def inception_score(probs: np.ndarray, max_splits: int = SPLITS, min_per_split: 
     probs = np.asarray(probs, np.float64)
     n = len(probs)
     splits = min(max_splits, n // min_per_split)
-    protocol = {"n": n, "splits": splits, "min_frames_per_split": min_per_split, "shuffle_seed": SHUFFLE_SEED,
-                "std_ddof": 0, "reference": "StyleGAN2-ADA / StyleGAN-V metrics/inception_score.py"}
+    protocol = {
+        "n": n,
+        "splits": splits,
+        "min_frames_per_split": min_per_split,
+        "shuffle_seed": SHUFFLE_SEED,
+        "std_ddof": 0,
+        "reference": "StyleGAN2-ADA / StyleGAN-V metrics/inception_score.py",
+    }
     if splits < 1:
-        return {"value": None, "reason": f"Inception Score needs at least {min_per_split} frames per split "
-                                         f"(have {n} frames in all)", **protocol}
+        return {
+            "value": None,
+            "reason": f"Inception Score needs at least {min_per_split} frames per split (have {n} frames in all)",
+            **protocol,
+        }
     probs = probs[np.random.default_rng(SHUFFLE_SEED).permutation(n)]  # mix videos across splits
     scores = []
     for i in range(splits):
-        part = probs[i * n // splits:(i + 1) * n // splits]
+        part = probs[i * n // splits : (i + 1) * n // splits]
         marginal = part.mean(axis=0, keepdims=True)
         kl = part * (np.log(np.clip(part, 1e-12, None)) - np.log(np.clip(marginal, 1e-12, None)))
         scores.append(float(np.exp(kl.sum(axis=1).mean())))
@@ -77,14 +86,27 @@ def _inception_score_of_set(context: SetContext) -> SetAggregate:
     if not probs:
         return SetAggregate(None, reason="no frames scored")
     result = inception_score(np.asarray(probs))
-    return SetAggregate(result["value"], n=result["n"], reason=result.get("reason"),
-                        details={k: v for k, v in result.items() if k not in ("value", "reason")})
+    return SetAggregate(
+        result["value"],
+        n=result["n"],
+        reason=result.get("reason"),
+        details={k: v for k, v in result.items() if k not in ("value", "reason")},
+    )
 
 
 LOADERS = {"inception": InceptionProbabilities}
 SPECS = [
-    MetricSpec("inception_score", True, "set", "set", "inception", "score",
-               "Per-frame Inception Score, InceptionV3 (TF 2015-12-05 weights, 1008 classes), frames shuffled "
-               "(seed 0), up to 10 splits of 50+ frames",
-               features=_frame_probabilities, aggregate_set=_inception_score_of_set, aliases=("is",)),
+    MetricSpec(
+        "inception_score",
+        True,
+        "set",
+        "set",
+        "inception",
+        "score",
+        "Per-frame Inception Score, InceptionV3 (TF 2015-12-05 weights, 1008 classes), frames shuffled "
+        "(seed 0), up to 10 splits of 50+ frames",
+        features=_frame_probabilities,
+        aggregate_set=_inception_score_of_set,
+        aliases=("is",),
+    ),
 ]

@@ -42,12 +42,20 @@ def overall_score(values: dict[str, float | None], higher_is_better: dict[str, b
 
 def _overall_of_set(context: SetContext) -> SetAggregate:
     result = overall_score(context.earlier, context.higher_is_better)
-    return SetAggregate(result["value"], reason=result.get("reason"),
-                        details={"used": result["used"], "version": result["version"]})
+    return SetAggregate(
+        result["value"], reason=result.get("reason"), details={"used": result["used"], "version": result["version"]}
+    )
 
 
 SPECS = [
-    MetricSpec("overall_score", True, "set", "set", None, "score 0-100",
-               "Weighted combination of normalised available metrics (docs/metrics.md)",
-               aggregate_set=_overall_of_set),
+    MetricSpec(
+        "overall_score",
+        True,
+        "set",
+        "set",
+        None,
+        "score 0-100",
+        "Weighted combination of normalised available metrics (docs/metrics.md)",
+        aggregate_set=_overall_of_set,
+    ),
 ]

@@ -25,7 +25,8 @@ METRICS: dict[str, MetricSpec] = {spec.name: spec for family in FAMILIES for spe
 
 # weights key (app.metrics.weights.EVALUATORS) -> loader(path, device) giving the callable network
 LOADERS: dict[str, Callable[[Path, str], Any]] = {
-    key: loader for family in FAMILIES for key, loader in getattr(family, "LOADERS", {}).items()}
+    key: loader for family in FAMILIES for key, loader in getattr(family, "LOADERS", {}).items()
+}
 
 
 def get_metric(name: str) -> MetricSpec:

@@ -91,8 +91,10 @@ class MetricSpec:
         per_video = self.score_video is not None and self.features is None and self.aggregate_set is None
         per_set = self.score_video is None and self.aggregate_set is not None
         if not (per_video if self.aggregation == "mean" else per_set):
-            raise ValueError(f"metric {self.name}: aggregation 'mean' takes score_video only; "
-                             "'set' takes aggregate_set and optionally features")
+            raise ValueError(
+                f"metric {self.name}: aggregation 'mean' takes score_video only; "
+                "'set' takes aggregate_set and optionally features"
+            )
 
     @property
     def feature_key(self) -> str:
@@ -100,6 +102,12 @@ class MetricSpec:
         return self.evaluator or self.name
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "higher_is_better": self.higher_is_better, "level": self.level,
-                "aggregation": self.aggregation, "evaluator": self.evaluator, "unit": self.unit,
-                "description": self.description}
+        return {
+            "name": self.name,
+            "higher_is_better": self.higher_is_better,
+            "level": self.level,
+            "aggregation": self.aggregation,
+            "evaluator": self.evaluator,
+            "unit": self.unit,
+            "description": self.description,
+        }

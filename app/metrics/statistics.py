@@ -59,8 +59,9 @@ def wilson(successes: np.ndarray, n: int, confidence: float = 0.95) -> tuple[np.
     return centre - half, centre + half
 
 
-def bca(data: np.ndarray, resamples: int = 1000, seed: int = 0,
-        confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+def bca(
+    data: np.ndarray, resamples: int = 1000, seed: int = 0, confidence: float = 0.95
+) -> tuple[np.ndarray, np.ndarray]:
     """BCa bootstrap interval of the mean (scipy.stats.bootstrap) for each row of data [samples, n].
 
     A sample whose values are all equal has no spread to resample: its interval is the value itself.
@@ -71,14 +72,23 @@ def bca(data: np.ndarray, resamples: int = 1000, seed: int = 0,
     flat = data.std(axis=-1) == 0
     low, high = data.mean(axis=-1), data.mean(axis=-1)
     if not flat.all():
-        result = bootstrap((data[~flat],), np.mean, axis=-1, vectorized=True, n_resamples=resamples,
-                           method="BCa", confidence_level=confidence, random_state=np.random.default_rng(seed))
+        result = bootstrap(
+            (data[~flat],),
+            np.mean,
+            axis=-1,
+            vectorized=True,
+            n_resamples=resamples,
+            method="BCa",
+            confidence_level=confidence,
+            random_state=np.random.default_rng(seed),
+        )
         low[~flat], high[~flat] = result.confidence_interval.low, result.confidence_interval.high
     return low, high
 
 
-def mean_interval(values: list[float], binary: bool = False, resamples: int = 1000, seed: int = 0,
-                  confidence: float = 0.95) -> Interval:
+def mean_interval(
+    values: list[float], binary: bool = False, resamples: int = 1000, seed: int = 0, confidence: float = 0.95
+) -> Interval:
     """The mean of the values and its interval; ``binary`` marks 0/1 values (a proportion: Wilson)."""
     data = np.asarray([v for v in values if v is not None], dtype=np.float64)
     if data.size == 0:

@@ -44,11 +44,14 @@ from app.metrics.spec import MetricSpec, Null, VideoContext
 def check_video(frames: np.ndarray, min_frames: int = 2) -> np.ndarray:
     frames = np.asarray(frames)
     if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
-        raise ValidationError("video must be uint8 frames shaped [T, H, W, 3]",
-                              {"shape": list(frames.shape), "dtype": str(frames.dtype)})
+        raise ValidationError(
+            "video must be uint8 frames shaped [T, H, W, 3]", {"shape": list(frames.shape), "dtype": str(frames.dtype)}
+        )
     if frames.shape[0] < min_frames:
-        raise ValidationError(f"video has {frames.shape[0]} frames; this metric needs at least {min_frames}",
-                              {"num_frames": int(frames.shape[0]), "min_frames": min_frames})
+        raise ValidationError(
+            f"video has {frames.shape[0]} frames; this metric needs at least {min_frames}",
+            {"num_frames": int(frames.shape[0]), "min_frames": min_frames},
+        )
     return frames
 
 
@@ -60,7 +63,7 @@ def _gray(frames: np.ndarray) -> np.ndarray:
 
 @dataclass
 class FlowPair:
-    forward: np.ndarray   # [H, W, 2] flow from frame t to t+1
+    forward: np.ndarray  # [H, W, 2] flow from frame t to t+1
     backward: np.ndarray  # [H, W, 2] flow from frame t+1 to t
     _magnitude: np.ndarray | None = None
     _planes: tuple[np.ndarray, np.ndarray] | None = None
@@ -87,8 +90,9 @@ class FlowPair:
 def farneback(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     import cv2
 
-    return cv2.calcOpticalFlowFarneback(a, b, None, pyr_scale=0.5, levels=3, winsize=15, iterations=3,
-                                        poly_n=5, poly_sigma=1.2, flags=0)
+    return cv2.calcOpticalFlowFarneback(
+        a, b, None, pyr_scale=0.5, levels=3, winsize=15, iterations=3, poly_n=5, poly_sigma=1.2, flags=0
+    )
 
 
 _DIS = threading.local()  # a DIS object per thread and preset: creating one per pair costs, sharing one is unsafe
@@ -108,6 +112,7 @@ def _dis(preset_name: str, patch_stride: int | None = None) -> Callable[[np.ndar
                 dis.setPatchStride(patch_stride)
             cache[key] = dis
         return cache[key].calc(a, b, None)
+
     return flow
 
 
@@ -118,13 +123,22 @@ class FlowMethod:
     description: str
 
 
-FLOW_METHODS = {m.name: m for m in (
-    FlowMethod("dis", _dis("FAST", patch_stride=3), "OpenCV DIS optical flow (Kroeger et al. 2016), preset FAST "
-                                                     "with patch stride 3"),
-    FlowMethod("dis-medium", _dis("MEDIUM"), "OpenCV DIS optical flow (Kroeger et al. 2016), preset MEDIUM"),
-    FlowMethod("farneback", farneback, "OpenCV Farneback (pyramid 0.5, 3 levels, window 15, 3 iterations, "
-                                       "poly_n 5, poly_sigma 1.2)"),
-)}
+FLOW_METHODS = {
+    m.name: m
+    for m in (
+        FlowMethod(
+            "dis",
+            _dis("FAST", patch_stride=3),
+            "OpenCV DIS optical flow (Kroeger et al. 2016), preset FAST with patch stride 3",
+        ),
+        FlowMethod("dis-medium", _dis("MEDIUM"), "OpenCV DIS optical flow (Kroeger et al. 2016), preset MEDIUM"),
+        FlowMethod(
+            "farneback",
+            farneback,
+            "OpenCV Farneback (pyramid 0.5, 3 levels, window 15, 3 iterations, poly_n 5, poly_sigma 1.2)",
+        ),
+    )
+}
 DEFAULT_FLOW_METHOD = "dis"
 """Chosen on benchmarks/flow_methods.py: lower end-point error than Farneback on known translation, rotation and
 zoom, at about a tenth of its time (docs/metrics.md has the figures)."""
@@ -134,8 +148,9 @@ def flow_method(name: str | None) -> FlowMethod:
     """The named flow method (None: the default); an unknown name is a ValidationError."""
     name = name or DEFAULT_FLOW_METHOD
     if name not in FLOW_METHODS:
-        raise ValidationError(f"Unknown optical flow method '{name}'", {"flow_method": name,
-                                                                       "known": sorted(FLOW_METHODS)})
+        raise ValidationError(
+            f"Unknown optical flow method '{name}'", {"flow_method": name, "known": sorted(FLOW_METHODS)}
+        )
     return FLOW_METHODS[name]
 
 
@@ -155,8 +170,12 @@ def _grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
     return np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
 
 
-def sample_along_flow(image: np.ndarray, flow: np.ndarray, grid: tuple[np.ndarray, np.ndarray] | None = None,
-                      planes: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+def sample_along_flow(
+    image: np.ndarray,
+    flow: np.ndarray,
+    grid: tuple[np.ndarray, np.ndarray] | None = None,
+    planes: tuple[np.ndarray, np.ndarray] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """(image(x + flow(x)) with bilinear interpolation, mask of the points x + flow(x) inside the frame).
 
     The mask is computed from the coordinates, not from the interpolation's border, so a point on the last
@@ -170,8 +189,13 @@ def sample_along_flow(image: np.ndarray, flow: np.ndarray, grid: tuple[np.ndarra
     flow_x, flow_y = planes or (flow[..., 0], flow[..., 1])
     map_x, map_y = grid_x + flow_x, grid_y + flow_y
     inside = (map_x >= 0) & (map_x <= w - 1) & (map_y >= 0) & (map_y <= h - 1)
-    out = cv2.remap(image.astype(np.float32, copy=False), map_x, map_y, interpolation=cv2.INTER_LINEAR,
-                    borderMode=cv2.BORDER_REPLICATE)
+    out = cv2.remap(
+        image.astype(np.float32, copy=False),
+        map_x,
+        map_y,
+        interpolation=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_REPLICATE,
+    )
     return out, inside
 
 
@@ -216,7 +240,7 @@ def warping_error(frames: np.ndarray, flows: list[FlowPair]) -> float | None:
             continue
         diff = warped - frames[t]  # float32 [H, W, 3]
         channel_means = cv2.mean(diff * diff, mask=visible.view(np.uint8))[:3]  # over visible pixels, in float64
-        errors.append(float(np.mean(channel_means) / 255.0 ** 2))
+        errors.append(float(np.mean(channel_means) / 255.0**2))
     return float(np.mean(errors)) if errors else None
 
 
@@ -281,7 +305,7 @@ def ssim(a: np.ndarray, b: np.ndarray) -> float | None:
 
 
 def psnr(mse: float) -> float | None:
-    return None if mse == 0 else float(10.0 * np.log10(255.0 ** 2 / mse))
+    return None if mse == 0 else float(10.0 * np.log10(255.0**2 / mse))
 
 
 def motion_magnitude(flows: list[FlowPair]) -> float:
@@ -296,8 +320,9 @@ def dynamic_degree_interval(fps: float | None) -> int:
     return max(1, round(fps / VBENCH_FPS)) if fps else 1
 
 
-def dynamic_degree(gray: np.ndarray, flows: list[FlowPair], interval: int = 1, method: str | None = None
-                   ) -> float | None:
+def dynamic_degree(
+    gray: np.ndarray, flows: list[FlowPair], interval: int = 1, method: str | None = None
+) -> float | None:
     """VBench's dynamic degree on every ``interval``-th frame (forward flow; None with fewer than 2 frames left).
 
     ``flows`` are the consecutive pairs' flows, reused when ``interval`` is 1.
@@ -305,9 +330,14 @@ def dynamic_degree(gray: np.ndarray, flows: list[FlowPair], interval: int = 1, m
     sampled = gray[::interval]
     if len(sampled) < 2:
         return None
-    magnitudes = ([pair.magnitude for pair in flows] if interval == 1 else
-                  [FlowPair(flow_method(method).compute(sampled[t], sampled[t + 1]), None).magnitude
-                   for t in range(len(sampled) - 1)])
+    magnitudes = (
+        [pair.magnitude for pair in flows]
+        if interval == 1
+        else [
+            FlowPair(flow_method(method).compute(sampled[t], sampled[t + 1]), None).magnitude
+            for t in range(len(sampled) - 1)
+        ]
+    )
     threshold = 6.0 * min(gray.shape[1:3]) / 256.0
     needed = max(1, round(4 * len(sampled) / 16))
     moving = 0
@@ -319,8 +349,7 @@ def dynamic_degree(gray: np.ndarray, flows: list[FlowPair], interval: int = 1, m
     return 1.0 if moving >= needed else 0.0
 
 
-def temporal_metrics(frames: np.ndarray, fps: float | None = None, flow: str | None = None
-                     ) -> dict[str, float | None]:
+def temporal_metrics(frames: np.ndarray, fps: float | None = None, flow: str | None = None) -> dict[str, float | None]:
     """Every weight-free metric of one video, flow computed once (dynamic degree samples by ``fps`` first).
 
     ``flow`` names the optical flow method (FLOW_METHODS; None: DEFAULT_FLOW_METHOD).
@@ -332,8 +361,9 @@ def temporal_metrics(frames: np.ndarray, fps: float | None = None, flow: str | N
     warp = warping_error(frames, flows)
     pair_ssim = ssim_pairs(gray)
     ssim_mean = None if pair_ssim is None else float(np.mean(pair_ssim))
-    consistency = (None if warp is None or ssim_mean is None
-                   else float(np.mean([flicker, ssim_mean, 1.0 / (1.0 + 100.0 * warp)])))
+    consistency = (
+        None if warp is None or ssim_mean is None else float(np.mean([flicker, ssim_mean, 1.0 / (1.0 + 100.0 * warp)]))
+    )
     return {
         "temporal_flickering": flicker,
         "warping_error": warp,
@@ -349,39 +379,93 @@ def _temporal_pass(video: VideoContext) -> dict[str, float | None]:
     return temporal_metrics(video.frames, video.fps, video.options.get("flow_method"))
 
 
-def _from_pass(name: str, null_reason: str = "no unoccluded pixels between consecutive frames"
-               ) -> Callable[[VideoContext], float | Null]:
+def _from_pass(
+    name: str, null_reason: str = "no unoccluded pixels between consecutive frames"
+) -> Callable[[VideoContext], float | Null]:
     """One metric of the shared temporal pass (flow computed once per video for all of them).
 
     Flow-based values are null only when no pixel survives the occlusion check; PSNR names its own reason.
     """
+
     def score(video: VideoContext) -> float | Null:
         value = video.shared(_temporal_pass)[name]
         return Null(null_reason) if value is None else value
+
     return score
 
 
 SPECS = [
-    MetricSpec("temporal_flickering", True, "video", "mean", None, "score 0-1",
-               "1 - mean absolute difference of consecutive frames / 255 (VBench)",
-               score_video=_from_pass("temporal_flickering")),
-    MetricSpec("warping_error", False, "video", "mean", None, "MSE on [0,1]",
-               "Warping error on unoccluded pixels along classical optical flow (DIS by default, not RAFT)",
-               score_video=_from_pass("warping_error")),
-    MetricSpec("consecutive_ssim", True, "video", "mean", None, "SSIM",
-               "SSIM (Wang et al. 2004, 5 px border cropped) of consecutive grayscale frames",
-               score_video=_from_pass("consecutive_ssim", "frames smaller than SSIM's 11x11 window")),
-    MetricSpec("consecutive_psnr", True, "video", "mean", None, "dB",
-               "PSNR over consecutive frames; null when frames are identical",
-               score_video=_from_pass("consecutive_psnr", "all consecutive frames identical: PSNR unbounded")),
-    MetricSpec("motion_magnitude", None, "video", "mean", None, "px/frame",
-               "Mean forward optical-flow magnitude", score_video=_from_pass("motion_magnitude")),
-    MetricSpec("dynamic_degree", None, "video", "mean", None, "fraction of videos",
-               "VBench dynamic degree rule on classical optical flow, frames sampled to about 8 fps",
-               score_video=_from_pass("dynamic_degree", "fewer than 2 frames left after sampling down to about 8 fps"),
-               binary=True),
-    MetricSpec("temporal_consistency", True, "video", "mean", None, "score 0-1",
-               "Mean of temporal_flickering, consecutive_ssim and 1/(1+100*warping_error)",
-               score_video=_from_pass("temporal_consistency",
-                                      "warping error or SSIM undefined for this video (see their reasons)")),
+    MetricSpec(
+        "temporal_flickering",
+        True,
+        "video",
+        "mean",
+        None,
+        "score 0-1",
+        "1 - mean absolute difference of consecutive frames / 255 (VBench)",
+        score_video=_from_pass("temporal_flickering"),
+    ),
+    MetricSpec(
+        "warping_error",
+        False,
+        "video",
+        "mean",
+        None,
+        "MSE on [0,1]",
+        "Warping error on unoccluded pixels along classical optical flow (DIS by default, not RAFT)",
+        score_video=_from_pass("warping_error"),
+    ),
+    MetricSpec(
+        "consecutive_ssim",
+        True,
+        "video",
+        "mean",
+        None,
+        "SSIM",
+        "SSIM (Wang et al. 2004, 5 px border cropped) of consecutive grayscale frames",
+        score_video=_from_pass("consecutive_ssim", "frames smaller than SSIM's 11x11 window"),
+    ),
+    MetricSpec(
+        "consecutive_psnr",
+        True,
+        "video",
+        "mean",
+        None,
+        "dB",
+        "PSNR over consecutive frames; null when frames are identical",
+        score_video=_from_pass("consecutive_psnr", "all consecutive frames identical: PSNR unbounded"),
+    ),
+    MetricSpec(
+        "motion_magnitude",
+        None,
+        "video",
+        "mean",
+        None,
+        "px/frame",
+        "Mean forward optical-flow magnitude",
+        score_video=_from_pass("motion_magnitude"),
+    ),
+    MetricSpec(
+        "dynamic_degree",
+        None,
+        "video",
+        "mean",
+        None,
+        "fraction of videos",
+        "VBench dynamic degree rule on classical optical flow, frames sampled to about 8 fps",
+        score_video=_from_pass("dynamic_degree", "fewer than 2 frames left after sampling down to about 8 fps"),
+        binary=True,
+    ),
+    MetricSpec(
+        "temporal_consistency",
+        True,
+        "video",
+        "mean",
+        None,
+        "score 0-1",
+        "Mean of temporal_flickering, consecutive_ssim and 1/(1+100*warping_error)",
+        score_video=_from_pass(
+            "temporal_consistency", "warping error or SSIM undefined for this video (see their reasons)"
+        ),
+    ),
 ]

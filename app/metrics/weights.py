@@ -35,16 +35,26 @@ class EvaluatorSpec:
 
 EVALUATORS: dict[str, EvaluatorSpec] = {
     "i3d": EvaluatorSpec(
-        "i3d", "file", "i3d_torchscript.pt",
+        "i3d",
+        "file",
+        "i3d_torchscript.pt",
         "I3D Kinetics-400 TorchScript (StyleGAN-V / common FVD release), 400-d logits",
-        source_url="https://www.dropbox.com/s/ge9e5ujwgetktms/i3d_torchscript.pt?dl=1"),
+        source_url="https://www.dropbox.com/s/ge9e5ujwgetktms/i3d_torchscript.pt?dl=1",
+    ),
     "inception": EvaluatorSpec(
-        "inception", "file", "inception-2015-12-05.pt",
+        "inception",
+        "file",
+        "inception-2015-12-05.pt",
         "InceptionV3 TorchScript with TF 2015-12-05 weights (StyleGAN2-ADA release), 1008 classes",
-        source_url="https://nvlabs-fi-cdn.nvidia.com/stylegan2-ada-pytorch/pretrained/metrics/inception-2015-12-05.pt"),
+        source_url="https://nvlabs-fi-cdn.nvidia.com/stylegan2-ada-pytorch/pretrained/metrics/inception-2015-12-05.pt",
+    ),
     "clip": EvaluatorSpec(
-        "clip", "dir", "clip-vit-base-patch32", "OpenAI CLIP ViT-B/32 (transformers format)",
-        hf_repo="openai/clip-vit-base-patch32"),
+        "clip",
+        "dir",
+        "clip-vit-base-patch32",
+        "OpenAI CLIP ViT-B/32 (transformers format)",
+        hf_repo="openai/clip-vit-base-patch32",
+    ),
 }
 
 
@@ -98,8 +108,9 @@ def verified_path(key: str, weights_dir: Path) -> tuple[Path, str]:
     return target, actual
 
 
-def install(key: str, source: Path, weights_dir: Path, expected_sha256: str | None = None,
-            origin: str | None = None) -> dict[str, Any]:
+def install(
+    key: str, source: Path, weights_dir: Path, expected_sha256: str | None = None, origin: str | None = None
+) -> dict[str, Any]:
     """Copy an evaluator's weights into place, verify, and record them in the manifest."""
     if key not in EVALUATORS:
         raise WeightsError(f"Unknown evaluator '{key}'", {"known": sorted(EVALUATORS)})
@@ -108,13 +119,16 @@ def install(key: str, source: Path, weights_dir: Path, expected_sha256: str | No
     if spec.kind == "file" and not source.is_file():
         raise WeightsError(f"{key} needs a file; {source} is not one", {"source": str(source)})
     if spec.kind == "dir" and not source.is_dir():
-        raise WeightsError(f"{key} needs a directory (save_pretrained format); {source} is not one",
-                           {"source": str(source)})
+        raise WeightsError(
+            f"{key} needs a directory (save_pretrained format); {source} is not one", {"source": str(source)}
+        )
     digest = sha256_of(source)
     expected = expected_sha256 or spec.pinned_sha256
     if expected and digest != expected:
-        raise WeightsError(f"{source} has sha256 {digest}, expected {expected}; not installed",
-                           {"sha256": digest, "expected_sha256": expected})
+        raise WeightsError(
+            f"{source} has sha256 {digest}, expected {expected}; not installed",
+            {"sha256": digest, "expected_sha256": expected},
+        )
     weights_dir.mkdir(parents=True, exist_ok=True)
     target = weights_dir / spec.path
     staging = weights_dir / f".{spec.path}.installing"
@@ -125,8 +139,12 @@ def install(key: str, source: Path, weights_dir: Path, expected_sha256: str | No
         shutil.rmtree(target) if target.is_dir() else target.unlink()
     staging.rename(target)
     manifest = _manifest(weights_dir)
-    manifest[key] = {"sha256": digest, "path": spec.path, "origin": origin or str(source),
-                     "installed_at": datetime.now(UTC).isoformat()}
+    manifest[key] = {
+        "sha256": digest,
+        "path": spec.path,
+        "origin": origin or str(source),
+        "installed_at": datetime.now(UTC).isoformat(),
+    }
     _write_manifest(weights_dir, manifest)
     return manifest[key]
 
@@ -140,8 +158,11 @@ def download(key: str, weights_dir: Path, expected_sha256: str | None = None) ->
         if spec.hf_repo:
             from huggingface_hub import snapshot_download
 
-            local = Path(snapshot_download(spec.hf_repo, local_dir=Path(tmp) / "repo",
-                                           allow_patterns=["*.json", "*.txt", "*.safetensors"]))
+            local = Path(
+                snapshot_download(
+                    spec.hf_repo, local_dir=Path(tmp) / "repo", allow_patterns=["*.json", "*.txt", "*.safetensors"]
+                )
+            )
         else:
             import httpx
 

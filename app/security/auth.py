@@ -34,8 +34,10 @@ class Principal:
 
     def require(self, scope: str) -> None:
         if not self.can(scope):
-            raise PermissionDeniedError(Message("This credential lacks the '{scope}' permission", scope=scope),
-                                        {"required": scope, "granted": list(self.scopes)})
+            raise PermissionDeniedError(
+                Message("This credential lacks the '{scope}' permission", scope=scope),
+                {"required": scope, "granted": list(self.scopes)},
+            )
 
     def may_see(self, owner: str | None) -> bool:
         """Tasks belong to whoever created them; admins see every one."""
@@ -63,8 +65,10 @@ class Authenticator:
 
     def authenticate(self, credential: str | None) -> Principal:
         if not credential:
-            raise AuthenticationError(Message("Credentials required: send 'X-API-Key: <key>' or 'Authorization: "
-                                              "Bearer <key or token>'"), {"reason": "missing"})
+            raise AuthenticationError(
+                Message("Credentials required: send 'X-API-Key: <key>' or 'Authorization: Bearer <key or token>'"),
+                {"reason": "missing"},
+            )
         if len(credential) > 4096:
             raise AuthenticationError(Message("Credential is too long"), {"reason": "malformed"})
         if credential.startswith(KEY_PREFIX):

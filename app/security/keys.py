@@ -45,8 +45,9 @@ def server_secret(settings: Settings) -> bytes:
     write_private_file(path, secrets.token_urlsafe(48))
     value = path.read_text().strip()
     if len(value) < 32:
-        raise VidBenchError(f"{path} holds no usable secret; delete it to create a new one "
-                            "(all keys then stop working)")
+        raise VidBenchError(
+            f"{path} holds no usable secret; delete it to create a new one (all keys then stop working)"
+        )
     return value.encode()
 
 
@@ -63,9 +64,18 @@ def key_summary(row: ApiKeyRow) -> dict[str, Any]:
     """What may be shown of a key (never its digest), with its status: active, expired or revoked."""
     expires = row.expires_at
     status = "revoked" if row.revoked_at else "expired" if expires and expires <= utcnow() else "active"
-    return {"key_id": row.id, "name": row.name, "prefix": row.prefix, "permissions": row.permissions,
-            "tier": row.tier, "status": status, "created_at": row.created_at, "expires_at": row.expires_at,
-            "revoked_at": row.revoked_at, "last_used_at": row.last_used_at}
+    return {
+        "key_id": row.id,
+        "name": row.name,
+        "prefix": row.prefix,
+        "permissions": row.permissions,
+        "tier": row.tier,
+        "status": status,
+        "created_at": row.created_at,
+        "expires_at": row.expires_at,
+        "revoked_at": row.revoked_at,
+        "last_used_at": row.last_used_at,
+    }
 
 
 class ApiKeys:
@@ -74,8 +84,14 @@ class ApiKeys:
         self.secret = secret
         self.tiers = tiers
 
-    def create(self, name: str, permissions: list[str], tier: str = "free", expires_at: datetime | None = None,
-               created_by: str | None = None) -> tuple[ApiKeyRow, str]:
+    def create(
+        self,
+        name: str,
+        permissions: list[str],
+        tier: str = "free",
+        expires_at: datetime | None = None,
+        created_by: str | None = None,
+    ) -> tuple[ApiKeyRow, str]:
         """Store a new key and return it in plain text: the only time it is ever seen."""
         permissions = check_scopes(permissions)
         check_tier(tier, self.tiers)
@@ -84,9 +100,16 @@ class ApiKeys:
         if expires_at is not None and expires_at.replace(tzinfo=expires_at.tzinfo or UTC) <= utcnow():
             raise ValidationError("expires_at is in the past", {"expires_at": expires_at.isoformat()})
         key = KEY_PREFIX + secrets.token_urlsafe(32)
-        row = ApiKeyRow(id=f"key_{secrets.token_hex(8)}", name=name, prefix=key[:12],
-                        digest=key_digest(self.secret, key), permissions=permissions, tier=tier,
-                        created_by=created_by, expires_at=expires_at)
+        row = ApiKeyRow(
+            id=f"key_{secrets.token_hex(8)}",
+            name=name,
+            prefix=key[:12],
+            digest=key_digest(self.secret, key),
+            permissions=permissions,
+            tier=tier,
+            created_by=created_by,
+            expires_at=expires_at,
+        )
         return self.store.add_key(row), key
 
     def lookup(self, key: str) -> ApiKeyRow | None:

@@ -16,12 +16,14 @@ from app.errors import AuthenticationError, ValidationError
 
 
 class OAuth2Client:
-    def __init__(self, client_id: str, client_secret: str | None, authorization_url: str, token_url: str,
-                 timeout: float = 30.0):
+    def __init__(
+        self, client_id: str, client_secret: str | None, authorization_url: str, token_url: str, timeout: float = 30.0
+    ):
         self.authorization_url = authorization_url
         self.token_url = token_url
-        self._client = _AuthlibClient(client_id=client_id, client_secret=client_secret, timeout=timeout,
-                                      code_challenge_method="S256")
+        self._client = _AuthlibClient(
+            client_id=client_id, client_secret=client_secret, timeout=timeout, code_challenge_method="S256"
+        )
         self.state: str | None = None
         self.code_verifier: str | None = None
 
@@ -30,8 +32,9 @@ class OAuth2Client:
         self.code_verifier = secrets.token_urlsafe(48)
         self._client.redirect_uri = redirect_uri
         self._client.scope = " ".join(scopes) if scopes else None
-        url, self.state = self._client.create_authorization_url(self.authorization_url,
-                                                                code_verifier=self.code_verifier, **extra)
+        url, self.state = self._client.create_authorization_url(
+            self.authorization_url, code_verifier=self.code_verifier, **extra
+        )
         return url
 
     def exchange_code_for_token(self, code: str, redirect_uri: str, state: str | None = None) -> dict[str, Any]:
@@ -39,12 +42,14 @@ class OAuth2Client:
         if self.code_verifier is None:
             raise ValidationError("Call get_authorization_url first: the exchange needs its PKCE verifier", {})
         if state is not None and state != self.state:
-            raise AuthenticationError("OAuth2 state does not match: the callback is not for this request",
-                                      {"reason": "state"})
+            raise AuthenticationError(
+                "OAuth2 state does not match: the callback is not for this request", {"reason": "state"}
+            )
         self._client.redirect_uri = redirect_uri
         try:
-            token = self._client.fetch_token(self.token_url, code=code, code_verifier=self.code_verifier,
-                                             grant_type="authorization_code")
+            token = self._client.fetch_token(
+                self.token_url, code=code, code_verifier=self.code_verifier, grant_type="authorization_code"
+            )
         except Exception as error:  # noqa: BLE001 - Authlib raises OAuthError and httpx errors
             raise AuthenticationError(f"Token exchange failed: {error}", {"reason": "exchange"}) from None
         return dict(token)

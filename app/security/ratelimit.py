@@ -71,8 +71,12 @@ class Window:
     scope: str
 
     def headers(self) -> dict[str, str]:
-        return {"X-RateLimit-Limit": str(self.limit), "X-RateLimit-Remaining": str(self.remaining),
-                "X-RateLimit-Reset": str(math.ceil(self.reset)), "X-RateLimit-Window": str(self.window_s)}
+        return {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(self.remaining),
+            "X-RateLimit-Reset": str(math.ceil(self.reset)),
+            "X-RateLimit-Window": str(self.window_s),
+        }
 
     def exceeded(self) -> RateLimitExceededError:
         retry_after = max(1, math.ceil(self.reset - time.time()))
@@ -88,17 +92,23 @@ class RateLimiter:
         must not start."""
         uri = settings.rate_limit_storage
         self.store_name = _redacted(uri)
-        options = {"socket_connect_timeout": STORE_TIMEOUT_S, "socket_timeout": STORE_TIMEOUT_S} \
-            if uri.split(":", 1)[0].startswith(("redis", "rediss", "valkey")) else {}
+        options = (
+            {"socket_connect_timeout": STORE_TIMEOUT_S, "socket_timeout": STORE_TIMEOUT_S}
+            if uri.split(":", 1)[0].startswith(("redis", "rediss", "valkey"))
+            else {}
+        )
         try:
             self.storage = storage_from_string(uri, wrap_exceptions=True, **options)
         except Exception as error:  # noqa: BLE001 - limits raises several types for bad URIs
-            raise ValidationError(f"VDB_RATE_LIMIT_STORAGE is not usable: {error}",
-                                  {"rate_limit_storage": self.store_name}) from None
+            raise ValidationError(
+                f"VDB_RATE_LIMIT_STORAGE is not usable: {error}", {"rate_limit_storage": self.store_name}
+            ) from None
         if not self.reachable():
             raise ServiceUnavailableError(
                 f"VDB_RATE_LIMIT_STORAGE {self.store_name} is unreachable: start it, or point the setting at a "
-                "store that answers (memory:// for a single ingress replica)", {"rate_limit_storage": self.store_name})
+                "store that answers (memory:// for a single ingress replica)",
+                {"rate_limit_storage": self.store_name},
+            )
         self._store_errors = _store_errors()
         self._local_lock = threading.Lock()
         self.strategy = MovingWindowRateLimiter(self.storage)
@@ -123,7 +133,9 @@ class RateLimiter:
             log.warning("Rate-limit store %s unreachable: %s", self.store_name, error)
             raise ServiceUnavailableError(
                 f"The rate-limit store is unreachable; retry in {STORE_RETRY_AFTER_S}s",
-                {"rate_limit_storage": self.store_name}, retry_after_s=STORE_RETRY_AFTER_S) from None
+                {"rate_limit_storage": self.store_name},
+                retry_after_s=STORE_RETRY_AFTER_S,
+            ) from None
 
     @contextmanager
     def _exclusive(self, principal_id: str):
@@ -134,15 +146,18 @@ class RateLimiter:
             if client is None or not hasattr(client, "lock"):
                 yield
                 return
-            with client.lock(f"{NAMESPACE}/lock/{principal_id}", timeout=STORE_TIMEOUT_S * 5,
-                             blocking_timeout=STORE_TIMEOUT_S * 5):
+            with client.lock(
+                f"{NAMESPACE}/lock/{principal_id}", timeout=STORE_TIMEOUT_S * 5, blocking_timeout=STORE_TIMEOUT_S * 5
+            ):
                 yield
 
     def _limits(self, principal: Principal, group: str | None) -> list[tuple[RateLimitItem, tuple[str, ...], str]]:
         tier = self.tiers[principal.tier]
         tier_ids, tier_label = (NAMESPACE, principal.id, "tier"), f"tier:{principal.tier}"
-        limits = [(RateLimitItemPerMinute(tier.per_minute), tier_ids, tier_label),
-                  (RateLimitItemPerHour(tier.per_hour), tier_ids, tier_label)]
+        limits = [
+            (RateLimitItemPerMinute(tier.per_minute), tier_ids, tier_label),
+            (RateLimitItemPerHour(tier.per_hour), tier_ids, tier_label),
+        ]
         if group is not None and group not in self.groups:  # make_app refuses such a route: this is a bug
             raise VidBenchError(f"Endpoint group '{group}' has no rate-limit configuration", {"group": group})
         spec = self.groups[group] if group is not None else None
@@ -154,8 +169,13 @@ class RateLimiter:
 
     def _window(self, item: RateLimitItem, ids: tuple[str, ...], label: str) -> Window:
         stats = self.strategy.get_window_stats(item, *ids)
-        return Window(limit=item.amount, remaining=max(0, stats.remaining), reset=stats.reset_time,
-                      window_s=item.get_expiry(), scope=label)
+        return Window(
+            limit=item.amount,
+            remaining=max(0, stats.remaining),
+            reset=stats.reset_time,
+            window_s=item.get_expiry(),
+            scope=label,
+        )
 
     def hit(self, principal: Principal, group: str | None) -> Window:
         """Count one request (``group=None``: the tier only); the tightest window for the headers, or
@@ -189,8 +209,13 @@ class RateLimiter:
             in_flight = self.storage.incr(key, self.slot_ttl_s, 1)
             if in_flight > limit:
                 self.storage.incr(key, self.slot_ttl_s, -1)
-                raise Window(limit=limit, remaining=0, reset=time.time() + 1, window_s=0,
-                             scope=f"tier:{principal.tier}:concurrent").exceeded()
+                raise Window(
+                    limit=limit,
+                    remaining=0,
+                    reset=time.time() + 1,
+                    window_s=0,
+                    scope=f"tier:{principal.tier}:concurrent",
+                ).exceeded()
         return key
 
     def release_slot(self, key: str) -> None:
@@ -200,8 +225,12 @@ class RateLimiter:
             if left < 0:  # the counter expired while requests were in flight: never go below zero
                 self.storage.incr(key, self.slot_ttl_s, -left)
         except self._store_errors as error:
-            log.warning("Could not release concurrency slot %s (store unreachable: %s); it expires in %ss",
-                        key, error, self.slot_ttl_s)
+            log.warning(
+                "Could not release concurrency slot %s (store unreachable: %s); it expires in %ss",
+                key,
+                error,
+                self.slot_ttl_s,
+            )
 
     def admit(self, principal: Principal, group: str | None) -> tuple[str, Window]:
         """Take a concurrency slot, then count the request; a request refused by either spends nothing.

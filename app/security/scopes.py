@@ -41,8 +41,9 @@ def check_scopes(requested: Iterable[str]) -> list[str]:
     requested = list(dict.fromkeys(requested))
     unknown = [scope for scope in requested if scope not in SCOPES]
     if unknown:
-        raise ValidationError(f"Unknown permission(s): {', '.join(unknown)}",
-                              {"unknown": unknown, "known": sorted(SCOPES)})
+        raise ValidationError(
+            f"Unknown permission(s): {', '.join(unknown)}", {"unknown": unknown, "known": sorted(SCOPES)}
+        )
     return requested
 
 

@@ -32,8 +32,13 @@ class Users:
     def create(self, username: str, password: str, permissions: list[str], tier: str = "free") -> UserRow:
         if len(password) < MIN_PASSWORD_CHARS:
             raise ValidationError(Message("Passwords need at least {count} characters", count=MIN_PASSWORD_CHARS), {})
-        row = UserRow(id=f"user_{secrets.token_hex(8)}", username=username, password_hash=_hasher.hash(password),
-                      permissions=check_scopes(permissions), tier=check_tier(tier, self.settings.rate_limit_tiers))
+        row = UserRow(
+            id=f"user_{secrets.token_hex(8)}",
+            username=username,
+            password_hash=_hasher.hash(password),
+            permissions=check_scopes(permissions),
+            tier=check_tier(tier, self.settings.rate_limit_tiers),
+        )
         return self.store.add_user(row)
 
     def authenticate(self, username: str, password: str) -> UserRow:
@@ -48,17 +53,30 @@ class Users:
         granted = [s for s in user.permissions if scopes is None or s in scopes]
         now = utcnow()
         ttl = self.settings.jwt_ttl_s
-        claims = {"sub": user.id, "iss": self.settings.jwt_issuer, "aud": self.settings.jwt_audience,
-                  "iat": now, "nbf": now, "exp": now + timedelta(seconds=ttl), "jti": secrets.token_hex(8),
-                  "scope": " ".join(granted), "tier": user.tier}
+        claims = {
+            "sub": user.id,
+            "iss": self.settings.jwt_issuer,
+            "aud": self.settings.jwt_audience,
+            "iat": now,
+            "nbf": now,
+            "exp": now + timedelta(seconds=ttl),
+            "jti": secrets.token_hex(8),
+            "scope": " ".join(granted),
+            "tier": user.tier,
+        }
         return jwt.encode(claims, self.signing_key, algorithm=ALGORITHM), ttl, granted
 
     def verify_token(self, token: str) -> tuple[UserRow, dict]:
         """The token's user, if signature, algorithm, exp, iss and aud hold and the user is still enabled."""
         try:
-            claims = jwt.decode(token, self.signing_key, algorithms=ALGORITHMS, audience=self.settings.jwt_audience,
-                                issuer=self.settings.jwt_issuer,
-                                options={"require": ["exp", "iat", "iss", "aud", "sub"]})
+            claims = jwt.decode(
+                token,
+                self.signing_key,
+                algorithms=ALGORITHMS,
+                audience=self.settings.jwt_audience,
+                issuer=self.settings.jwt_issuer,
+                options={"require": ["exp", "iat", "iss", "aud", "sub"]},
+            )
         except jwt.ExpiredSignatureError:
             raise AuthenticationError(Message("Token has expired"), {"reason": "expired"}) from None
         except jwt.InvalidAudienceError:

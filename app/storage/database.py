@@ -33,9 +33,10 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
+
         return engine
     if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
     return create_engine(url, pool_pre_ping=True)
 
 
@@ -51,7 +52,7 @@ def add_missing_columns(engine: Engine) -> list[str]:
             if column.name not in present and column.nullable:
                 kind = column.type.compile(dialect=engine.dialect)
                 with engine.begin() as connection:
-                    connection.execute(text(f'ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}'))
+                    connection.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}"))
                 added.append(f"{table.name}.{column.name}")
     return added
 

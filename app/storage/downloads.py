@@ -16,12 +16,29 @@ class DownloadRepository:
     def __init__(self, db: Database):
         self.db = db
 
-    def add(self, model_name: str, source: str, location: str, target: str, total_bytes: int | None = None,
-            priority: str = "normal", auto_assign: bool = False) -> DownloadRow:
+    def add(
+        self,
+        model_name: str,
+        source: str,
+        location: str,
+        target: str,
+        total_bytes: int | None = None,
+        priority: str = "normal",
+        auto_assign: bool = False,
+    ) -> DownloadRow:
         """A new download, queued until a slot frees (``start`` marks it downloading)."""
-        row = DownloadRow(id=f"dl-{uuid.uuid4().hex[:16]}", model_name=model_name, source=source, location=location,
-                          target=target, status="queued", downloaded_bytes=0, total_bytes=total_bytes,
-                          priority=priority, auto_assign=auto_assign)
+        row = DownloadRow(
+            id=f"dl-{uuid.uuid4().hex[:16]}",
+            model_name=model_name,
+            source=source,
+            location=location,
+            target=target,
+            status="queued",
+            downloaded_bytes=0,
+            total_bytes=total_bytes,
+            priority=priority,
+            auto_assign=auto_assign,
+        )
         with self.db.session() as s, s.begin():
             s.add(row)
         return row
@@ -33,10 +50,16 @@ class DownloadRepository:
     def measured_speed(self, source: str) -> float | None:
         """Bytes per second of the finished downloads from this kind of source (all bytes over all their time)."""
         with self.db.session() as s:
-            rows = s.scalars(select(DownloadRow).where(DownloadRow.source == source,
-                                                       DownloadRow.status == "completed",
-                                                       DownloadRow.completed_at.is_not(None))
-                             .order_by(DownloadRow.completed_at.desc()).limit(20)).all()
+            rows = s.scalars(
+                select(DownloadRow)
+                .where(
+                    DownloadRow.source == source,
+                    DownloadRow.status == "completed",
+                    DownloadRow.completed_at.is_not(None),
+                )
+                .order_by(DownloadRow.completed_at.desc())
+                .limit(20)
+            ).all()
         spans = [((r.completed_at - (r.started_at or r.created_at)).total_seconds(), r.downloaded_bytes) for r in rows]
         seconds = sum(t for t, _ in spans if t > 0)
         done = sum(b for t, b in spans if t > 0)

@@ -21,8 +21,12 @@ from app.storage.database import Database, json_safe
 from app.storage.tables import AggregateRow, BenchmarkRow, VideoResultRow, utcnow
 
 TERMINAL = {"completed", "failed", "cancelled"}
-SORTS = {"created_at": BenchmarkRow.created_at.asc(), "-created_at": BenchmarkRow.created_at.desc(),
-         "status": BenchmarkRow.status.asc(), "-status": BenchmarkRow.status.desc()}
+SORTS = {
+    "created_at": BenchmarkRow.created_at.asc(),
+    "-created_at": BenchmarkRow.created_at.desc(),
+    "status": BenchmarkRow.status.asc(),
+    "-status": BenchmarkRow.status.desc(),
+}
 
 
 def spec_hash(spec: dict[str, Any]) -> str:
@@ -34,11 +38,25 @@ class BenchmarkRepository:
         self.db = db
 
     # -- benchmarks -------------------------------------------------------------------------------
-    def create_benchmark(self, model_name: str, spec: dict[str, Any], total_videos: int,
-                         benchmark_id: str | None = None, owner: str | None = None) -> BenchmarkRow:
-        row = BenchmarkRow(id=benchmark_id or f"bench_{uuid.uuid4().hex[:12]}", model_name=model_name,
-                           status="submitted", owner=owner, spec=json_safe(spec), spec_hash=spec_hash(spec),
-                           total_videos=total_videos, heartbeat_at=utcnow(), cancel_requested=False)
+    def create_benchmark(
+        self,
+        model_name: str,
+        spec: dict[str, Any],
+        total_videos: int,
+        benchmark_id: str | None = None,
+        owner: str | None = None,
+    ) -> BenchmarkRow:
+        row = BenchmarkRow(
+            id=benchmark_id or f"bench_{uuid.uuid4().hex[:12]}",
+            model_name=model_name,
+            status="submitted",
+            owner=owner,
+            spec=json_safe(spec),
+            spec_hash=spec_hash(spec),
+            total_videos=total_videos,
+            heartbeat_at=utcnow(),
+            cancel_requested=False,
+        )
         with self.db.session() as s, s.begin():
             s.add(row)
         return row
@@ -63,8 +81,9 @@ class BenchmarkRepository:
     def mark_running(self, benchmark_id: str, provenance: dict[str, Any]) -> None:
         self.update(benchmark_id, status="running", started_at=utcnow(), provenance=provenance)
 
-    def finish(self, benchmark_id: str, status: str, error: str | None = None,
-               error_details: dict[str, Any] | None = None) -> None:
+    def finish(
+        self, benchmark_id: str, status: str, error: str | None = None, error_details: dict[str, Any] | None = None
+    ) -> None:
         """``error_details``: the typed error's code and details, so the SDK raises that same error."""
         fields = {"error_details": json_safe(error_details)} if error_details is not None else {}
         self.update(benchmark_id, status=status, error=error, completed_at=utcnow(), current_task=None, **fields)
@@ -86,8 +105,11 @@ class BenchmarkRepository:
 
     def cancel_requested(self, benchmark_ids: list[str]) -> set[str]:
         with self.db.session() as s:
-            rows = s.execute(select(BenchmarkRow.id).where(BenchmarkRow.id.in_(benchmark_ids),
-                                                           BenchmarkRow.cancel_requested.is_(True))).all()
+            rows = s.execute(
+                select(BenchmarkRow.id).where(
+                    BenchmarkRow.id.in_(benchmark_ids), BenchmarkRow.cancel_requested.is_(True)
+                )
+            ).all()
         return {row[0] for row in rows}
 
     def heartbeat(self, benchmark_ids: list[str], runner: str) -> None:
@@ -95,28 +117,47 @@ class BenchmarkRepository:
         if not benchmark_ids:
             return
         with self.db.session() as s, s.begin():
-            s.execute(update(BenchmarkRow).where(BenchmarkRow.id.in_(benchmark_ids),
-                                                 BenchmarkRow.status.not_in(TERMINAL))
-                      .values(heartbeat_at=utcnow(), runner=runner))
+            s.execute(
+                update(BenchmarkRow)
+                .where(BenchmarkRow.id.in_(benchmark_ids), BenchmarkRow.status.not_in(TERMINAL))
+                .values(heartbeat_at=utcnow(), runner=runner)
+            )
 
     def orphans(self, silent_since: datetime) -> list[BenchmarkRow]:
         """Unfinished benchmarks whose runner has not reported in since ``silent_since``."""
         with self.db.session() as s:
-            return list(s.scalars(select(BenchmarkRow).where(
-                BenchmarkRow.status.not_in(TERMINAL),
-                or_(BenchmarkRow.heartbeat_at.is_(None), BenchmarkRow.heartbeat_at < silent_since))))
+            return list(
+                s.scalars(
+                    select(BenchmarkRow).where(
+                        BenchmarkRow.status.not_in(TERMINAL),
+                        or_(BenchmarkRow.heartbeat_at.is_(None), BenchmarkRow.heartbeat_at < silent_since),
+                    )
+                )
+            )
 
     def claim(self, benchmark_id: str, runner: str, silent_since: datetime) -> bool:
         """Take over an orphan; exactly one of several processes racing for it wins (compare-and-set)."""
         with self.db.session() as s, s.begin():
-            result = s.execute(update(BenchmarkRow).where(
-                BenchmarkRow.id == benchmark_id, BenchmarkRow.status.not_in(TERMINAL),
-                or_(BenchmarkRow.heartbeat_at.is_(None), BenchmarkRow.heartbeat_at < silent_since))
-                .values(heartbeat_at=utcnow(), runner=runner))
+            result = s.execute(
+                update(BenchmarkRow)
+                .where(
+                    BenchmarkRow.id == benchmark_id,
+                    BenchmarkRow.status.not_in(TERMINAL),
+                    or_(BenchmarkRow.heartbeat_at.is_(None), BenchmarkRow.heartbeat_at < silent_since),
+                )
+                .values(heartbeat_at=utcnow(), runner=runner)
+            )
         return result.rowcount == 1
 
-    def list(self, status: str | None = None, model_name: str | None = None, created_after: datetime | None = None,
-             sort: str = "-created_at", page: int = 1, limit: int = 20) -> tuple[list[BenchmarkRow], int]:
+    def list(
+        self,
+        status: str | None = None,
+        model_name: str | None = None,
+        created_after: datetime | None = None,
+        sort: str = "-created_at",
+        page: int = 1,
+        limit: int = 20,
+    ) -> tuple[list[BenchmarkRow], int]:
         if sort not in SORTS:
             raise ValidationError(f"sort must be one of {sorted(SORTS)}", {"sort": sort})
         if page < 1 or not 1 <= limit <= 100:
@@ -152,14 +193,22 @@ class BenchmarkRepository:
 
     def done_keys(self, benchmark_id: str) -> set[tuple[int, int]]:
         with self.db.session() as s:
-            rows = s.execute(select(VideoResultRow.prompt_index, VideoResultRow.seed)
-                             .where(VideoResultRow.benchmark_id == benchmark_id)).all()
+            rows = s.execute(
+                select(VideoResultRow.prompt_index, VideoResultRow.seed).where(
+                    VideoResultRow.benchmark_id == benchmark_id
+                )
+            ).all()
         return {(int(p), int(seed)) for p, seed in rows}
 
     def videos(self, benchmark_id: str) -> list[VideoResultRow]:
         with self.db.session() as s:
-            return list(s.scalars(select(VideoResultRow).where(VideoResultRow.benchmark_id == benchmark_id)
-                                  .order_by(VideoResultRow.prompt_index, VideoResultRow.seed)).all())
+            return list(
+                s.scalars(
+                    select(VideoResultRow)
+                    .where(VideoResultRow.benchmark_id == benchmark_id)
+                    .order_by(VideoResultRow.prompt_index, VideoResultRow.seed)
+                ).all()
+            )
 
     # -- aggregates ------------------------------------------------------------------------------
     def write_aggregates(self, benchmark_id: str, rows: Iterable[dict[str, Any]]) -> None:
@@ -173,16 +222,23 @@ class BenchmarkRepository:
 
     def aggregates(self, benchmark_id: str) -> list[AggregateRow]:
         with self.db.session() as s:
-            return list(s.scalars(select(AggregateRow).where(AggregateRow.benchmark_id == benchmark_id)
-                                  .order_by(AggregateRow.kind, AggregateRow.name)).all())
+            return list(
+                s.scalars(
+                    select(AggregateRow)
+                    .where(AggregateRow.benchmark_id == benchmark_id)
+                    .order_by(AggregateRow.kind, AggregateRow.name)
+                ).all()
+            )
 
     # -- what the references report beside a benchmark or a model (read only) --------------------------
     def prompt_progress(self, benchmark_id: str) -> tuple[dict[int, int], datetime | None]:
         """(videos stored per prompt index, when the latest was stored): counts prompts, times the run."""
         with self.db.session() as s:
-            rows = s.execute(select(VideoResultRow.prompt_index, func.count(), func.max(VideoResultRow.created_at))
-                             .where(VideoResultRow.benchmark_id == benchmark_id)
-                             .group_by(VideoResultRow.prompt_index)).all()
+            rows = s.execute(
+                select(VideoResultRow.prompt_index, func.count(), func.max(VideoResultRow.created_at))
+                .where(VideoResultRow.benchmark_id == benchmark_id)
+                .group_by(VideoResultRow.prompt_index)
+            ).all()
         latest = max((row[2] for row in rows), default=None)
         if latest is not None and latest.tzinfo is None:  # aggregate results bypass the column type on SQLite
             latest = latest.replace(tzinfo=UTC)
@@ -191,23 +247,42 @@ class BenchmarkRepository:
     def finished_runs(self, model_name: str, limit: int = 50) -> list[BenchmarkRow]:
         """The model's most recent completed benchmarks (their specs and start/end times)."""
         with self.db.session() as s:
-            return list(s.scalars(select(BenchmarkRow).where(BenchmarkRow.model_name == model_name,
-                                                              BenchmarkRow.status == "completed",
-                                                              BenchmarkRow.started_at.is_not(None),
-                                                              BenchmarkRow.completed_at.is_not(None))
-                                  .order_by(BenchmarkRow.completed_at.desc()).limit(limit)).all())
+            return list(
+                s.scalars(
+                    select(BenchmarkRow)
+                    .where(
+                        BenchmarkRow.model_name == model_name,
+                        BenchmarkRow.status == "completed",
+                        BenchmarkRow.started_at.is_not(None),
+                        BenchmarkRow.completed_at.is_not(None),
+                    )
+                    .order_by(BenchmarkRow.completed_at.desc())
+                    .limit(limit)
+                ).all()
+            )
 
     def model_summaries(self) -> dict[str, dict[str, Any]]:
         """Per model with completed benchmarks: their count, the latest completion, and the mean (with the number
         of non-null values) of each stored aggregate over them."""
         done = BenchmarkRow.status == "completed"
         with self.db.session() as s:
-            runs = s.execute(select(BenchmarkRow.model_name, func.count(), func.max(BenchmarkRow.completed_at))
-                             .where(done).group_by(BenchmarkRow.model_name)).all()
-            means = s.execute(select(BenchmarkRow.model_name, AggregateRow.kind, AggregateRow.name,
-                                     func.avg(AggregateRow.value), func.count(AggregateRow.value))
-                              .join(AggregateRow, AggregateRow.benchmark_id == BenchmarkRow.id).where(done)
-                              .group_by(BenchmarkRow.model_name, AggregateRow.kind, AggregateRow.name)).all()
+            runs = s.execute(
+                select(BenchmarkRow.model_name, func.count(), func.max(BenchmarkRow.completed_at))
+                .where(done)
+                .group_by(BenchmarkRow.model_name)
+            ).all()
+            means = s.execute(
+                select(
+                    BenchmarkRow.model_name,
+                    AggregateRow.kind,
+                    AggregateRow.name,
+                    func.avg(AggregateRow.value),
+                    func.count(AggregateRow.value),
+                )
+                .join(AggregateRow, AggregateRow.benchmark_id == BenchmarkRow.id)
+                .where(done)
+                .group_by(BenchmarkRow.model_name, AggregateRow.kind, AggregateRow.name)
+            ).all()
         out: dict[str, dict[str, Any]] = {}
         for model, n, latest in runs:
             if latest is not None and latest.tzinfo is None:

@@ -32,10 +32,18 @@ class TaskRepository:
         self.db = db
         self.artifacts_dir = Path(artifacts_dir)
 
-    def create(self, task_type: str, model: str, request: dict[str, Any], task_id: str | None = None,
-               owner: str | None = None) -> TaskRow:
-        row = TaskRow(id=task_id or f"task-{uuid.uuid4().hex[:16]}", type=task_type, model=model, status="queued",
-                      request=json_safe(request), progress=0.0, owner=owner)
+    def create(
+        self, task_type: str, model: str, request: dict[str, Any], task_id: str | None = None, owner: str | None = None
+    ) -> TaskRow:
+        row = TaskRow(
+            id=task_id or f"task-{uuid.uuid4().hex[:16]}",
+            type=task_type,
+            model=model,
+            status="queued",
+            request=json_safe(request),
+            progress=0.0,
+            owner=owner,
+        )
         with self.db.session() as s, s.begin():
             s.add(row)
         return row
@@ -50,8 +58,11 @@ class TaskRepository:
     def _update_live(self, task_id: str, **fields: Any) -> bool:
         """Update a task that has not reached a terminal state; False if it has."""
         with self.db.session() as s, s.begin():
-            result = s.execute(update(TaskRow).where(TaskRow.id == task_id, TaskRow.status.not_in(TASK_TERMINAL))
-                               .values(**{k: json_safe(v) for k, v in fields.items()}))
+            result = s.execute(
+                update(TaskRow)
+                .where(TaskRow.id == task_id, TaskRow.status.not_in(TASK_TERMINAL))
+                .values(**{k: json_safe(v) for k, v in fields.items()})
+            )
             return result.rowcount == 1
 
     def start(self, task_id: str, worker_id: str | None) -> bool:
@@ -64,22 +75,28 @@ class TaskRepository:
         return self._update_live(task_id, status="completed", result=result, progress=1.0, completed_at=utcnow())
 
     def fail(self, task_id: str, error: VidBenchError) -> bool:
-        return self._update_live(task_id, status="failed", error={"code": error.code, "message": error.message},
-                                 completed_at=utcnow())
+        return self._update_live(
+            task_id, status="failed", error={"code": error.code, "message": error.message}, completed_at=utcnow()
+        )
 
     def cancel(self, task_id: str) -> TaskRow:
         row = self.get(task_id)
         if row.status in TASK_TERMINAL:
-            raise TaskConflictError(f"Task '{task_id}' is already {row.status}", {"task_id": task_id,
-                                                                                  "status": row.status})
+            raise TaskConflictError(
+                f"Task '{task_id}' is already {row.status}", {"task_id": task_id, "status": row.status}
+            )
         self._update_live(task_id, status="cancelled", cancel_requested=1, completed_at=utcnow())
         return self.get(task_id)
 
     def abandon(self, task_id: str) -> bool:
         """The client went away mid-request: a live task ends cancelled, with the reason; False if it had ended."""
-        return self._update_live(task_id, status="cancelled", cancel_requested=1, completed_at=utcnow(),
-                                 error={"code": CLIENT_DISCONNECTED,
-                                        "message": "The client disconnected before the result was sent"})
+        return self._update_live(
+            task_id,
+            status="cancelled",
+            cancel_requested=1,
+            completed_at=utcnow(),
+            error={"code": CLIENT_DISCONNECTED, "message": "The client disconnected before the result was sent"},
+        )
 
     def fail_interrupted(self, older_than_s: float) -> list[str]:
         """Mark failed, reason 'interrupted', the tasks still queued or running that started (or, queued, were
@@ -87,13 +104,17 @@ class TaskRepository:
         finish them. Younger tasks may belong to another live ingress replica and are left alone."""
         cutoff = utcnow() - timedelta(seconds=older_than_s)
         stale = TaskRow.status.in_(("queued", "running")) & or_(
-            TaskRow.started_at < cutoff, TaskRow.started_at.is_(None) & (TaskRow.created_at < cutoff))
+            TaskRow.started_at < cutoff, TaskRow.started_at.is_(None) & (TaskRow.created_at < cutoff)
+        )
         error = {"code": INTERRUPTED, "message": "interrupted: the gateway running this task stopped before it ended"}
         with self.db.session() as s, s.begin():
             ids = list(s.scalars(select(TaskRow.id).where(stale)))
             if ids:
-                s.execute(update(TaskRow).where(TaskRow.id.in_(ids), TaskRow.status.not_in(TASK_TERMINAL))
-                          .values(status="failed", error=error, completed_at=utcnow()))
+                s.execute(
+                    update(TaskRow)
+                    .where(TaskRow.id.in_(ids), TaskRow.status.not_in(TASK_TERMINAL))
+                    .values(status="failed", error=error, completed_at=utcnow())
+                )
         return ids
 
     def is_cancelled(self, task_id: str) -> bool:
@@ -122,9 +143,11 @@ class TaskRepository:
     def counts_by_worker(self) -> dict[str, dict[str, int]]:
         """Per worker id (the replica that ran them): task counts by status."""
         with self.db.session() as s:
-            rows = s.execute(select(TaskRow.worker_id, TaskRow.status, func.count())
-                             .where(TaskRow.worker_id.is_not(None))
-                             .group_by(TaskRow.worker_id, TaskRow.status)).all()
+            rows = s.execute(
+                select(TaskRow.worker_id, TaskRow.status, func.count())
+                .where(TaskRow.worker_id.is_not(None))
+                .group_by(TaskRow.worker_id, TaskRow.status)
+            ).all()
         out: dict[str, dict[str, int]] = {}
         for worker, status, n in rows:
             out.setdefault(worker, {})[status] = int(n)
@@ -133,8 +156,9 @@ class TaskRepository:
     def counts_ended_since(self, since: datetime) -> dict[str, int]:
         """Tasks that reached each terminal status at or after ``since``."""
         with self.db.session() as s:
-            rows = s.execute(select(TaskRow.status, func.count()).where(TaskRow.completed_at >= since)
-                             .group_by(TaskRow.status)).all()
+            rows = s.execute(
+                select(TaskRow.status, func.count()).where(TaskRow.completed_at >= since).group_by(TaskRow.status)
+            ).all()
         return {status: int(n) for status, n in rows}
 
     def performance_over(self, window: timedelta) -> dict[str, Any]:
@@ -142,16 +166,24 @@ class TaskRepository:
         many completed per hour over the window, and the share of completed among completed and failed."""
         since = utcnow() - window
         with self.db.session() as s:
-            rows = s.execute(select(TaskRow.status, TaskRow.created_at, TaskRow.completed_at)
-                             .where(TaskRow.completed_at >= since, TaskRow.status.in_(("completed", "failed")))).all()
+            rows = s.execute(
+                select(TaskRow.status, TaskRow.created_at, TaskRow.completed_at).where(
+                    TaskRow.completed_at >= since, TaskRow.status.in_(("completed", "failed"))
+                )
+            ).all()
         window_h = window.total_seconds() / 3600.0
         done = [(end - start).total_seconds() for status, start, end in rows if status == "completed"]
         mean = sum(done) / len(done) if done else None
-        return {"window_s": round(window_h * 3600), "tasks": len(rows),
-                "avg_response_time": None if mean is None else f"{mean:.1f}s", "avg_response_time_s": mean,
-                "throughput": f"{len(done) / window_h:.0f} tasks/hour", "throughput_per_hour": len(done) / window_h,
-                "success_rate": 100.0 * len(done) / len(rows) if rows else None,
-                "reason": None if rows else "no task completed or failed in the window"}
+        return {
+            "window_s": round(window_h * 3600),
+            "tasks": len(rows),
+            "avg_response_time": None if mean is None else f"{mean:.1f}s",
+            "avg_response_time_s": mean,
+            "throughput": f"{len(done) / window_h:.0f} tasks/hour",
+            "throughput_per_hour": len(done) / window_h,
+            "success_rate": 100.0 * len(done) / len(rows) if rows else None,
+            "reason": None if rows else "no task completed or failed in the window",
+        }
 
     # -- artifacts ------------------------------------------------------------------------------
     def add_artifact(self, task_id: str, data: bytes, media_type: str) -> ArtifactRow | None:
@@ -167,13 +199,15 @@ class TaskRepository:
             if task is None or task.status in TASK_TERMINAL:
                 path.unlink(missing_ok=True)
                 return None
-            row = ArtifactRow(id=artifact_id, task_id=task_id, media_type=media_type, path=str(path),
-                              size_bytes=len(data))
+            row = ArtifactRow(
+                id=artifact_id, task_id=task_id, media_type=media_type, path=str(path), size_bytes=len(data)
+            )
             s.add(row)
         return row
 
-    def complete_with_artifacts(self, task_id: str, outputs: list[tuple[bytes, str]],
-                                result: Callable[[list[ArtifactRow]], dict[str, Any]]) -> TaskRow | None:
+    def complete_with_artifacts(
+        self, task_id: str, outputs: list[tuple[bytes, str]], result: Callable[[list[ArtifactRow]], dict[str, Any]]
+    ) -> TaskRow | None:
         """Store a live task's files and complete it in one transaction; returns the completed row.
 
         Files are written (atomically) first; then, under a lock on the task, the artifact rows and the terminal
@@ -188,8 +222,11 @@ class TaskRepository:
             tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
             tmp.write_bytes(data)
             tmp.replace(path)
-            rows.append(ArtifactRow(id=artifact_id, task_id=task_id, media_type=media_type, path=str(path),
-                                    size_bytes=len(data)))
+            rows.append(
+                ArtifactRow(
+                    id=artifact_id, task_id=task_id, media_type=media_type, path=str(path), size_bytes=len(data)
+                )
+            )
         with self.db.session() as s, s.begin():
             task = s.get(TaskRow, task_id, with_for_update=True)
             if task is None or task.status in TASK_TERMINAL:
@@ -207,4 +244,3 @@ class TaskRepository:
         if row is None or not Path(row.path).exists():
             raise ArtifactNotFoundError(artifact_id)
         return row
-

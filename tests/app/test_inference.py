@@ -34,14 +34,21 @@ class _FakeBackend:
     """Answers like a video deployment, without generating anything."""
 
     async def call(self, model, method, task_id, payload):
-        return {"worker_id": "w", "outputs": [{"data": b"mp4", "media_type": "video/mp4", "meta": {}}],
-                "result": {"steps_completed": payload["params"]["num_inference_steps"]}}
+        return {
+            "worker_id": "w",
+            "outputs": [{"data": b"mp4", "media_type": "video/mp4", "meta": {}}],
+            "result": {"steps_completed": payload["params"]["num_inference_steps"]},
+        }
 
 
 def test_the_seed_used_is_recorded_in_the_result(settings):
     repo = BenchmarkRepository(get_database(settings.resolved_database_url))
-    state = ApiState(settings=settings, repo=repo, tasks=TaskRepository(repo.db, settings.data_dir / "artifacts"),
-                     backend=_FakeBackend())
+    state = ApiState(
+        settings=settings,
+        repo=repo,
+        tasks=TaskRepository(repo.db, settings.data_dir / "artifacts"),
+        backend=_FakeBackend(),
+    )
     spec, payload = prepare("video", dict(VIDEO))
     task = state.tasks.create("video-generation", spec.name, VIDEO)
     asyncio.run(run_task(state, task.id, "video", spec.name, payload, "http://test"))
@@ -49,9 +56,28 @@ def test_the_seed_used_is_recorded_in_the_result(settings):
 
 
 def test_the_gateway_references_names_resolve():
-    spec, payload = prepare("speech", {"model": "bark", "text": "Hello, welcome!", "voice": "speaker_1",
-                                       "language": "en", "speed": 1.0, "pitch": 1.0})
+    spec, payload = prepare(
+        "speech",
+        {
+            "model": "bark",
+            "text": "Hello, welcome!",
+            "voice": "speaker_1",
+            "language": "en",
+            "speed": 1.0,
+            "pitch": 1.0,
+        },
+    )
     assert spec.name == "bark" and payload["voice"] == "v2/en_speaker_1" and payload["language"] == "en"
-    spec, payload = prepare("image", {"model": "stable-diffusion-xl", "prompt": "A sunset", "width": 1024,
-                                      "height": 1024, "steps": 50, "guidance_scale": 7.5, "seed": 42})
+    spec, payload = prepare(
+        "image",
+        {
+            "model": "stable-diffusion-xl",
+            "prompt": "A sunset",
+            "width": 1024,
+            "height": 1024,
+            "steps": 50,
+            "guidance_scale": 7.5,
+            "seed": 42,
+        },
+    )
     assert spec.name == "sdxl" and payload["num_inference_steps"] == 50

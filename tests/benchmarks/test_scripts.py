@@ -24,8 +24,13 @@ SCRIPTS = {  # script -> (quick arguments, a line its output must contain)
     "batching_gain.py": (["--quick"], "req/s vs batch 1"),
     "streaming_adaptation.py": (["--duration", "4", "--repeats", "1"], "delivered quality fixed"),
 }
-STARTS_RAY = {"harness_overhead.py", "sweep_scaling.py", "gateway_overhead.py", "batching_gain.py",
-              "streaming_adaptation.py"}
+STARTS_RAY = {
+    "harness_overhead.py",
+    "sweep_scaling.py",
+    "gateway_overhead.py",
+    "batching_gain.py",
+    "streaming_adaptation.py",
+}
 
 
 def test_every_script_is_listed():
@@ -33,13 +38,20 @@ def test_every_script_is_listed():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("script", [pytest.param(name, marks=[pytest.mark.cluster] if name in STARTS_RAY else [])
-                                    for name in SCRIPTS])
+@pytest.mark.parametrize(
+    "script", [pytest.param(name, marks=[pytest.mark.cluster] if name in STARTS_RAY else []) for name in SCRIPTS]
+)
 def test_script_runs_in_quick_mode(script, tmp_path):
     arguments, expected = SCRIPTS[script]
     env = {**os.environ, "VDB_DATA_DIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
     env.pop("RAY_ADDRESS", None)
-    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *arguments], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=900)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / script), *arguments],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert expected in done.stdout

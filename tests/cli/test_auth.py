@@ -13,8 +13,9 @@ def test_auth_keys_locally(monkeypatch, tmp_path):
     monkeypatch.setenv("VDB_DATA_DIR", str(tmp_path / "data"))
     reset_settings_cache()
     try:
-        created = runner.invoke(app, ["auth", "create-key", "--name", "ci", "-p", "models.read", "--tier", "pro",
-                                      "--expires-in-days", "30"])
+        created = runner.invoke(
+            app, ["auth", "create-key", "--name", "ci", "-p", "models.read", "--tier", "pro", "--expires-in-days", "30"]
+        )
         assert created.exit_code == 0, created.output
         key = created.stdout.strip()
         assert key.startswith("vdb_") and "store the key now" in created.stderr
@@ -32,16 +33,18 @@ def test_auth_keys_locally(monkeypatch, tmp_path):
         assert key_id in everything.stdout and "revoked" in everything.stdout
         bad = runner.invoke(app, ["auth", "create-key", "--name", "x", "-p", "root"])
         assert bad.exit_code == 2 and "Unknown permission" in bad.stderr
-        user = runner.invoke(app, ["auth", "create-user", "--username", "ann", "-p", "models.read"],
-                             env={"VDB_NEW_USER_PASSWORD": "correct horse battery"})
+        user = runner.invoke(
+            app,
+            ["auth", "create-user", "--username", "ann", "-p", "models.read"],
+            env={"VDB_NEW_USER_PASSWORD": "correct horse battery"},
+        )
         assert user.exit_code == 0 and auth.users.authenticate("ann", "correct horse battery")
     finally:
         reset_settings_cache()
 
 
 def test_auth_through_a_gateway(gateway, admin_key):
-    listed = runner.invoke(app, ["auth", "list-keys", "--url", gateway, "--api-key", admin_key],
-                           env={"COLUMNS": "250"})
+    listed = runner.invoke(app, ["auth", "list-keys", "--url", gateway, "--api-key", admin_key], env={"COLUMNS": "250"})
     assert listed.exit_code == 0 and "admin (first" in listed.stdout
     refused = runner.invoke(app, ["auth", "list-keys", "--url", gateway, "--api-key", "vdb_wrong"])
     assert refused.exit_code == 2 and "AUTHENTICATION_FAILED" in refused.stderr

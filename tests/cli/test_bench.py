@@ -11,8 +11,24 @@ runner = CliRunner()
 
 def test_benchmark_json_and_export(ray_session, tmp_path):
     out = tmp_path / "out"
-    result = runner.invoke(app, ["benchmark", "tiny-t2v", "-p", "A cat", "-p", "Waves", "--num-frames", "4",
-                                 "--num-inference-steps", "2", "--output", str(out), "--json"])
+    result = runner.invoke(
+        app,
+        [
+            "benchmark",
+            "tiny-t2v",
+            "-p",
+            "A cat",
+            "-p",
+            "Waves",
+            "--num-frames",
+            "4",
+            "--num-inference-steps",
+            "2",
+            "--output",
+            str(out),
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
     assert payload["status"] == "completed"
@@ -26,9 +42,24 @@ def test_benchmark_json_and_export(ray_session, tmp_path):
 
 def test_profile_reports_levels_the_cpu_cannot_run(ray_session, tmp_path):
     out = tmp_path / "profile.json"
-    result = runner.invoke(app, ["profile", "tiny-t2v", "--optimization-levels", "baseline",
-                                 "--optimization-levels", "balanced", "--test-prompts", "1", "--detailed",
-                                 "--device", "cpu", "--output", str(out)])
+    result = runner.invoke(
+        app,
+        [
+            "profile",
+            "tiny-t2v",
+            "--optimization-levels",
+            "baseline",
+            "--optimization-levels",
+            "balanced",
+            "--test-prompts",
+            "1",
+            "--detailed",
+            "--device",
+            "cpu",
+            "--output",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     report = json.loads(out.read_text())["levels"]
     assert report["baseline"]["status"] == "completed" and report["baseline"]["phases_mean"]["denoise_s"] > 0
@@ -36,9 +67,28 @@ def test_profile_reports_levels_the_cpu_cannot_run(ray_session, tmp_path):
 
 
 def test_benchmark_with_batch_size_reports_latency_per_video_and_per_call(ray_session):
-    result = runner.invoke(app, ["benchmark", "tiny-t2v", "-p", "A cat", "-p", "Waves", "-p", "A dog",
-                                 "--num-frames", "2", "--num-inference-steps", "1", "--batch-size", "2",
-                                 "--metrics", "temporal_consistency", "--json"])
+    result = runner.invoke(
+        app,
+        [
+            "benchmark",
+            "tiny-t2v",
+            "-p",
+            "A cat",
+            "-p",
+            "Waves",
+            "-p",
+            "A dog",
+            "--num-frames",
+            "2",
+            "--num-inference-steps",
+            "1",
+            "--batch-size",
+            "2",
+            "--metrics",
+            "temporal_consistency",
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
     assert payload["status"] == "completed" and payload["spec"]["batch_size"] == 2

@@ -56,19 +56,22 @@ def test_emit_json_prints_or_writes(tmp_path, capsys):
     assert (tmp_path / "deep" / "out.json").read_text() == f'{{\n  "path": "{tmp_path}"\n}}'
 
 
-@pytest.mark.parametrize("args, fragment", [
-    (["models", "info", "nope"], "MODEL_NOT_FOUND"),
-    (["models", "health-check", "nope"], "MODEL_NOT_FOUND"),
-    (["benchmark", "nope", "-p", "a cat"], "MODEL_NOT_FOUND"),
-    (["benchmark", "tiny-t2v", "-p", "a cat", "--num-frames", "99"], "num_frames=99"),
-    (["benchmark", "tiny-t2v", "-p", " "], "INVALID_PROMPT"),
-    (["benchmark", "tiny-t2v"], "Give prompts"),
-    (["benchmark", "tiny-t2v", "--prompts-file", "/does/not/exist.txt"], "does not exist"),
-    (["benchmark", "tiny-t2v", "--prompt-set", "NOPE"], "Unknown prompt set"),
-    (["compare", "tiny-t2v", "-p", "a"], "at least two models"),
-    (["metrics", "fetch", "nope"], "Unknown evaluator"),
-    (["serve", "--config", "/does/not/exist.yaml"], "does not exist"),
-])
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["models", "info", "nope"], "MODEL_NOT_FOUND"),
+        (["models", "health-check", "nope"], "MODEL_NOT_FOUND"),
+        (["benchmark", "nope", "-p", "a cat"], "MODEL_NOT_FOUND"),
+        (["benchmark", "tiny-t2v", "-p", "a cat", "--num-frames", "99"], "num_frames=99"),
+        (["benchmark", "tiny-t2v", "-p", " "], "INVALID_PROMPT"),
+        (["benchmark", "tiny-t2v"], "Give prompts"),
+        (["benchmark", "tiny-t2v", "--prompts-file", "/does/not/exist.txt"], "does not exist"),
+        (["benchmark", "tiny-t2v", "--prompt-set", "NOPE"], "Unknown prompt set"),
+        (["compare", "tiny-t2v", "-p", "a"], "at least two models"),
+        (["metrics", "fetch", "nope"], "Unknown evaluator"),
+        (["serve", "--config", "/does/not/exist.yaml"], "does not exist"),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_2(args, fragment):
     result = runner.invoke(app, args)
     assert result.exit_code == 2, result.output

@@ -25,16 +25,63 @@ def test_help_imports_no_heavy_backend():
 
 
 def test_reference_style_multi_value_options_are_expanded():
-    argv = ["compare", "a", "b", "--prompts-file", "p.txt", "--metrics", "fvd", "is", "clip_score",
-            "--output", "r.json"]
-    assert expand_multi_value_options(argv) == ["compare", "a", "b", "--prompts-file", "p.txt", "--metrics", "fvd",
-                                                "--metrics", "is", "--metrics", "clip_score", "--output", "r.json"]
+    argv = [
+        "compare",
+        "a",
+        "b",
+        "--prompts-file",
+        "p.txt",
+        "--metrics",
+        "fvd",
+        "is",
+        "clip_score",
+        "--output",
+        "r.json",
+    ]
+    assert expand_multi_value_options(argv) == [
+        "compare",
+        "a",
+        "b",
+        "--prompts-file",
+        "p.txt",
+        "--metrics",
+        "fvd",
+        "--metrics",
+        "is",
+        "--metrics",
+        "clip_score",
+        "--output",
+        "r.json",
+    ]
     argv = ["benchmark", "m", "--prompts", "A cat playing piano", "Ocean waves", "--num-frames", "16"]
-    assert expand_multi_value_options(argv) == ["benchmark", "m", "--prompts", "A cat playing piano", "--prompts",
-                                                "Ocean waves", "--num-frames", "16"]
+    assert expand_multi_value_options(argv) == [
+        "benchmark",
+        "m",
+        "--prompts",
+        "A cat playing piano",
+        "--prompts",
+        "Ocean waves",
+        "--num-frames",
+        "16",
+    ]
 
 
 def test_installed_command_parses_the_reference_form(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "cli.main", "benchmark", "tiny-t2v", "--prompts", "A cat", "Waves",
-                             "--num-frames", "99"], capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cli.main",
+            "benchmark",
+            "tiny-t2v",
+            "--prompts",
+            "A cat",
+            "Waves",
+            "--num-frames",
+            "99",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 2 and "num_frames=99" in result.stderr  # both prompts parsed; range refused

@@ -19,12 +19,15 @@ def test_models_list_and_info():
     assert json.loads(info.stdout)["source"]["repo_id"] == "stabilityai/stable-video-diffusion-img2vid-xt-1-1"
 
 
-@pytest.mark.parametrize("model, modality, key", [
-    ("tiny-t2v", "video", "frames"),
-    ("tiny-t2i", "image", "width"),
-    ("tiny-text", "text", "tokens_generated"),
-    ("tiny-tts", "speech", "duration_s"),
-])
+@pytest.mark.parametrize(
+    "model, modality, key",
+    [
+        ("tiny-t2v", "video", "frames"),
+        ("tiny-t2i", "image", "width"),
+        ("tiny-text", "text", "tokens_generated"),
+        ("tiny-tts", "speech", "duration_s"),
+    ],
+)
 def test_health_check_every_modality(settings, model, modality, key):
     result = runner.invoke(app, ["models", "health-check", model, "--device", "cpu"])
     assert result.exit_code == 0, result.output
@@ -57,8 +60,20 @@ def test_models_download_shows_progress_and_registers_the_model(settings, tmp_pa
     shutil.copytree(ensure_builtin("tiny-t2v", "cogvideox", settings.resolved_models_dir), source)
     name = f"cli-tiny-{tmp_path.name[-8:]}".lower().replace("_", "-")
     try:
-        result = runner.invoke(app, ["models", "download", name, "--source", "local", "--location", str(source),
-                                     "--cache-dir", str(tmp_path / "cache")])
+        result = runner.invoke(
+            app,
+            [
+                "models",
+                "download",
+                name,
+                "--source",
+                "local",
+                "--location",
+                str(source),
+                "--cache-dir",
+                str(tmp_path / "cache"),
+            ],
+        )
         assert result.exit_code == 0, result.output
         assert f"Registered as '{name}'" in result.stdout
         assert (tmp_path / "cache" / "downloads" / name / "model_index.json").exists()

@@ -13,8 +13,25 @@ def test_optimize_refuses_a_bad_space_and_runs_a_small_search(ray_session, tmp_p
     bad = runner.invoke(app, ["optimize", "tiny-t2v", "--frames", "64"])
     assert bad.exit_code == 2 and "num_frames" in bad.stderr
     out = tmp_path / "best.json"
-    result = runner.invoke(app, ["optimize", "tiny-t2v", "--strategy", "random", "--max-evaluations", "2",
-                                 "--steps", "1", "--steps", "2", "--frames", "4", "--output", str(out)])
+    result = runner.invoke(
+        app,
+        [
+            "optimize",
+            "tiny-t2v",
+            "--strategy",
+            "random",
+            "--max-evaluations",
+            "2",
+            "--steps",
+            "1",
+            "--steps",
+            "2",
+            "--frames",
+            "4",
+            "--output",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     saved = json.loads(out.read_text())
     assert len(saved["trials"]) == 2 and saved["best_parameters"]["num_frames"] == 4

@@ -33,12 +33,21 @@ def _free_ports(count: int) -> list[int]:
 
 
 def _node_ports() -> list[str]:
-    names = ["--node-manager-port", "--object-manager-port", "--dashboard-agent-listen-port",
-             "--dashboard-agent-grpc-port", "--runtime-env-agent-port", "--metrics-export-port"]
+    names = [
+        "--node-manager-port",
+        "--object-manager-port",
+        "--dashboard-agent-listen-port",
+        "--dashboard-agent-grpc-port",
+        "--runtime-env-agent-port",
+        "--metrics-export-port",
+    ]
     low = _free_ports(1)[0]
     args = [f"{name}={port}" for name, port in zip(names, _free_ports(len(names)), strict=True)]
-    return [*args, f"--min-worker-port={low + 1000 if low < 60000 else 20000}",
-            f"--max-worker-port={(low + 1000 if low < 60000 else 20000) + 200}"]
+    return [
+        *args,
+        f"--min-worker-port={low + 1000 if low < 60000 else 20000}",
+        f"--max-worker-port={(low + 1000 if low < 60000 else 20000) + 200}",
+    ]
 
 
 @dataclass
@@ -53,10 +62,21 @@ class RayCluster:
 
     def start_head(self, num_cpus: float = 2, resources: str = "{}", data_dir: Path | None = None) -> None:
         gcs_port, dashboard_port, client_port = _free_ports(3)
-        self._start("head", ["--head", f"--port={gcs_port}", f"--dashboard-port={dashboard_port}",
-                             f"--ray-client-server-port={client_port}", "--include-dashboard=true",
-                             "--dashboard-host=127.0.0.1", f"--temp-dir={self.root / 'ray'}"],
-                    num_cpus, resources, data_dir)
+        self._start(
+            "head",
+            [
+                "--head",
+                f"--port={gcs_port}",
+                f"--dashboard-port={dashboard_port}",
+                f"--ray-client-server-port={client_port}",
+                "--include-dashboard=true",
+                "--dashboard-host=127.0.0.1",
+                f"--temp-dir={self.root / 'ray'}",
+            ],
+            num_cpus,
+            resources,
+            data_dir,
+        )
         self.gcs_address = f"127.0.0.1:{gcs_port}"
         self.dashboard_url = f"http://127.0.0.1:{dashboard_port}"
         self.wait_for_nodes(1)
@@ -69,10 +89,19 @@ class RayCluster:
     def _start(self, name: str, args: list[str], num_cpus: float, resources: str, data_dir: Path | None) -> None:
         env = {**self.env, "VDB_DATA_DIR": str(data_dir or self.root / f"data-{name}")}
         log = open(self.root / f"{name}.log", "w")  # noqa: SIM115 - the node writes to it for its whole life
-        command = [RAY, "start", "--block", "--node-ip-address=127.0.0.1", f"--num-cpus={num_cpus}",
-                   f"--resources={resources}", *args, *_node_ports()]
-        self.processes.append(subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                               start_new_session=True))
+        command = [
+            RAY,
+            "start",
+            "--block",
+            "--node-ip-address=127.0.0.1",
+            f"--num-cpus={num_cpus}",
+            f"--resources={resources}",
+            *args,
+            *_node_ports(),
+        ]
+        self.processes.append(
+            subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        )
 
     def wait_for_nodes(self, count: int, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
@@ -87,12 +116,17 @@ class RayCluster:
 
     def _alive_nodes(self) -> int:
         """Alive nodes from the dashboard's state API on 127.0.0.1 (no driver needed)."""
-        result = subprocess.run([RAY, "list", "nodes", "--address", self.dashboard_url, "--format", "json",
-                                 "--filter", "state=ALIVE"], env=self.env, capture_output=True, text=True, timeout=60)
+        result = subprocess.run(
+            [RAY, "list", "nodes", "--address", self.dashboard_url, "--format", "json", "--filter", "state=ALIVE"],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         import json
 
         try:  # the state API may print a notice before its JSON, or nothing while the dashboard starts
-            return len(json.loads(result.stdout[result.stdout.index("["):])) if result.returncode == 0 else 0
+            return len(json.loads(result.stdout[result.stdout.index("[") :])) if result.returncode == 0 else 0
         except ValueError:
             return 0
 
@@ -114,9 +148,18 @@ class RayCluster:
 def cluster_env(root: Path, **extra: str) -> dict[str, str]:
     """The environment of every process of a test cluster: token auth with a token of its own."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RAY_", "VDB_"))}
-    env.update({"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32), "HF_HUB_OFFLINE": "1",
-                "TOKENIZERS_PARALLELISM": "false", "VDB_WARMUP_RUNS": "0", "VDB_BOOTSTRAP_RESAMPLES": "200",
-                "PYTHONPATH": str(Path(__file__).resolve().parents[2]), **extra})
+    env.update(
+        {
+            "RAY_AUTH_MODE": "token",
+            "RAY_AUTH_TOKEN": secrets.token_hex(32),
+            "HF_HUB_OFFLINE": "1",
+            "TOKENIZERS_PARALLELISM": "false",
+            "VDB_WARMUP_RUNS": "0",
+            "VDB_BOOTSTRAP_RESAMPLES": "200",
+            "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+            **extra,
+        }
+    )
     return env
 
 

@@ -24,14 +24,23 @@ VID_BENCH = str(Path(sys.executable).with_name("vid-bench"))
 @pytest.fixture
 def embedded_gateway(cluster_root):
     http_port, dashboard_port = _free_ports(2)
-    env = cluster_env(cluster_root, VDB_DATA_DIR=str(cluster_root / "data"), VDB_RAY_NUM_CPUS="2",
-                      VDB_RAY_DASHBOARD_PORT=str(dashboard_port))
+    env = cluster_env(
+        cluster_root,
+        VDB_DATA_DIR=str(cluster_root / "data"),
+        VDB_RAY_NUM_CPUS="2",
+        VDB_RAY_DASHBOARD_PORT=str(dashboard_port),
+    )
     env.pop("RAY_AUTH_TOKEN")  # a first local start: Ray makes its own token in ~/.ray, as on a laptop
     env.pop("RAY_AUTH_MODE")
     env["HOME"] = str(cluster_root / "home")
     log = open(cluster_root / "serve.log", "w")  # noqa: SIM115 - the server writes to it for its whole life
-    process = subprocess.Popen([VID_BENCH, "serve", "--port", str(http_port)], env=env, stdout=log,
-                               stderr=subprocess.STDOUT, start_new_session=True)
+    process = subprocess.Popen(
+        [VID_BENCH, "serve", "--port", str(http_port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{http_port}"
 
     def healthy():
@@ -58,10 +67,15 @@ def embedded_gateway(cluster_root):
 def test_embedded_serve_runs_a_rest_benchmark_to_completion(embedded_gateway):
     url, key, env, dashboard_port, root = embedded_gateway
     with httpx.Client(base_url=url, headers={"X-API-Key": key}, timeout=60) as client:
-        started = client.post("/api/v1/benchmarks", json={
-            "model_name": "tiny-t2v", "prompts": ["A cat playing piano", "Ocean waves"],
-            "parameters": {"num_frames": 4, "num_inference_steps": 2},
-            "evaluation_settings": {"metrics": ["temporal_flickering"]}})
+        started = client.post(
+            "/api/v1/benchmarks",
+            json={
+                "model_name": "tiny-t2v",
+                "prompts": ["A cat playing piano", "Ocean waves"],
+                "parameters": {"num_frames": 4, "num_inference_steps": 2},
+                "evaluation_settings": {"metrics": ["temporal_flickering"]},
+            },
+        )
         assert started.status_code == 202, started.text
         benchmark_id = started.json()["benchmark_id"]
     # the SDK's wait, polling within the shipped limits (the benchmarks group: 20 requests a minute per key)
@@ -71,10 +85,25 @@ def test_embedded_serve_runs_a_rest_benchmark_to_completion(embedded_gateway):
 
     printed = (root / "serve.log").read_text()
     assert f"RAY_AUTH_MODE=token ray job submit --address http://127.0.0.1:{dashboard_port}" in printed
+
     def submit():
-        job = subprocess.run([RAY, "job", "submit", "--address", f"http://127.0.0.1:{dashboard_port}", "--", "python",
-                              "-c", "import ray; ray.init(); print('cpus', ray.cluster_resources()['CPU'])"],
-                             env={**env, "RAY_AUTH_MODE": "token"}, capture_output=True, text=True, timeout=180)
+        job = subprocess.run(
+            [
+                RAY,
+                "job",
+                "submit",
+                "--address",
+                f"http://127.0.0.1:{dashboard_port}",
+                "--",
+                "python",
+                "-c",
+                "import ray; ray.init(); print('cpus', ray.cluster_resources()['CPU'])",
+            ],
+            env={**env, "RAY_AUTH_MODE": "token"},
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
         # Ray answers this while the node's job agent is still registering: its message says to try again
         return None if "No available agent to submit job" in job.stderr else job
 

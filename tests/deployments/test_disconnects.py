@@ -22,9 +22,12 @@ def _task_with_prompt(settings, prompt: str) -> TaskRow | None:
 
 
 def _wait_terminal(client, task_id: str) -> dict:
-    return wait_until(lambda: client.get(f"/api/v1/tasks/{task_id}").json(), timeout=120,
-                      until=lambda task: task["status"] in ("completed", "failed", "cancelled"),
-                      what=f"task {task_id} to end")
+    return wait_until(
+        lambda: client.get(f"/api/v1/tasks/{task_id}").json(),
+        timeout=120,
+        until=lambda task: task["status"] in ("completed", "failed", "cancelled"),
+        what=f"task {task_id} to end",
+    )
 
 
 def test_a_client_that_gives_up_mid_request_cancels_its_task(gateway, client, admin_key, settings):
@@ -32,8 +35,11 @@ def test_a_client_that_gives_up_mid_request_cancels_its_task(gateway, client, ad
     impatient = httpx.Client(base_url=gateway, headers={"X-API-Key": admin_key}, timeout=httpx.Timeout(60, read=1))
     with impatient, contextlib.suppress(httpx.ReadTimeout):  # gives up after 1 s, mid-generation: the connection closes
         impatient.post("/api/v1/inference/video-generation", json={**SLOW_VIDEO, "prompt": prompt})
-    task = wait_until(lambda: _task_with_prompt(settings, prompt), until=lambda row: row is not None,
-                      what="the abandoned request's task")
+    task = wait_until(
+        lambda: _task_with_prompt(settings, prompt),
+        until=lambda row: row is not None,
+        what="the abandoned request's task",
+    )
     ended = _wait_terminal(client, task.id)
     assert ended["status"] == "cancelled" and ended["error"]["code"] == "CLIENT_DISCONNECTED", ended
     assert ended["result"] is None

@@ -18,14 +18,17 @@ def test_health_docs_and_openapi(client):
     assert "/api/v1/inference/text-generation" in schema["paths"] and "/v1/chat/completions" in schema["paths"]
 
 
-@pytest.mark.parametrize("path, body, fragment", [
-    ("/api/v1/inference/video-generation", {"model": "tiny-t2v"}, "prompt"),
-    ("/api/v1/inference/video-generation", {"model": "tiny-t2v", "prompt": "x", "num_frames": 400}, "num_frames"),
-    ("/api/v1/inference/text-generation", {"model": "tiny-text", "prompt": "x", "temperature": 9}, "temperature"),
-    ("/api/v1/inference/image-generation", {"model": "tiny-t2i", "prompt": "x", "num_images": 50}, "num_images"),
-    ("/api/v1/inference/text-to-speech", {"model": "tiny-tts", "text": "hi", "voice": "nobody"}, "voice"),
-    ("/api/v1/inference/text-generation", {"model": "tiny-t2v", "prompt": "x"}, "not a text model"),
-])
+@pytest.mark.parametrize(
+    "path, body, fragment",
+    [
+        ("/api/v1/inference/video-generation", {"model": "tiny-t2v"}, "prompt"),
+        ("/api/v1/inference/video-generation", {"model": "tiny-t2v", "prompt": "x", "num_frames": 400}, "num_frames"),
+        ("/api/v1/inference/text-generation", {"model": "tiny-text", "prompt": "x", "temperature": 9}, "temperature"),
+        ("/api/v1/inference/image-generation", {"model": "tiny-t2i", "prompt": "x", "num_images": 50}, "num_images"),
+        ("/api/v1/inference/text-to-speech", {"model": "tiny-tts", "text": "hi", "voice": "nobody"}, "voice"),
+        ("/api/v1/inference/text-generation", {"model": "tiny-t2v", "prompt": "x"}, "not a text model"),
+    ],
+)
 def test_bad_bodies_get_the_uniform_error(client, path, body, fragment):
     response = client.post(path, json=body)
     assert response.status_code in (400, 422)
@@ -54,8 +57,10 @@ def test_unknown_model_and_task_are_404(client):
 
 
 def test_text_generation_records_a_task(client):
-    body = client.post("/api/v1/inference/text-generation",
-                       json={"model": "tiny-text", "prompt": "Hello", "max_tokens": 6, "temperature": 0}).json()
+    body = client.post(
+        "/api/v1/inference/text-generation",
+        json={"model": "tiny-text", "prompt": "Hello", "max_tokens": 6, "temperature": 0},
+    ).json()
     assert body["status"] == "completed" and body["result"]["tokens_generated"] == 6
     assert body["result"]["finish_reason"] == "length" and "text-tiny-text" in body["worker_id"]
     assert body["processing_time"] > 0 and body["queue_time"] >= 0
@@ -65,9 +70,11 @@ def test_text_generation_records_a_task(client):
 
 def test_text_streaming_is_server_sent_events(client):
     events = []
-    with client.stream("POST", "/api/v1/inference/text-generation",
-                       json={"model": "tiny-text", "prompt": "Hi", "max_tokens": 6, "temperature": 0,
-                             "stream": True}) as response:
+    with client.stream(
+        "POST",
+        "/api/v1/inference/text-generation",
+        json={"model": "tiny-text", "prompt": "Hi", "max_tokens": 6, "temperature": 0, "stream": True},
+    ) as response:
         assert response.headers["content-type"].startswith("text/event-stream")
         for line in response.iter_lines():
             if line.startswith("data: "):
@@ -78,8 +85,10 @@ def test_text_streaming_is_server_sent_events(client):
 
 
 def test_image_speech_video_artifacts(client):
-    image = client.post("/api/v1/inference/image-generation",
-                        json={"model": "tiny-t2i", "prompt": "A cat", "steps": 2, "num_images": 2, "seed": 5}).json()
+    image = client.post(
+        "/api/v1/inference/image-generation",
+        json={"model": "tiny-t2i", "prompt": "A cat", "steps": 2, "num_images": 2, "seed": 5},
+    ).json()
     files = image["result"]["images"]
     assert [f["seed"] for f in files] == [5, 6]
     png = client.get(files[0]["url"])
@@ -87,28 +96,41 @@ def test_image_speech_video_artifacts(client):
     speech = client.post("/api/v1/inference/text-to-speech", json={"model": "tiny-tts", "text": "hello there"}).json()
     wav = client.get(speech["result"]["audio_url"])
     assert wav.content[:4] == b"RIFF" and speech["result"]["sample_rate"] == 16000
-    video = client.post("/api/v1/inference/video-generation",
-                        json={"model": "tiny-t2v", "prompt": "waves", "num_frames": 4, "num_inference_steps": 2}).json()
+    video = client.post(
+        "/api/v1/inference/video-generation",
+        json={"model": "tiny-t2v", "prompt": "waves", "num_frames": 4, "num_inference_steps": 2},
+    ).json()
     mp4 = client.get(video["result"]["video_url"])
     assert mp4.headers["content-type"] == "video/mp4" and b"ftyp" in mp4.content[:32]
 
 
 def test_async_request_returns_202_and_completes(client):
-    response = client.post("/api/v1/inference/text-to-speech",
-                           json={"model": "tiny-tts", "text": "later", "async": True})
+    response = client.post(
+        "/api/v1/inference/text-to-speech", json={"model": "tiny-tts", "text": "later", "async": True}
+    )
     assert response.status_code == 202
     task_id = response.json()["task_id"]
     task = _wait_for(client, task_id, lambda t: t["status"] in ("completed", "failed"), timeout=60)
     assert task["status"] == "completed"
 
 
-SLOW_VIDEO = {"model": "tiny-t2v", "prompt": "a long one", "num_frames": 16, "num_inference_steps": 500,  # ~5 s
-              "width": 64, "height": 64}
+SLOW_VIDEO = {
+    "model": "tiny-t2v",
+    "prompt": "a long one",
+    "num_frames": 16,
+    "num_inference_steps": 500,  # ~5 s
+    "width": 64,
+    "height": 64,
+}
 
 
 def _wait_for(client, task_id, predicate, timeout=120):
-    return wait_until(lambda: client.get(f"/api/v1/tasks/{task_id}").json(), until=predicate, timeout=timeout,
-                      what=f"task {task_id} to reach the expected state")
+    return wait_until(
+        lambda: client.get(f"/api/v1/tasks/{task_id}").json(),
+        until=predicate,
+        timeout=timeout,
+        what=f"task {task_id} to reach the expected state",
+    )
 
 
 def test_cancel_a_running_task_leaves_no_result(client):
@@ -117,8 +139,10 @@ def test_cancel_a_running_task_leaves_no_result(client):
     cancelled = client.delete(f"/api/v1/tasks/{task_id}")
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
     # tiny-t2v takes one request at a time: this one completes once the replica has let the cancelled one go
-    done = client.post("/api/v1/inference/video-generation",
-                       json={"model": "tiny-t2v", "prompt": "next", "num_frames": 2, "num_inference_steps": 1}).json()
+    done = client.post(
+        "/api/v1/inference/video-generation",
+        json={"model": "tiny-t2v", "prompt": "next", "num_frames": 2, "num_inference_steps": 1},
+    ).json()
     assert done["status"] == "completed"
     task = client.get(f"/api/v1/tasks/{task_id}").json()
     assert task["status"] == "cancelled" and task["result"] is None and task["progress"] < 100
@@ -128,11 +152,15 @@ def test_cancel_a_running_task_leaves_no_result(client):
 def test_websocket_task_progress(gateway, client, admin_key):
     from websockets.sync.client import connect
 
-    task_id = client.post("/api/v1/inference/video-generation",
-                          json={**SLOW_VIDEO, "num_inference_steps": 300, "async": True}).json()["task_id"]
+    task_id = client.post(
+        "/api/v1/inference/video-generation", json={**SLOW_VIDEO, "num_inference_steps": 300, "async": True}
+    ).json()["task_id"]
     messages = []
-    with connect(gateway.replace("http", "ws") + f"/api/v1/ws/tasks/{task_id}", open_timeout=30,
-                 additional_headers={"X-API-Key": admin_key}) as ws:
+    with connect(
+        gateway.replace("http", "ws") + f"/api/v1/ws/tasks/{task_id}",
+        open_timeout=30,
+        additional_headers={"X-API-Key": admin_key},
+    ) as ws:
         while True:
             message = json.loads(ws.recv(timeout=120))
             messages.append(message)
@@ -145,20 +173,23 @@ def test_websocket_task_progress(gateway, client, admin_key):
 
 def test_full_queue_is_503_and_held_requests_complete(gateway, client, settings):
     """tiny-t2v takes one request at a time with a queue of one: a third concurrent request is refused."""
-    created = client.post("/api/v1/auth/api-keys", json={"name": "queue", "permissions": ["inference.video"],
-                                                         "tier": "enterprise"}).json()
+    created = client.post(
+        "/api/v1/auth/api-keys", json={"name": "queue", "permissions": ["inference.video"], "tier": "enterprise"}
+    ).json()
     db = get_database(settings.resolved_database_url)
     results = {}
 
     def send(name):
         with httpx.Client(base_url=gateway, timeout=300, headers={"X-API-Key": created["key"]}) as c:
-            results[name] = c.post("/api/v1/inference/video-generation",
-                                   json={**SLOW_VIDEO, "num_inference_steps": 300})
+            results[name] = c.post(
+                "/api/v1/inference/video-generation", json={**SLOW_VIDEO, "num_inference_steps": 300}
+            )
 
     def statuses():  # of this key's tasks, oldest first
         with db.session() as s:
-            return s.scalars(select(TaskRow.status).where(TaskRow.owner == created["key_id"])
-                             .order_by(TaskRow.created_at)).all()
+            return s.scalars(
+                select(TaskRow.status).where(TaskRow.owner == created["key_id"]).order_by(TaskRow.created_at)
+            ).all()
 
     first = threading.Thread(target=send, args=("first",))
     first.start()
@@ -201,11 +232,18 @@ def test_cluster_and_workers_from_ray(client):
 def test_benchmarks_api_and_websocket(gateway, client, admin_key):
     from websockets.sync.client import connect
 
-    bad = client.post("/api/v1/benchmarks", json={"model_name": "tiny-t2v", "prompts": ["x"],
-                                                 "parameters": {"num_frames": 99}})
+    bad = client.post(
+        "/api/v1/benchmarks", json={"model_name": "tiny-t2v", "prompts": ["x"], "parameters": {"num_frames": 99}}
+    )
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "INVALID_PARAMETERS"
-    submitted = client.post("/api/v1/benchmarks", json={"model_name": "tiny-t2v", "prompts": ["A cat", "Waves"],
-                                                       "parameters": {"num_frames": 4, "num_inference_steps": 2}})
+    submitted = client.post(
+        "/api/v1/benchmarks",
+        json={
+            "model_name": "tiny-t2v",
+            "prompts": ["A cat", "Waves"],
+            "parameters": {"num_frames": 4, "num_inference_steps": 2},
+        },
+    )
     assert submitted.status_code == 202
     benchmark_id = submitted.json()["benchmark_id"]
     kinds = []
@@ -224,8 +262,9 @@ def test_benchmarks_api_and_websocket(gateway, client, admin_key):
     results = client.get(f"/api/v1/benchmarks/{benchmark_id}/results").json()
     assert results["results"]["metrics"]["temporal_consistency"] is not None
     assert results["results"]["metrics"]["fvd"] is None
-    listed = client.get("/api/v1/benchmarks", params={"model_name": "tiny-t2v", "status": "completed",
-                                                      "limit": 1}).json()
+    listed = client.get(
+        "/api/v1/benchmarks", params={"model_name": "tiny-t2v", "status": "completed", "limit": 1}
+    ).json()
     assert listed["pagination"]["limit"] == 1 and listed["benchmarks"][0]["model_name"] == "tiny-t2v"
     assert client.delete(f"/api/v1/benchmarks/{benchmark_id}").status_code == 409
     assert client.get("/api/v1/benchmarks/bench_missing").json()["error"]["code"] == "BENCHMARK_NOT_FOUND"
@@ -238,13 +277,17 @@ def test_official_openai_client(gateway, admin_key):
 
     client = OpenAI(base_url=gateway + "/v1", api_key=admin_key)
     assert "tiny-text" in [m.id for m in client.models.list()]
-    chat = client.chat.completions.create(model="tiny-text", messages=[{"role": "user", "content": "Hi"}],
-                                          max_tokens=5, temperature=0)
+    chat = client.chat.completions.create(
+        model="tiny-text", messages=[{"role": "user", "content": "Hi"}], max_tokens=5, temperature=0
+    )
     assert chat.choices[0].message.role == "assistant" and chat.usage.completion_tokens == 5
     completion = client.completions.create(model="tiny-text", prompt="Once", max_tokens=4, temperature=0)
     assert completion.choices[0].finish_reason == "length"
-    chunks = list(client.chat.completions.create(model="tiny-text", messages=[{"role": "user", "content": "Hi"}],
-                                                 max_tokens=5, temperature=0, stream=True))
+    chunks = list(
+        client.chat.completions.create(
+            model="tiny-text", messages=[{"role": "user", "content": "Hi"}], max_tokens=5, temperature=0, stream=True
+        )
+    )
     streamed = "".join(c.choices[0].delta.content or "" for c in chunks)
     assert streamed == chat.choices[0].message.content and chunks[-1].choices[0].finish_reason == "length"
     image = client.images.generate(model="tiny-t2i", prompt="A cat", n=1, size="32x32", response_format="b64_json")
@@ -261,22 +304,29 @@ def test_model_download_endpoints(client, settings):
     source.mkdir(parents=True)
     (source / "model_index.json").write_text("{}")
     (source / "weights.bin").write_bytes(b"\0" * 4096)
-    started = client.post("/api/v1/models/download", json={"model_name": "my-ckpt", "source": "local",
-                                                           "location": str(source)})
+    started = client.post(
+        "/api/v1/models/download", json={"model_name": "my-ckpt", "source": "local", "location": str(source)}
+    )
     assert started.status_code == 202 and started.json()["status"] == "downloading"
     download_id = started.json()["download_id"]
-    status = wait_until(lambda: client.get(f"/api/v1/models/download/{download_id}/status").json(),
-                        until=lambda s: s["status"] != "downloading", what=f"download {download_id} to end")
+    status = wait_until(
+        lambda: client.get(f"/api/v1/models/download/{download_id}/status").json(),
+        until=lambda s: s["status"] != "downloading",
+        what=f"download {download_id} to end",
+    )
     assert status["status"] == "completed" and status["progress"] == 100.0 and status["total_bytes"] == 4098
-    escape = client.post("/api/v1/models/download", json={"model_name": "../../etc", "source": "local",
-                                                          "location": str(source)})
+    escape = client.post(
+        "/api/v1/models/download", json={"model_name": "../../etc", "source": "local", "location": str(source)}
+    )
     assert escape.status_code == 422 and escape.json()["error"]["code"] == "INVALID_PARAMETERS"
     assert client.get("/api/v1/models/download/dl-missing/status").status_code == 404
-    outside = client.post("/api/v1/models/download", json={"model_name": "etc-copy", "source": "local",
-                                                           "location": "/etc"})
+    outside = client.post(
+        "/api/v1/models/download", json={"model_name": "etc-copy", "source": "local", "location": "/etc"}
+    )
     assert outside.status_code == 403 and "VDB_LOCAL_MODEL_ROOTS" in outside.json()["error"]["message"]
-    again = client.post("/api/v1/models/download", json={"model_name": "my-ckpt", "source": "local",
-                                                         "location": str(source)})
+    again = client.post(
+        "/api/v1/models/download", json={"model_name": "my-ckpt", "source": "local", "location": str(source)}
+    )
     assert again.status_code == 409 and again.json()["error"]["code"] == "DOWNLOAD_TARGET_EXISTS"
 
 
@@ -285,15 +335,16 @@ def test_concurrent_image_requests_are_batched_with_their_own_seeds(gateway, adm
 
     def send(seed):
         with httpx.Client(base_url=gateway, timeout=300, headers={"X-API-Key": admin_key}) as c:
-            return c.post("/api/v1/inference/image-generation",
-                          json={"model": "tiny-t2i", "prompt": f"cat {seed}", "steps": 3, "seed": seed}).json()
+            return c.post(
+                "/api/v1/inference/image-generation",
+                json={"model": "tiny-t2i", "prompt": f"cat {seed}", "steps": 3, "seed": seed},
+            ).json()
 
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(send, [11, 12, 13, 14]))
     assert all(r["status"] == "completed" for r in results)
     assert [r["result"]["images"][0]["seed"] for r in results] == [11, 12, 13, 14]
     assert max(r["result"]["batch_size"] for r in results) > 1  # some requests shared a pipeline call
-
 
 
 def test_a_download_with_auto_assign_is_deployed_and_served_by_name(client, settings):
@@ -311,16 +362,22 @@ def test_a_download_with_auto_assign_is_deployed_and_served_by_name(client, sett
     source = settings.data_dir / "imports" / name
     shutil.copytree(ensure_builtin("tiny-t2i", "stable_diffusion", settings.resolved_models_dir), source)
     try:
-        started = client.post("/api/v1/models/download", json={"model_name": name, "source": "local",
-                                                               "location": str(source), "auto_assign": True})
+        started = client.post(
+            "/api/v1/models/download",
+            json={"model_name": name, "source": "local", "location": str(source), "auto_assign": True},
+        )
         assert started.status_code == 202, started.text
-        status = wait_until(lambda: client.get(f"/api/v1/models/download/{started.json()['download_id']}/status")
-                            .json(), until=lambda s: s["assignment"] is not None or s["status"] == "failed",
-                            timeout=240, what="the download to be deployed")
+        status = wait_until(
+            lambda: client.get(f"/api/v1/models/download/{started.json()['download_id']}/status").json(),
+            until=lambda s: s["assignment"] is not None or s["status"] == "failed",
+            timeout=240,
+            what="the download to be deployed",
+        )
         assert status["registered_as"] == name and status["assignment"] == "deployed", status
         assert client.get(f"/api/v1/models/{name}").json()["status"] == "available"
-        image = client.post("/api/v1/inference/image-generation", json={"model": name, "prompt": "A red fox",
-                                                                         "steps": 1})
+        image = client.post(
+            "/api/v1/inference/image-generation", json={"model": name, "prompt": "A red fox", "steps": 1}
+        )
         assert image.status_code == 200 and image.json()["status"] == "completed", image.text
     finally:
         serve.delete(f"model-{name}")

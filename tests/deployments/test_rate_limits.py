@@ -14,7 +14,6 @@ from tests.helpers import wait_until
 INSTANCES = ("/rl-a", "/rl-b")
 
 
-
 @pytest.fixture(scope="module")
 def instances(gateway):
     """Two gateway instances sharing Redis, each with its own tiny-t2v replica."""
@@ -24,13 +23,18 @@ def instances(gateway):
 
     from deployments.app import build_app
 
-    settings = {"rate_limit_storage": redis_url(),
-                "rate_limit_tiers": {k: v.model_dump() for k, v in DEFAULT_TIERS.items()},
-                "rate_limit_groups": {k: v.model_dump() for k, v in DEFAULT_GROUPS.items()}}
+    settings = {
+        "rate_limit_storage": redis_url(),
+        "rate_limit_tiers": {k: v.model_dump() for k, v in DEFAULT_TIERS.items()},
+        "rate_limit_groups": {k: v.model_dump() for k, v in DEFAULT_GROUPS.items()},
+    }
     models = [{"name": "tiny-t2v", "num_cpus": 0.05, "max_ongoing_requests": 4, "max_queued_requests": 8}]
     for prefix in INSTANCES:
-        serve.run(build_app({"models": models, "settings": settings, "ingress_num_cpus": 0.05}),
-                  name=prefix.strip("/"), route_prefix=prefix)
+        serve.run(
+            build_app({"models": models, "settings": settings, "ingress_num_cpus": 0.05}),
+            name=prefix.strip("/"),
+            route_prefix=prefix,
+        )
     yield [gateway + prefix for prefix in INSTANCES]
     for prefix in INSTANCES:
         serve.delete(prefix.strip("/"))
@@ -48,6 +52,7 @@ def test_a_burst_gets_exactly_the_tier_quota_across_instances(instances, client)
     assert DEFAULT_TIERS["pro"].concurrent > 8  # the 8 parallel senders never meet the concurrency limit
     clients = [httpx.Client(base_url=url, timeout=60, headers={"X-API-Key": key}) for url in instances]
     try:
+
         def send(i):
             return clients[i % 2].get("/api/v1/auth/me")  # counted by the tier only (no group limit)
 
@@ -78,8 +83,14 @@ def test_the_concurrent_limit_holds_across_instances(instances, client, settings
     created = _key(client, ["inference.video"], "free")
     limit = DEFAULT_TIERS["free"].concurrent
     db = get_database(settings.resolved_database_url)
-    slow = {"model": "tiny-t2v", "prompt": "slow", "num_frames": 16, "num_inference_steps": 400, "width": 64,
-            "height": 64}
+    slow = {
+        "model": "tiny-t2v",
+        "prompt": "slow",
+        "num_frames": 16,
+        "num_inference_steps": 400,
+        "width": 64,
+        "height": 64,
+    }
     results = {}
 
     def generate(i):
@@ -92,15 +103,30 @@ def test_the_concurrent_limit_holds_across_instances(instances, client, settings
 
     def live_tasks() -> int:
         with db.session() as s:
-            return len(s.scalars(select(TaskRow).where(TaskRow.owner == created["key_id"],
-                                                       TaskRow.status.in_(["queued", "running"]))).all())
+            return len(
+                s.scalars(
+                    select(TaskRow).where(TaskRow.owner == created["key_id"], TaskRow.status.in_(["queued", "running"]))
+                ).all()
+            )
 
-    wait_until(live_tasks, until=lambda n: n == limit, timeout=120,
-               what="the held requests to be inside the gateways (their tasks exist)")
+    wait_until(
+        live_tasks,
+        until=lambda n: n == limit,
+        timeout=120,
+        what="the held requests to be inside the gateways (their tasks exist)",
+    )
     with ThreadPoolExecutor(4) as pool:  # more parallel requests, on both instances, while both slots are held
-        extra = list(pool.map(lambda i: httpx.post(instances[i % 2] + "/api/v1/inference/video-generation",
-                                                   json=slow, headers={"X-API-Key": created["key"]}, timeout=60),
-                              range(4)))
+        extra = list(
+            pool.map(
+                lambda i: httpx.post(
+                    instances[i % 2] + "/api/v1/inference/video-generation",
+                    json=slow,
+                    headers={"X-API-Key": created["key"]},
+                    timeout=60,
+                ),
+                range(4),
+            )
+        )
     assert [r.status_code for r in extra] == [429] * 4
     assert {r.json()["error"]["details"]["scope"] for r in extra} == {"tier:free:concurrent"}
     for thread in holders:

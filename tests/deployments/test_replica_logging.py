@@ -44,15 +44,20 @@ def test_on_serve_a_prompt_longer_than_the_context_is_logged_as_one_line(client)
 
     from tests.helpers import wait_until
 
-    refused = client.post("/api/v1/inference/text-generation",
-                          json={"model": "tiny-text", "prompt": "x " * 900, "max_tokens": 4})  # ~900 tokens
+    refused = client.post(
+        "/api/v1/inference/text-generation", json={"model": "tiny-text", "prompt": "x " * 900, "max_tokens": 4}
+    )  # ~900 tokens
     assert refused.status_code == 400, refused.text
     logs = Path(ray._private.worker._global_node.get_session_dir_path()) / "logs" / "serve"
 
     def replica_log() -> str:
         return "".join(p.read_text(errors="replace") for p in logs.glob("replica_*text-tiny-text*.log"))
 
-    text = wait_until(replica_log, until=lambda t: "Request refused: INVALID_PARAMETERS" in t, timeout=30,
-                      what="the refusal in the tiny-text replica's log")
+    text = wait_until(
+        replica_log,
+        until=lambda t: "Request refused: INVALID_PARAMETERS" in t,
+        timeout=30,
+        what="the refusal in the tiny-text replica's log",
+    )
     line = next(line for line in text.splitlines() if "Request refused: INVALID_PARAMETERS" in line)
     assert "Traceback" not in text.split(line, 1)[1][:200]  # the refusal is not followed by a traceback

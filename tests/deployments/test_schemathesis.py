@@ -32,8 +32,12 @@ schema.config.generation.update(modes=[GenerationMode.POSITIVE, GenerationMode.N
 @pytest.fixture(scope="session")
 def fuzz_key(gateway, admin_key) -> str:
     """An admin key of its own: the fuzzing spends its own quota, not the other tests' admin key's."""
-    created = httpx.post(gateway + "/api/v1/auth/api-keys", headers={"X-API-Key": admin_key}, timeout=60,
-                         json={"name": "schemathesis", "permissions": ["admin"], "tier": "enterprise"})
+    created = httpx.post(
+        gateway + "/api/v1/auth/api-keys",
+        headers={"X-API-Key": admin_key},
+        timeout=60,
+        json={"name": "schemathesis", "permissions": ["admin"], "tier": "enterprise"},
+    )
     assert created.status_code == 201
     return created.json()["key"]
 
@@ -46,11 +50,15 @@ def test_the_gateway_serves_this_schema(gateway):
 
 
 @schema.parametrize()
-@settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None, derandomize=not RANDOM,
-          suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=EXAMPLES_PER_OPERATION,
+    deadline=None,
+    database=None,
+    derandomize=not RANDOM,
+    suppress_health_check=list(HealthCheck),
+)
 def test_api_conforms_to_its_schema(case, gateway, fuzz_key):
-    case.call_and_validate(base_url=gateway, headers={"X-API-Key": fuzz_key}, timeout=120,
-                           excluded_checks=NOT_STATABLE)
+    case.call_and_validate(base_url=gateway, headers={"X-API-Key": fuzz_key}, timeout=120, excluded_checks=NOT_STATABLE)
 
 
 NOT_STATABLE = [positive_data_acceptance]
@@ -63,8 +71,9 @@ functional tests, in-process and on Serve."""
 
 
 # Workflows never start a benchmark or a stream (minutes of generation each) or a download: the rest is followed.
-Workflow = schema.exclude(method="POST", path=["/api/v1/benchmarks", "/api/v1/models/download",
-                                                          "/api/v1/streaming/benchmarks"]).as_state_machine()
+Workflow = schema.exclude(
+    method="POST", path=["/api/v1/benchmarks", "/api/v1/models/download", "/api/v1/streaming/benchmarks"]
+).as_state_machine()
 
 
 def test_api_workflows_conform_to_the_schema(gateway, fuzz_key):
@@ -74,8 +83,21 @@ def test_api_workflows_conform_to_the_schema(gateway, fuzz_key):
 
         def validate_response(self, response, case, additional_checks=None, **kwargs):
             # schemathesis' own method with the one exclusion added (it has no parameter for it)
-            case.validate_response(response, additional_checks=additional_checks, excluded_checks=NOT_STATABLE,
-                                   transport_kwargs=kwargs or None, recorder=getattr(self, "recorder", None))
+            case.validate_response(
+                response,
+                additional_checks=additional_checks,
+                excluded_checks=NOT_STATABLE,
+                transport_kwargs=kwargs or None,
+                recorder=getattr(self, "recorder", None),
+            )
 
-    Calls.run(settings=settings(max_examples=STATEFUL_EXAMPLES, stateful_step_count=6, deadline=None,
-                                database=None, derandomize=not RANDOM, suppress_health_check=list(HealthCheck)))
+    Calls.run(
+        settings=settings(
+            max_examples=STATEFUL_EXAMPLES,
+            stateful_step_count=6,
+            deadline=None,
+            database=None,
+            derandomize=not RANDOM,
+            suppress_health_check=list(HealthCheck),
+        )
+    )

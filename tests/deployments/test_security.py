@@ -9,8 +9,12 @@ from websockets.exceptions import ConnectionClosed
 
 from app.api import OPEN_PATHS, iter_routes, make_app
 
-ROUTES = [(method, path) for path, route in iter_routes(make_app().router) if hasattr(route, "methods")
-          and path not in OPEN_PATHS for method in sorted(route.methods - {"HEAD"})]
+ROUTES = [
+    (method, path)
+    for path, route in iter_routes(make_app().router)
+    if hasattr(route, "methods") and path not in OPEN_PATHS
+    for method in sorted(route.methods - {"HEAD"})
+]
 WEBSOCKETS = [path for path, route in iter_routes(make_app().router) if not hasattr(route, "methods")]
 
 
@@ -40,11 +44,15 @@ def test_the_route_table_is_complete():
 
 
 @pytest.mark.parametrize("method, path", ROUTES)
-@pytest.mark.parametrize("credential", [None, {"X-API-Key": "vdb_" + "0" * 43}, {"Authorization": "Bearer nope"}],
-                         ids=["none", "unknown-key", "bad-token"])
+@pytest.mark.parametrize(
+    "credential",
+    [None, {"X-API-Key": "vdb_" + "0" * 43}, {"Authorization": "Bearer nope"}],
+    ids=["none", "unknown-key", "bad-token"],
+)
 def test_every_route_refuses_anonymous_calls(anonymous, method, path, credential):
-    response = anonymous.request(method, _concrete(path), headers=credential or {},
-                                 json={} if method in ("POST", "PUT", "PATCH") else None)
+    response = anonymous.request(
+        method, _concrete(path), headers=credential or {}, json={} if method in ("POST", "PUT", "PATCH") else None
+    )
     assert response.status_code == 401, (method, path, response.text)
     assert response.json()["error"]["code"] == "AUTHENTICATION_FAILED"
     assert response.headers["www-authenticate"].startswith("Bearer")
@@ -74,18 +82,24 @@ def test_missing_scope_is_403(gateway, client):
     reader = _key(client, ["models.read"])
     with httpx.Client(base_url=gateway, timeout=60, headers={"X-API-Key": reader["key"]}) as c:
         assert c.get("/api/v1/models").status_code == 200
-        for method, path, body in [("POST", "/api/v1/inference/video-generation", {"model": "tiny-t2v", "prompt": "x"}),
-                                   ("POST", "/api/v1/models/download", {"model_name": "m"}),
-                                   ("GET", "/api/v1/benchmarks", None), ("GET", "/api/v1/auth/api-keys", None),
-                                   ("POST", "/v1/chat/completions", {"model": "tiny-text", "messages": []}),
-                                   ("GET", "/api/v1/cluster/status", None)]:
+        for method, path, body in [
+            ("POST", "/api/v1/inference/video-generation", {"model": "tiny-t2v", "prompt": "x"}),
+            ("POST", "/api/v1/models/download", {"model_name": "m"}),
+            ("GET", "/api/v1/benchmarks", None),
+            ("GET", "/api/v1/auth/api-keys", None),
+            ("POST", "/v1/chat/completions", {"model": "tiny-text", "messages": []}),
+            ("GET", "/api/v1/cluster/status", None),
+        ]:
             response = c.request(method, path, json=body)
             assert response.status_code == 403, (path, response.text)
             assert response.json()["error"]["code"] == "PERMISSION_DENIED"
     from websockets.sync.client import connect
 
-    with connect(gateway.replace("http", "ws") + "/api/v1/ws", open_timeout=30,
-                 additional_headers={"Authorization": f"Bearer {reader['key']}"}) as ws:
+    with connect(
+        gateway.replace("http", "ws") + "/api/v1/ws",
+        open_timeout=30,
+        additional_headers={"Authorization": f"Bearer {reader['key']}"},
+    ) as ws:
         assert json.loads(ws.recv(timeout=30))["error"]["code"] == "PERMISSION_DENIED"
 
 
@@ -106,15 +120,28 @@ def test_keys_are_listed_without_secrets_and_stop_working_when_revoked(gateway, 
 
 
 def test_login_with_json_and_oauth2_form(gateway, client):
-    created = client.post("/api/v1/auth/users", json={"username": "ann@example.com",
-                                                      "password": "correct horse battery",
-                                                      "permissions": ["models.read", "inference.text"]})
+    created = client.post(
+        "/api/v1/auth/users",
+        json={
+            "username": "ann@example.com",
+            "password": "correct horse battery",
+            "permissions": ["models.read", "inference.text"],
+        },
+    )
     assert created.status_code == 201
     with httpx.Client(base_url=gateway, timeout=60) as c:
-        by_json = c.post("/api/v1/auth/login",
-                         json={"username": "ann@example.com", "password": "correct horse battery"})
-        by_form = c.post("/api/v1/auth/login", data={"grant_type": "password", "username": "ann@example.com",
-                                                     "password": "correct horse battery", "scope": "models.read"})
+        by_json = c.post(
+            "/api/v1/auth/login", json={"username": "ann@example.com", "password": "correct horse battery"}
+        )
+        by_form = c.post(
+            "/api/v1/auth/login",
+            data={
+                "grant_type": "password",
+                "username": "ann@example.com",
+                "password": "correct horse battery",
+                "scope": "models.read",
+            },
+        )
         wrong = c.post("/api/v1/auth/login", json={"username": "ann@example.com", "password": "nope"})
         assert by_json.status_code == 200 and by_json.json()["token_type"] == "bearer"
         assert by_form.status_code == 200 and by_form.json()["scope"] == "models.read"
@@ -135,8 +162,11 @@ def test_rate_limit_headers_on_plain_and_streaming_responses(gateway, client):
         plain = c.get("/api/v1/models")
         assert plain.headers["x-ratelimit-limit"] == "10" and plain.headers["x-ratelimit-remaining"] == "9"
         assert plain.headers["x-ratelimit-window"] == "60" and int(plain.headers["x-ratelimit-reset"]) > 0
-        with c.stream("POST", "/api/v1/inference/text-generation",
-                      json={"model": "tiny-text", "prompt": "Hi", "max_tokens": 3, "stream": True}) as streamed:
+        with c.stream(
+            "POST",
+            "/api/v1/inference/text-generation",
+            json={"model": "tiny-text", "prompt": "Hi", "max_tokens": 3, "stream": True},
+        ) as streamed:
             assert streamed.headers["content-type"].startswith("text/event-stream")
             assert streamed.headers["x-ratelimit-remaining"] == "8"
             assert any('"done": true' in line for line in streamed.iter_lines())
@@ -145,8 +175,10 @@ def test_rate_limit_headers_on_plain_and_streaming_responses(gateway, client):
 def test_tasks_belong_to_their_creator(gateway, client):
     alice = _key(client, ["inference.text", "inference.image"], name="alice")["key"]
     bob = _key(client, ["inference.text", "inference.image"], name="bob")["key"]
-    with httpx.Client(base_url=gateway, timeout=300, headers={"X-API-Key": alice}) as a, \
-            httpx.Client(base_url=gateway, timeout=300, headers={"X-API-Key": bob}) as b:
+    with (
+        httpx.Client(base_url=gateway, timeout=300, headers={"X-API-Key": alice}) as a,
+        httpx.Client(base_url=gateway, timeout=300, headers={"X-API-Key": bob}) as b,
+    ):
         image = a.post("/api/v1/inference/image-generation", json={"model": "tiny-t2i", "prompt": "cat", "steps": 1})
         task_id = image.json()["task_id"]
         artifact = image.json()["result"]["images"][0]["url"].split("/api/v1", 1)[1]

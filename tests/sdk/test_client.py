@@ -66,8 +66,11 @@ def test_every_error_code_maps_to_its_class():
     from app.errors import TaskCancelledError, VidBenchError, error_body
     from vid_diffusion_bench.client import _raise_for, error_classes
 
-    typed = [obj for obj in vars(errors).values()
-             if isinstance(obj, type) and issubclass(obj, VidBenchError) and obj is not VidBenchError]
+    typed = [
+        obj
+        for obj in vars(errors).values()
+        if isinstance(obj, type) and issubclass(obj, VidBenchError) and obj is not VidBenchError
+    ]
     assert len({cls.code for cls in typed}) == len(typed)  # one code, one class
     assert error_classes() == {cls.code: cls for cls in typed}
     body = error_body(TaskCancelledError("Task t was cancelled", {"task_id": "t"}), "req-1")
@@ -94,8 +97,16 @@ def test_waiting_rides_out_the_endpoint_groups_rate_limit():
 
     limited = RateLimitExceededError(20, 0, "2026-01-01T00:00:00Z", 0, 60, "benchmarks")
     refused = (429, {"error": {"code": limited.code, "message": str(limited), "details": limited.details}})
-    replies = iter([refused, (200, {"status": "running"}), refused, (200, {"status": "completed"}), refused,
-                    (200, {"status": "completed", "results": {"metrics": {}}})])
+    replies = iter(
+        [
+            refused,
+            (200, {"status": "running"}),
+            refused,
+            (200, {"status": "completed"}),
+            refused,
+            (200, {"status": "completed", "results": {"metrics": {}}}),
+        ]
+    )
     paths = []
 
     def answer(request: httpx.Request) -> httpx.Response:

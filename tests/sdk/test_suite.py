@@ -23,8 +23,14 @@ def test_unknown_model_error_carries_the_catalog(settings):
 
 def test_generation_parameters_by_name_or_as_one_model(settings):
     suite = BenchmarkSuite(device="cpu")
-    spec = suite.build_spec("tiny-t2v", ["A cat"], parameters=VideoParameters(fps=4, num_frames=2), num_frames=8,
-                            guidance_scale=None, seed=3)
+    spec = suite.build_spec(
+        "tiny-t2v",
+        ["A cat"],
+        parameters=VideoParameters(fps=4, num_frames=2),
+        num_frames=8,
+        guidance_scale=None,
+        seed=3,
+    )
     assert spec.parameters == VideoParameters(fps=4, num_frames=8) and spec.seed == 3
     with pytest.raises(ValidationError, match="cfg"):
         suite.build_spec("tiny-t2v", ["A cat"], cfg=3)
@@ -40,8 +46,9 @@ def test_evaluate_multiple_models_and_compare(ray_session, tmp_path):
     with pytest.raises(ValidationError, match="tiny-i2v"):  # one bad model (8 frames at most) stops all
         suite.evaluate_multiple_models(["tiny-t2v", "tiny-i2v"], ["A cat"], num_frames=12)
     assert suite.runner.repo.list(limit=100)[1] == stored_before  # before anything was stored
-    results = suite.evaluate_multiple_models(["tiny-t2v", "tiny-i2v"], StandardPrompts.CINEMATIC_SET[:2],
-                                             max_workers=2, num_frames=4, num_inference_steps=2)
+    results = suite.evaluate_multiple_models(
+        ["tiny-t2v", "tiny-i2v"], StandardPrompts.CINEMATIC_SET[:2], max_workers=2, num_frames=4, num_inference_steps=2
+    )
     assert set(results) == {"tiny-t2v", "tiny-i2v"}
     assert all(r.status == "completed" for r in results.values())
     report = suite.compare_models(results, objectives=["temporal_consistency", "avg_latency_ms"])
@@ -63,11 +70,13 @@ def test_custom_optimization_profiles(ray_session):
     from vid_diffusion_bench.optimization import OptimizationProfile
 
     with pytest.raises(ValidationError, match="TensorRT"):
-        BenchmarkSuite(device="cpu", optimization_profile=OptimizationProfile(tensorrt_optimization=True)) \
-            .evaluate_model("tiny-t2v", ["A cat"])
+        BenchmarkSuite(
+            device="cpu", optimization_profile=OptimizationProfile(tensorrt_optimization=True)
+        ).evaluate_model("tiny-t2v", ["A cat"])
     with pytest.raises(ValidationError, match="fp16"):
-        BenchmarkSuite(device="cpu", optimization_profile=OptimizationProfile(precision="fp16")) \
-            .evaluate_model("tiny-t2v", ["A cat"])
+        BenchmarkSuite(device="cpu", optimization_profile=OptimizationProfile(precision="fp16")).evaluate_model(
+            "tiny-t2v", ["A cat"]
+        )
     suite = BenchmarkSuite(device="cpu", optimization_profile=OptimizationProfile(channels_last=True, name="mine"))
     result = suite.evaluate_model("tiny-t2v", ["A cat"], num_frames=2, num_inference_steps=1)
     assert result.provenance["optimization"]["channels_last"] is True and result.status == "completed"
@@ -96,6 +105,8 @@ def test_a_model_larger_than_the_machine_is_insufficient_memory_as_the_reference
         assert info.value.details["device"] == "cpu"
     finally:
         path.unlink(missing_ok=True)
+
+
 def test_enable_monitoring_stores_the_resource_timeline(ray_session):
     from app.bench.monitoring import worker_processes
 

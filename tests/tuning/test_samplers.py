@@ -12,8 +12,11 @@ SPACE = {"guidance_scale": tune.uniform(1.0, 15.0), "num_inference_steps": tune.
 
 
 def _searcher() -> OptunaSearch:
-    search = OptunaSearch(metric=["quality", "latency_ms"], mode=["max", "min"],
-                          sampler=CheckpointableNSGAIISampler(seed=3, population_size=2))
+    search = OptunaSearch(
+        metric=["quality", "latency_ms"],
+        mode=["max", "min"],
+        sampler=CheckpointableNSGAIISampler(seed=3, population_size=2),
+    )
     search.set_search_properties(None, None, SPACE)
     return search
 
@@ -21,15 +24,23 @@ def _searcher() -> OptunaSearch:
 def _trial(search: OptunaSearch, number: int) -> dict:
     config = search.suggest(f"trial-{number}")
     # a deterministic two-objective answer, so that NSGA-II's later generations depend on the earlier ones
-    search.on_trial_complete(f"trial-{number}", {"quality": config["guidance_scale"] / config["num_inference_steps"],
-                                                 "latency_ms": 10.0 * config["num_inference_steps"]})
+    search.on_trial_complete(
+        f"trial-{number}",
+        {
+            "quality": config["guidance_scale"] / config["num_inference_steps"],
+            "latency_ms": 10.0 * config["num_inference_steps"],
+        },
+    )
     return config
 
 
 def test_optunas_own_nsga2_cannot_be_checkpointed(tmp_path):
     """The defect this sampler exists for: if optuna ever drops the lock, this fails and the subclass can go."""
-    search = OptunaSearch(metric=["quality", "latency_ms"], mode=["max", "min"],
-                          sampler=optuna.samplers.NSGAIISampler(seed=3, population_size=2))
+    search = OptunaSearch(
+        metric=["quality", "latency_ms"],
+        mode=["max", "min"],
+        sampler=optuna.samplers.NSGAIISampler(seed=3, population_size=2),
+    )
     search.set_search_properties(None, None, SPACE)
     _trial(search, 0)
     with pytest.raises(TypeError, match="pickle"):

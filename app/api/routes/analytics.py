@@ -61,9 +61,7 @@ async def compare_models(
 
 
 @router.get("/dashboard", dependencies=[requires("analytics.read", "analytics")])
-async def dashboard_data(
-    state: State, metric: Figure = "temporal_consistency", period: Period = "30d"
-) -> dict:
+async def dashboard_data(state: State, metric: Figure = "temporal_consistency", period: Period = "30d") -> dict:
     """Everything the monitoring dashboard shows: running benchmarks, leaderboard with CIs, Pareto points, recent
     errors, and the cluster's nodes, Serve deployments and replicas."""
     from app.analytics.dashboard import dashboard_data as build

@@ -43,14 +43,24 @@ def revoke_api_key(key_id: str, state: State) -> ApiKeyView:
     return ApiKeyView.from_key(state.auth.store.revoke_key(key_id))
 
 
-LOGIN_BODY = {"required": True, "content": {
-    "application/json": {"schema": LoginRequest.model_json_schema()},
-    "application/x-www-form-urlencoded": {"schema": {
-        "type": "object", "required": ["username", "password"],
-        "properties": {"grant_type": {"type": "string", "enum": ["password"]},
-                       "username": {"type": "string", "minLength": 1, "maxLength": 200},
-                       "password": {"type": "string", "minLength": 1, "maxLength": 1024},
-                       "scope": {"type": "string", "maxLength": 2000}}}}}}
+LOGIN_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {"schema": LoginRequest.model_json_schema()},
+        "application/x-www-form-urlencoded": {
+            "schema": {
+                "type": "object",
+                "required": ["username", "password"],
+                "properties": {
+                    "grant_type": {"type": "string", "enum": ["password"]},
+                    "username": {"type": "string", "minLength": 1, "maxLength": 200},
+                    "password": {"type": "string", "minLength": 1, "maxLength": 1024},
+                    "scope": {"type": "string", "maxLength": 2000},
+                },
+            }
+        },
+    },
+}
 
 
 @router.post("/login", response_model=TokenResponse, openapi_extra={"requestBody": LOGIN_BODY})
@@ -73,18 +83,23 @@ async def _login_body(request: Request) -> LoginRequest:
         if content_type == "application/x-www-form-urlencoded":
             form = await request.form()
             if form.get("grant_type") not in (None, "password"):
-                raise ValidationError("Only the password grant is supported here",
-                                      {"grant_type": str(form.get("grant_type"))[:50]})
+                raise ValidationError(
+                    "Only the password grant is supported here", {"grant_type": str(form.get("grant_type"))[:50]}
+                )
             data = {k: form.get(k) for k in ("username", "password", "scope") if form.get(k) is not None}
         elif content_type == "application/json":
             data = json.loads(await request.body())
         else:
-            raise ValidationError("Send JSON or an application/x-www-form-urlencoded form",
-                                  {"content_type": content_type})
+            raise ValidationError(
+                "Send JSON or an application/x-www-form-urlencoded form", {"content_type": content_type}
+            )
         return LoginRequest.model_validate(data)
     except (PydanticError, ValueError, TypeError) as error:
-        details = {"errors": error.errors(include_url=False, include_input=False, include_context=False)} \
-            if isinstance(error, PydanticError) else {"error": str(error)[:200]}
+        details = (
+            {"errors": error.errors(include_url=False, include_input=False, include_context=False)}
+            if isinstance(error, PydanticError)
+            else {"error": str(error)[:200]}
+        )
         raise ValidationError("Login body is invalid", details) from None
 
 

@@ -17,9 +17,13 @@ def cluster_status(state: State) -> dict:
 
 
 @router.get("/workers", dependencies=[requires("analytics.read", "analytics")])
-def list_workers(state: State, status: Literal["online", "offline", "busy", "error"] | None = None,
-                 gpu_type: str | None = None, limit: int = Query(50, ge=1, le=100),
-                 offset: int = Query(0, ge=0, le=1_000_000)) -> dict:
+def list_workers(
+    state: State,
+    status: Literal["online", "offline", "busy", "error"] | None = None,
+    gpu_type: str | None = None,
+    limit: int = Query(50, ge=1, le=100),
+    offset: int = Query(0, ge=0, le=1_000_000),
+) -> dict:
     """Nodes as workers. ``online`` counts every live node (busy ones included); the status filter matches the
     worker's own status (online, busy, error, offline: app/bench/cluster_report.py)."""
     workers = cluster_report.workers(state.backend.cluster_state(), state.tasks)
@@ -27,8 +31,11 @@ def list_workers(state: State, status: Literal["online", "offline", "busy", "err
         workers = [w for w in workers if w["status"] == status]
     if gpu_type:
         workers = [w for w in workers if any(gpu_type.lower() in (g.get("model") or "").lower() for g in w["gpus"])]
-    return {"workers": workers[offset:offset + limit], "total": len(workers),
-            "online": sum(w["status"] != "offline" for w in workers),
-            "offline": sum(w["status"] == "offline" for w in workers),
-            "busy": sum(w["status"] == "busy" for w in workers),
-            "error": sum(w["status"] == "error" for w in workers)}
+    return {
+        "workers": workers[offset : offset + limit],
+        "total": len(workers),
+        "online": sum(w["status"] != "offline" for w in workers),
+        "offline": sum(w["status"] == "offline" for w in workers),
+        "busy": sum(w["status"] == "busy" for w in workers),
+        "error": sum(w["status"] == "error" for w in workers),
+    }

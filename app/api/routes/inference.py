@@ -46,16 +46,23 @@ async def _quiet(coro):
         await coro
 
 
-@router.post("/text-generation", response_model=TaskResponse, responses={202: {"model": TaskResponse}},
-             dependencies=[requires("inference.text", "inference")])
+@router.post(
+    "/text-generation",
+    response_model=TaskResponse,
+    responses={202: {"model": TaskResponse}},
+    dependencies=[requires("inference.text", "inference")],
+)
 async def text_generation(body: TextGenerationRequest, request: Request, state: State, caller: Caller):
     if not body.stream:
         return await _submit(request, state, caller, "text", body)
     data = body.model_dump()
     spec, payload = prepare("text", data)
     task = state.tasks.create(TASK_TYPES["text"], spec.name, data, owner=caller.id)
-    return StreamingResponse(_sse_tokens(state, task.id, spec.name, payload), media_type="text/event-stream",
-                             headers={"X-Task-Id": task.id, "Cache-Control": "no-cache"})
+    return StreamingResponse(
+        _sse_tokens(state, task.id, spec.name, payload),
+        media_type="text/event-stream",
+        headers={"X-Task-Id": task.id, "Cache-Control": "no-cache"},
+    )
 
 
 async def _sse_tokens(state, task_id: str, model: str, payload: dict):
@@ -67,8 +74,12 @@ async def _sse_tokens(state, task_id: str, model: str, payload: dict):
                 text += event["token"]
                 yield f"data: {json.dumps({'token': event['token'], 'partial_text': text})}\n\n"
             else:
-                result = {"generated_text": text, "tokens_generated": event["tokens_generated"],
-                          "finish_reason": event["finish_reason"], "model_used": model}
+                result = {
+                    "generated_text": text,
+                    "tokens_generated": event["tokens_generated"],
+                    "finish_reason": event["finish_reason"],
+                    "model_used": model,
+                }
                 state.tasks.complete(task_id, result)
                 yield f"data: {json.dumps({'done': True, 'final_text': text, 'task_id': task_id, **result})}\n\n"
         ended = True
@@ -81,19 +92,31 @@ async def _sse_tokens(state, task_id: str, model: str, payload: dict):
             abandon(state, task_id)
 
 
-@router.post("/image-generation", response_model=TaskResponse, responses={202: {"model": TaskResponse}},
-             dependencies=[requires("inference.image", "inference")])
+@router.post(
+    "/image-generation",
+    response_model=TaskResponse,
+    responses={202: {"model": TaskResponse}},
+    dependencies=[requires("inference.image", "inference")],
+)
 async def image_generation(body: ImageGenerationRequest, request: Request, state: State, caller: Caller):
     return await _submit(request, state, caller, "image", body)
 
 
-@router.post("/text-to-speech", response_model=TaskResponse, responses={202: {"model": TaskResponse}},
-             dependencies=[requires("inference.speech", "inference")])
+@router.post(
+    "/text-to-speech",
+    response_model=TaskResponse,
+    responses={202: {"model": TaskResponse}},
+    dependencies=[requires("inference.speech", "inference")],
+)
 async def text_to_speech(body: TextToSpeechRequest, request: Request, state: State, caller: Caller):
     return await _submit(request, state, caller, "speech", body)
 
 
-@router.post("/video-generation", response_model=TaskResponse, responses={202: {"model": TaskResponse}},
-             dependencies=[requires("inference.video", "inference")])
+@router.post(
+    "/video-generation",
+    response_model=TaskResponse,
+    responses={202: {"model": TaskResponse}},
+    dependencies=[requires("inference.video", "inference")],
+)
 async def video_generation(body: VideoGenerationRequest, request: Request, state: State, caller: Caller):
     return await _submit(request, state, caller, "video", body)

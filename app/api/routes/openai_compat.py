@@ -44,8 +44,16 @@ class _Sampling(RequestBody):
 
     def body(self, prompt: str) -> dict[str, Any]:
         stop = [self.stop] if isinstance(self.stop, str) else self.stop
-        return {"model": self.model, "prompt": prompt, "max_tokens": self.max_tokens, "temperature": self.temperature,
-                "top_p": self.top_p, "top_k": None, "stop_sequences": stop, "seed": self.seed}
+        return {
+            "model": self.model,
+            "prompt": prompt,
+            "max_tokens": self.max_tokens,
+            "temperature": self.temperature,
+            "top_p": self.top_p,
+            "top_k": None,
+            "stop_sequences": stop,
+            "seed": self.seed,
+        }
 
 
 class CompletionRequest(_Sampling):
@@ -87,20 +95,37 @@ async def _text(state: State, caller, request: _Sampling, prompt: str, chat: boo
     task = state.tasks.create(TASK_TYPES["text"], spec.name, request.model_dump(), owner=caller.id)
     created, ident = int(time.time()), f"{'chatcmpl' if chat else 'cmpl'}-{uuid.uuid4().hex[:24]}"
     if request.stream:
-        return StreamingResponse(_stream(state, task.id, spec.name, payload, ident, created, chat),
-                                 media_type="text/event-stream")
+        return StreamingResponse(
+            _stream(state, task.id, spec.name, payload, ident, created, chat), media_type="text/event-stream"
+        )
     done = await run_task(state, task.id, "text", spec.name, payload, "")
     result = (done or state.tasks.get(task.id)).result
-    usage = {"prompt_tokens": result["prompt_tokens"], "completion_tokens": result["tokens_generated"],
-             "total_tokens": result["prompt_tokens"] + result["tokens_generated"]}
+    usage = {
+        "prompt_tokens": result["prompt_tokens"],
+        "completion_tokens": result["tokens_generated"],
+        "total_tokens": result["prompt_tokens"] + result["tokens_generated"],
+    }
     if chat:
-        choice = {"index": 0, "message": {"role": "assistant", "content": result["generated_text"]},
-                  "finish_reason": result["finish_reason"]}
+        choice = {
+            "index": 0,
+            "message": {"role": "assistant", "content": result["generated_text"]},
+            "finish_reason": result["finish_reason"],
+        }
     else:
-        choice = {"index": 0, "text": result["generated_text"], "logprobs": None,
-                  "finish_reason": result["finish_reason"]}
-    return {"id": ident, "object": "chat.completion" if chat else "text_completion", "created": created,
-            "model": spec.name, "choices": [choice], "usage": usage}
+        choice = {
+            "index": 0,
+            "text": result["generated_text"],
+            "logprobs": None,
+            "finish_reason": result["finish_reason"],
+        }
+    return {
+        "id": ident,
+        "object": "chat.completion" if chat else "text_completion",
+        "created": created,
+        "model": spec.name,
+        "choices": [choice],
+        "usage": usage,
+    }
 
 
 async def _stream(state, task_id, model, payload, ident, created, chat):
@@ -119,13 +144,26 @@ async def _stream(state, task_id, model, payload, ident, created, chat):
         async for event in state.backend.stream(model, "stream", task_id, payload):
             if "token" in event:
                 text += event["token"]
-                choice = {"index": 0, "delta": {"content": event["token"]}, "finish_reason": None} if chat else \
-                    {"index": 0, "text": event["token"], "logprobs": None, "finish_reason": None}
+                choice = (
+                    {"index": 0, "delta": {"content": event["token"]}, "finish_reason": None}
+                    if chat
+                    else {"index": 0, "text": event["token"], "logprobs": None, "finish_reason": None}
+                )
             else:
-                state.tasks.complete(task_id, {"generated_text": text, "finish_reason": event["finish_reason"],
-                                               "tokens_generated": event["tokens_generated"], "model_used": model})
-                choice = {"index": 0, "delta": {}, "finish_reason": event["finish_reason"]} if chat else \
-                    {"index": 0, "text": "", "logprobs": None, "finish_reason": event["finish_reason"]}
+                state.tasks.complete(
+                    task_id,
+                    {
+                        "generated_text": text,
+                        "finish_reason": event["finish_reason"],
+                        "tokens_generated": event["tokens_generated"],
+                        "model_used": model,
+                    },
+                )
+                choice = (
+                    {"index": 0, "delta": {}, "finish_reason": event["finish_reason"]}
+                    if chat
+                    else {"index": 0, "text": "", "logprobs": None, "finish_reason": event["finish_reason"]}
+                )
             yield chunk(choice)
         ended = True
         yield "data: [DONE]\n\n"
@@ -156,24 +194,40 @@ async def images(body: ImageRequest, request: Request, state: State, caller: Cal
             width, height = (int(x) for x in body.size.lower().split("x"))
         except ValueError:
             raise ValidationError("size must look like WIDTHxHEIGHT", {"size": body.size}) from None
-    spec, payload = prepare("image", {"model": body.model, "prompt": body.prompt, "width": width, "height": height,
-                                      "num_images": body.n, "seed": None})
+    spec, payload = prepare(
+        "image",
+        {
+            "model": body.model,
+            "prompt": body.prompt,
+            "width": width,
+            "height": height,
+            "num_images": body.n,
+            "seed": None,
+        },
+    )
     task = state.tasks.create(TASK_TYPES["image"], spec.name, body.model_dump(), owner=caller.id)
     done = await run_task(state, task.id, "image", spec.name, payload, str(request.base_url))
     images = (done or state.tasks.get(task.id)).result["images"]
     if body.response_format == "b64_json":
-        data = [{"b64_json": base64.b64encode(Path(state.tasks.artifact(i["artifact_id"]).path).read_bytes()).decode()}
-                for i in images]
+        data = [
+            {"b64_json": base64.b64encode(Path(state.tasks.artifact(i["artifact_id"]).path).read_bytes()).decode()}
+            for i in images
+        ]
     else:
         data = [{"url": i["url"]} for i in images]
     return {"created": int(time.time()), "data": data}
 
 
-@router.post("/audio/speech", dependencies=[requires("inference.speech", "inference")], response_class=Response,
-             responses={200: {"content": {"audio/wav": {}}}})
+@router.post(
+    "/audio/speech",
+    dependencies=[requires("inference.speech", "inference")],
+    response_class=Response,
+    responses={200: {"content": {"audio/wav": {}}}},
+)
 async def speech(body: SpeechRequest, state: State, caller: Caller) -> Response:
-    spec, payload = prepare("speech", {"model": body.model, "text": body.input, "voice": body.voice,
-                                       "speed": body.speed, "seed": None})
+    spec, payload = prepare(
+        "speech", {"model": body.model, "text": body.input, "voice": body.voice, "speed": body.speed, "seed": None}
+    )
     task = state.tasks.create(TASK_TYPES["speech"], spec.name, body.model_dump(), owner=caller.id)
     done = await run_task(state, task.id, "speech", spec.name, payload, "")
     artifact_id = (done or state.tasks.get(task.id)).result["audio_url"].rsplit("/", 1)[-1]

@@ -19,12 +19,13 @@ def get_task(task_id: str, state: State, caller: Caller) -> TaskResponse:
 def cancel_task(task_id: str, state: State, caller: Caller) -> TaskCancelled:
     owned_task(state, caller, task_id)
     task = state.tasks.cancel(task_id)  # marks it cancelled first: the replica stops at its next step
-    state.backend.cancel(task_id)       # and a queued request is dropped from the deployment's queue
+    state.backend.cancel(task_id)  # and a queued request is dropped from the deployment's queue
     return TaskCancelled.from_task(task)
 
 
-@router.get("/artifacts/{artifact_id}", name="get_artifact", dependencies=[requires(None, "tasks")],
-            response_class=FileResponse)
+@router.get(
+    "/artifacts/{artifact_id}", name="get_artifact", dependencies=[requires(None, "tasks")], response_class=FileResponse
+)
 def get_artifact(artifact_id: str, state: State, caller: Caller) -> FileResponse:
     row = state.tasks.artifact(artifact_id)
     try:

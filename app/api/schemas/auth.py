@@ -18,12 +18,12 @@ Scope = Literal[tuple(SCOPES)]  # the schema lists every permission, so a typo i
 
 
 class ApiKeyCreate(RequestBody):
-
     name: str = Field(min_length=1, max_length=100, description="What the key is for, shown in listings.")
     permissions: list[Scope] = Field(min_length=1, max_length=20, description="Scopes, e.g. models.read.")
     tier: Tier = Field(default="free", description="Rate-limit tier.")
-    expires_in_days: int | None = Field(default=None, ge=1, le=3650,
-                                        description="Days until the key stops working; none: until revoked.")
+    expires_in_days: int | None = Field(
+        default=None, ge=1, le=3650, description="Days until the key stops working; none: until revoked."
+    )
 
 
 class ApiKeyView(BaseModel):
@@ -57,11 +57,11 @@ class ApiKeyList(BaseModel):
 
 
 class LoginRequest(RequestBody):
-
     username: str = Field(min_length=1, max_length=200)
     password: str = Field(min_length=1, max_length=1024)
-    scope: str | None = Field(default=None, max_length=2000,
-                              description="Space-separated scopes to narrow the token to (OAuth2).")
+    scope: str | None = Field(
+        default=None, max_length=2000, description="Space-separated scopes to narrow the token to (OAuth2)."
+    )
 
 
 class TokenResponse(BaseModel):
@@ -72,7 +72,6 @@ class TokenResponse(BaseModel):
 
 
 class UserCreate(RequestBody):
-
     username: str = Field(min_length=1, max_length=200)
     password: str = Field(min_length=12, max_length=1024)
     permissions: list[Scope] = Field(min_length=1, max_length=20)
@@ -88,8 +87,13 @@ class UserView(BaseModel):
 
     @classmethod
     def from_user(cls, user: UserRow) -> UserView:
-        return cls(user_id=user.id, username=user.username, permissions=user.permissions, tier=user.tier,
-                   created_at=user.created_at)
+        return cls(
+            user_id=user.id,
+            username=user.username,
+            permissions=user.permissions,
+            tier=user.tier,
+            created_at=user.created_at,
+        )
 
 
 class WhoAmI(BaseModel):
@@ -101,5 +105,10 @@ class WhoAmI(BaseModel):
 
     @classmethod
     def from_principal(cls, principal: Principal) -> WhoAmI:
-        return cls(id=principal.id, kind=principal.kind, name=principal.name, permissions=list(principal.scopes),
-                   tier=principal.tier)
+        return cls(
+            id=principal.id,
+            kind=principal.kind,
+            name=principal.name,
+            permissions=list(principal.scopes),
+            tier=principal.tier,
+        )

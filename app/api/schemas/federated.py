@@ -35,7 +35,9 @@ class BenchmarkGridBody(RequestBody):
     videos_per_prompt: int = Field(default=1, ge=1, le=100)
     seed: int = Field(default=0, ge=0, le=2**31 - 101)
     metrics: list[Literal[tuple(releasable())]] | None = Field(  # the names a session can release, in the schema
-        default=None, min_length=1, max_length=32,
+        default=None,
+        min_length=1,
+        max_length=32,
         description="Released per task; default temporal_consistency and latency_s.",
     )
     clip_bounds: dict[str, Annotated[list[float], Field(min_length=2, max_length=2)]] | None = Field(

@@ -13,10 +13,15 @@ class _Request(RequestBody):
     model_config = ConfigDict(populate_by_name=True)
 
     model: str = Field(min_length=1, max_length=200)
-    seed: int | None = Field(default=None, ge=0, le=2**32 - 1,
-                             description="Unset: image, speech and video draw a fresh seed, returned in the result.")
-    run_async: bool = Field(default=False, alias="async",
-                            description="Answer 202 with the task id at once; follow it at /tasks/{id}.")
+    seed: int | None = Field(
+        default=None,
+        ge=0,
+        le=2**32 - 1,
+        description="Unset: image, speech and video draw a fresh seed, returned in the result.",
+    )
+    run_async: bool = Field(
+        default=False, alias="async", description="Answer 202 with the task id at once; follow it at /tasks/{id}."
+    )
 
 
 class TextGenerationRequest(_Request):
@@ -52,6 +57,9 @@ class VideoGenerationRequest(_Request, VideoParameters):
 
     prompt: str = Field(min_length=1, max_length=MAX_PROMPT_CHARS, pattern=PROMPT_PATTERN)
     timeout_s: float | None = Field(
-        default=None, gt=0, le=24 * 3600,
+        default=None,
+        gt=0,
+        le=24 * 3600,
         description="Bound on the generation, in seconds; past it the video stops at its next denoising step and the "
-                    "task fails with GENERATION_TIMEOUT. Unset: the server's VDB_GENERATION_TIMEOUT_S, if any.")
+        "task fails with GENERATION_TIMEOUT. Unset: the server's VDB_GENERATION_TIMEOUT_S, if any.",
+    )

@@ -37,8 +37,10 @@ class ModelView(BaseModel):
     description: str
     version: str
     architecture: str
-    status: ModelStatus = Field(description="available (deployed and healthy), loading (its deployment is "
-                                            "starting or updating), error (its deployment failed), not_deployed")
+    status: ModelStatus = Field(
+        description="available (deployed and healthy), loading (its deployment is "
+        "starting or updating), error (its deployment failed), not_deployed"
+    )
     status_reason: str | None = None
     source: dict[str, Any]
     requirements: dict[str, Any]
@@ -47,7 +49,8 @@ class ModelView(BaseModel):
     max_frames: int | None
     parameters: dict[str, dict[str, Any]] = Field(
         description="Per parameter {min, max, default} or {choices, default}; under 'supported' the benchmark "
-                    "reference's view: choices as lists, ranges as {min, max, default}, and the resolutions")
+        "reference's view: choices as lists, ranges as {min, max, default}, and the resolutions"
+    )
     supported_languages: list[str]
     voices: list[str]
     max_context_length: int | None
@@ -65,15 +68,19 @@ class ModelView(BaseModel):
     last_updated: datetime | None = Field(description="The later of updated_at and its latest completed benchmark")
 
     @classmethod
-    def from_spec(cls, spec: ModelSpec, states: dict[str, dict[str, Any]], summary: dict[str, Any] | None,
-                  models_dir: Path) -> ModelView:
+    def from_spec(
+        cls, spec: ModelSpec, states: dict[str, dict[str, Any]], summary: dict[str, Any] | None, models_dir: Path
+    ) -> ModelView:
         state = states.get(spec.name, {"status": "not_deployed", "message": None})
         files = local_files(spec, models_dir)
         report = model_report(summary)
         parameters = {name: limits.model_dump(exclude_none=True) for name, limits in spec.parameters.items()}
-        supported = {name: limits.choices if limits.choices is not None else
-                     {"min": limits.min, "max": limits.max, "default": limits.default}
-                     for name, limits in spec.parameters.items()}
+        supported = {
+            name: limits.choices
+            if limits.choices is not None
+            else {"min": limits.min, "max": limits.max, "default": limits.default}
+            for name, limits in spec.parameters.items()
+        }
         if spec.resolutions:
             supported["resolution"] = list(spec.resolutions)
             sizes = [tuple(int(x) for x in r.split("x")) for r in spec.resolutions]
@@ -83,21 +90,39 @@ class ModelView(BaseModel):
             parameters.setdefault("height", {"options": sorted({h for _, h in sizes}), "default": height})
         stamps = [t for t in (files.updated_at, report["last_benchmark_at"]) if t is not None]
         return cls(
-            id=spec.name, created=int(files.created_at.timestamp()) if files.created_at else 0, name=spec.name,
-            display_name=spec.display_name, type=spec.modality, task=spec.task,
-            description=spec.description, version=spec.version, architecture=spec.architecture,
-            status=state["status"], status_reason=state.get("message"),
+            id=spec.name,
+            created=int(files.created_at.timestamp()) if files.created_at else 0,
+            name=spec.name,
+            display_name=spec.display_name,
+            type=spec.modality,
+            task=spec.task,
+            description=spec.description,
+            version=spec.version,
+            architecture=spec.architecture,
+            status=state["status"],
+            status_reason=state.get("message"),
             source=spec.source.model_dump(exclude_none=True),
             requirements={**spec.requirements.model_dump(), "cuda_capability": cuda_capability(spec)},
             supported_resolutions=spec.resolutions,
             resolutions=[Resolution(width=int(w), height=int(h)) for w, h in (r.split("x") for r in spec.resolutions)],
-            max_frames=spec.max_frames, parameters={**parameters, "supported": supported},
-            supported_languages=spec.languages, voices=spec.voices, max_context_length=spec.max_context_length,
-            license=spec.license, paper_url=spec.paper_url, huggingface_url=spec.huggingface_url,
-            capabilities=capabilities(spec), size=human_bytes(files.size_bytes), size_bytes=files.size_bytes,
-            created_at=files.created_at, updated_at=files.updated_at, files_reason=files.reason,
-            performance_metrics=report["performance_metrics"], benchmarks=report["benchmarks"],
-            last_updated=max(stamps) if stamps else None)
+            max_frames=spec.max_frames,
+            parameters={**parameters, "supported": supported},
+            supported_languages=spec.languages,
+            voices=spec.voices,
+            max_context_length=spec.max_context_length,
+            license=spec.license,
+            paper_url=spec.paper_url,
+            huggingface_url=spec.huggingface_url,
+            capabilities=capabilities(spec),
+            size=human_bytes(files.size_bytes),
+            size_bytes=files.size_bytes,
+            created_at=files.created_at,
+            updated_at=files.updated_at,
+            files_reason=files.reason,
+            performance_metrics=report["performance_metrics"],
+            benchmarks=report["benchmarks"],
+            last_updated=max(stamps) if stamps else None,
+        )
 
 
 class OpenAIModel(BaseModel):
@@ -122,19 +147,27 @@ class ModelList(BaseModel):
 
 
 class _Download(RequestBody):
-
-    model_name: str = Field(min_length=1, max_length=100, pattern=REPO_ID_PATTERN,
-                            description="Model identifier or Hub repo id; names the directory it lands in.")
+    model_name: str = Field(
+        min_length=1,
+        max_length=100,
+        pattern=REPO_ID_PATTERN,
+        description="Model identifier or Hub repo id; names the directory it lands in.",
+    )
     priority: Literal["low", "normal", "high"] = Field(
-        default="normal", description="Order among downloads waiting for a slot (VDB_DOWNLOAD_SLOTS at once).")
-    auto_assign: bool = Field(default=False, description="Deploy the model on this gateway once it is downloaded "
-                                                         "and registered; refused where the gateway cannot deploy.")
+        default="normal", description="Order among downloads waiting for a slot (VDB_DOWNLOAD_SLOTS at once)."
+    )
+    auto_assign: bool = Field(
+        default=False,
+        description="Deploy the model on this gateway once it is downloaded "
+        "and registered; refused where the gateway cannot deploy.",
+    )
 
 
 class HubDownload(_Download):
     source: Literal["huggingface"] = "huggingface"
-    location: str | None = Field(default=None, max_length=200, pattern=REPO_ID_PATTERN,
-                                 description="Hub repo id; default: model_name.")
+    location: str | None = Field(
+        default=None, max_length=200, pattern=REPO_ID_PATTERN, description="Hub repo id; default: model_name."
+    )
 
 
 class LocalDownload(_Download):
@@ -169,7 +202,8 @@ class DownloadStatus(BaseModel):
     estimated_size_bytes: int | None = Field(description="The size known when the download was accepted.")
     estimated_time_s: float | None = Field(
         description="The size over the speed measured on this installation's finished downloads of this source "
-                    "kind; null with estimated_time_reason when either is unknown.")
+        "kind; null with estimated_time_reason when either is unknown."
+    )
     estimated_time_reason: str | None
     estimated_size: str | None = Field(description="estimated_size_bytes, readable ('25.6 GB').")
     estimated_time: str | None = Field(description="estimated_time_s, readable ('15m').")
@@ -179,7 +213,8 @@ class DownloadStatus(BaseModel):
     estimated_remaining: str | None = Field(description="'4m 20s'")
     registered_as: str | None = Field(description="The catalog name the model is usable by once downloaded.")
     assignment: str | None = Field(
-        description="With auto_assign: 'deployed', or why not; also why a finished download is not registered.")
+        description="With auto_assign: 'deployed', or why not; also why a finished download is not registered."
+    )
     target: str
     error: str | None
     created_at: datetime
@@ -200,24 +235,47 @@ class DownloadStatus(BaseModel):
             progress = 0.0
         else:
             progress = 100.0 * download.downloaded_bytes / download.total_bytes if download.total_bytes else None
-        remaining = ((download.total_bytes - download.downloaded_bytes) / speed
-                     if speed and download.total_bytes and download.status == "downloading" else None)
+        remaining = (
+            (download.total_bytes - download.downloaded_bytes) / speed
+            if speed and download.total_bytes and download.status == "downloading"
+            else None
+        )
         estimate = estimated_seconds(download.total_bytes, measured_speed)
         reason = None
         if estimate is None:
-            reason = ("the size is not known before the download" if not download.total_bytes else
-                      f"no finished {download.source} download has been measured yet")
-        return cls(download_id=download.id, model_name=download.model_name, source=download.source,
-                   location=download.location, status=download.status, priority=download.priority or "normal",
-                   auto_assign=bool(download.auto_assign), progress=progress,
-                   downloaded_bytes=download.downloaded_bytes, total_bytes=download.total_bytes,
-                   download_speed_bytes_per_s=speed, estimated_remaining_s=remaining,
-                   estimated_size_bytes=download.total_bytes, estimated_time_s=estimate,
-                   estimated_time_reason=reason, estimated_size=human_bytes(download.total_bytes),
-                   estimated_time=human_duration(estimate), downloaded_size=human_bytes(download.downloaded_bytes),
-                   total_size=human_bytes(download.total_bytes),
-                   download_speed=None if speed is None else f"{human_bytes(speed)}/s",
-                   estimated_remaining=human_duration(remaining), registered_as=download.registered_as,
-                   assignment=download.assignment, target=download.target, error=download.error,
-                   created_at=download.created_at, started_at=began, updated_at=download.updated_at,
-                   completed_at=download.completed_at)
+            reason = (
+                "the size is not known before the download"
+                if not download.total_bytes
+                else f"no finished {download.source} download has been measured yet"
+            )
+        return cls(
+            download_id=download.id,
+            model_name=download.model_name,
+            source=download.source,
+            location=download.location,
+            status=download.status,
+            priority=download.priority or "normal",
+            auto_assign=bool(download.auto_assign),
+            progress=progress,
+            downloaded_bytes=download.downloaded_bytes,
+            total_bytes=download.total_bytes,
+            download_speed_bytes_per_s=speed,
+            estimated_remaining_s=remaining,
+            estimated_size_bytes=download.total_bytes,
+            estimated_time_s=estimate,
+            estimated_time_reason=reason,
+            estimated_size=human_bytes(download.total_bytes),
+            estimated_time=human_duration(estimate),
+            downloaded_size=human_bytes(download.downloaded_bytes),
+            total_size=human_bytes(download.total_bytes),
+            download_speed=None if speed is None else f"{human_bytes(speed)}/s",
+            estimated_remaining=human_duration(remaining),
+            registered_as=download.registered_as,
+            assignment=download.assignment,
+            target=download.target,
+            error=download.error,
+            created_at=download.created_at,
+            started_at=began,
+            updated_at=download.updated_at,
+            completed_at=download.completed_at,
+        )

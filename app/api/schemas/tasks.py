@@ -48,14 +48,27 @@ class TaskResponse(BaseModel):
     @classmethod
     def from_task(cls, task: TaskRow) -> TaskResponse:
         remaining, reason = task_estimated_remaining(task)
-        return cls(task_id=task.id, status=task.status, type=task.type, model=task.model,
-                   progress=round(task.progress * 100, 1), result=task.result, error=task.error,
-                   worker_id=task.worker_id, assigned_worker=task.worker_id, priority=PRIORITY,
-                   estimated_remaining=human_duration(remaining), estimated_remaining_s=remaining,
-                   estimated_remaining_reason=reason, queue_time=seconds_between(task.created_at, task.started_at),
-                   processing_time=seconds_between(task.started_at, task.completed_at),
-                   total_time=seconds_between(task.created_at, task.completed_at), created_at=task.created_at,
-                   started_at=task.started_at, completed_at=task.completed_at)
+        return cls(
+            task_id=task.id,
+            status=task.status,
+            type=task.type,
+            model=task.model,
+            progress=round(task.progress * 100, 1),
+            result=task.result,
+            error=task.error,
+            worker_id=task.worker_id,
+            assigned_worker=task.worker_id,
+            priority=PRIORITY,
+            estimated_remaining=human_duration(remaining),
+            estimated_remaining_s=remaining,
+            estimated_remaining_reason=reason,
+            queue_time=seconds_between(task.created_at, task.started_at),
+            processing_time=seconds_between(task.started_at, task.completed_at),
+            total_time=seconds_between(task.created_at, task.completed_at),
+            created_at=task.created_at,
+            started_at=task.started_at,
+            completed_at=task.completed_at,
+        )
 
 
 class TaskCancelled(BaseModel):

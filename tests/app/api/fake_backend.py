@@ -36,9 +36,7 @@ HELD_POLL_S = 0.005
 class FakeBackend:
     def __init__(self, settings: Settings, deployed: tuple[str, ...] = DEPLOYED):
         # its own repository over the same database, as a replica in another process has
-        self.tasks = TaskRepository(
-            get_database(settings.resolved_database_url), settings.data_dir / "artifacts"
-        )
+        self.tasks = TaskRepository(get_database(settings.resolved_database_url), settings.data_dir / "artifacts")
         self.deployed = list(deployed)
         self.inflight: set[str] = set()
         self.cancelled: set[str] = set()

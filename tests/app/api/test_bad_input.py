@@ -6,12 +6,23 @@ import pytest
 
 from tests.app.api.support import expect_error
 
-NUL_PATHS = ["/api/v1/tasks/x%00y", "/api/v1/artifacts/x%00y", "/api/v1/benchmarks/x%00y",
-             "/api/v1/benchmarks/x%00y/results", "/api/v1/models/download/x%00y/status", "/api/v1/models/x%01y",
-             "/api/v1/benchmarks?model_name=a%00b", "/api/v1/benchmarks?status=running&model_name=%1F",
-             "/api/v1/workers?gpu_type=%00"]
-HUGE_INTEGERS = ["/api/v1/benchmarks?page=100000000000000000000", "/api/v1/benchmarks?page=2000000",
-                 "/api/v1/models?offset=99999999999999999999", "/api/v1/workers?offset=99999999999999999999"]
+NUL_PATHS = [
+    "/api/v1/tasks/x%00y",
+    "/api/v1/artifacts/x%00y",
+    "/api/v1/benchmarks/x%00y",
+    "/api/v1/benchmarks/x%00y/results",
+    "/api/v1/models/download/x%00y/status",
+    "/api/v1/models/x%01y",
+    "/api/v1/benchmarks?model_name=a%00b",
+    "/api/v1/benchmarks?status=running&model_name=%1F",
+    "/api/v1/workers?gpu_type=%00",
+]
+HUGE_INTEGERS = [
+    "/api/v1/benchmarks?page=100000000000000000000",
+    "/api/v1/benchmarks?page=2000000",
+    "/api/v1/models?offset=99999999999999999999",
+    "/api/v1/workers?offset=99999999999999999999",
+]
 
 
 @pytest.mark.parametrize("path", NUL_PATHS)
@@ -30,25 +41,32 @@ def test_integers_beyond_their_range_are_422(gw_on_each_database, path):
     expect_error(gw_on_each_database.http.get(path), 422, "INVALID_PARAMETERS")
 
 
-@pytest.mark.parametrize("route, body", [
-    ("/api/v1/auth/api-keys", {"name": "a\x00b", "permissions": ["models.read"]}),
-    ("/api/v1/auth/users", {"username": "u\x00", "password": "long enough password", "permissions": ["models.read"]}),
-    ("/api/v1/inference/text-generation", {"model": "tiny-text", "prompt": "a\x00b"}),
-    ("/api/v1/inference/text-generation", {"model": "tiny-text\x00", "prompt": "ab"}),
-    ("/api/v1/inference/text-generation", {"model": "tiny-text", "prompt": "ab", "stop_sequences": ["\x00"]}),
-    ("/api/v1/benchmarks", {"model_name": "tiny-t2v", "prompts": ["a\x00"]}),
-    ("/api/v1/benchmarks", {"model_name": "tiny-t2v", "prompts": ["a"], "metadata": {"k\x00": 1}}),
-    ("/api/v1/models/download", {"model_name": "m", "source": "local", "location": "/tmp/\x00"}),
-    ("/v1/completions", {"model": "tiny-text", "prompt": "a\x00"}),
-])
+@pytest.mark.parametrize(
+    "route, body",
+    [
+        ("/api/v1/auth/api-keys", {"name": "a\x00b", "permissions": ["models.read"]}),
+        (
+            "/api/v1/auth/users",
+            {"username": "u\x00", "password": "long enough password", "permissions": ["models.read"]},
+        ),
+        ("/api/v1/inference/text-generation", {"model": "tiny-text", "prompt": "a\x00b"}),
+        ("/api/v1/inference/text-generation", {"model": "tiny-text\x00", "prompt": "ab"}),
+        ("/api/v1/inference/text-generation", {"model": "tiny-text", "prompt": "ab", "stop_sequences": ["\x00"]}),
+        ("/api/v1/benchmarks", {"model_name": "tiny-t2v", "prompts": ["a\x00"]}),
+        ("/api/v1/benchmarks", {"model_name": "tiny-t2v", "prompts": ["a"], "metadata": {"k\x00": 1}}),
+        ("/api/v1/models/download", {"model_name": "m", "source": "local", "location": "/tmp/\x00"}),
+        ("/v1/completions", {"model": "tiny-text", "prompt": "a\x00"}),
+    ],
+)
 def test_nul_in_bodies_is_422(gw_on_each_database, route, body):
     expect_error(gw_on_each_database.http.post(route, json=body), 422, "INVALID_PARAMETERS")
 
 
 def test_lone_surrogates_are_422(gw_on_each_database):
     raw = b'{"model": "tiny-text", "prompt": "a\\ud800b"}'
-    response = gw_on_each_database.http.post("/api/v1/inference/text-generation", content=raw,
-                                             headers={"content-type": "application/json"})
+    response = gw_on_each_database.http.post(
+        "/api/v1/inference/text-generation", content=raw, headers={"content-type": "application/json"}
+    )
     expect_error(response, 422, "INVALID_PARAMETERS")
 
 
@@ -73,8 +91,9 @@ def test_metadata_is_bounded_in_depth_and_size(gw_on_each_database):
 
 def test_bodies_nested_beyond_the_parser_are_400(gw_on_each_database):
     raw = "[" * 100_000 + "]" * 100_000
-    response = gw_on_each_database.http.post("/api/v1/benchmarks", content=raw,
-                                             headers={"content-type": "application/json"})
+    response = gw_on_each_database.http.post(
+        "/api/v1/benchmarks", content=raw, headers={"content-type": "application/json"}
+    )
     expect_error(response, 400, "INVALID_PARAMETERS")
 
 
@@ -87,12 +106,20 @@ def test_websocket_paths_with_control_characters_are_refused_at_the_handshake(gw
     assert info.value.code == 1008
 
 
-@pytest.mark.parametrize("url", ["http://exa_mple.com/x.bin", "http://a..b/x", "http://host:99999/x", "http://@/x",
-                                 "http://-a.com/x", "http://" + "a" * 64 + ".com/x"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://exa_mple.com/x.bin",
+        "http://a..b/x",
+        "http://host:99999/x",
+        "http://@/x",
+        "http://-a.com/x",
+        "http://" + "a" * 64 + ".com/x",
+    ],
+)
 def test_download_urls_with_an_invalid_host_are_refused_before_202(gw_on_each_database, url):
     body = {"model_name": "m1", "source": "http", "location": url}
-    error = expect_error(gw_on_each_database.http.post("/api/v1/models/download", json=body), 422,
-                         "INVALID_PARAMETERS")
+    error = expect_error(gw_on_each_database.http.post("/api/v1/models/download", json=body), 422, "INVALID_PARAMETERS")
     assert any(e["loc"][-1] == "location" and "pattern" in e["msg"] for e in error["details"]["errors"])
 
 

@@ -6,8 +6,15 @@ def test_status_counts_workers_and_tasks(gw):
     status = gw.http.get("/api/v1/cluster/status").json()
     assert status["status"] == "operational" and status["cluster_id"] == "fake-cluster"
     assert status["workers"] == {"total": 1, "online": 1, "offline": 0, "busy": 0, "error": 0}
-    assert status["tasks"] == {"queued": 0, "running": 0, "completed": 1, "failed": 0, "cancelled": 0,
-                               "completed_today": 1, "failed_today": 0}
+    assert status["tasks"] == {
+        "queued": 0,
+        "running": 0,
+        "completed": 1,
+        "failed": 0,
+        "cancelled": 0,
+        "completed_today": 1,
+        "failed_today": 0,
+    }
     assert status["resources"]["total"] == {"CPU": 2.0}
     assert {d["deployment"] for d in status["deployments"]} == {"Gateway"}
 

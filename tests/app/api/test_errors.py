@@ -163,8 +163,9 @@ def test_a_video_timeout_reaches_the_model_payload_and_a_bad_one_is_refused(gw):
     _, payload = prepare("video", {"model": "tiny-t2v", "prompt": "A cat", "timeout_s": 2.5})
     assert payload["timeout_s"] == 2.5
     for bad in (0, -1, 10**9):
-        response = gw.http.post("/api/v1/inference/video-generation",
-                                json={"model": "tiny-t2v", "prompt": "A cat", "timeout_s": bad})
+        response = gw.http.post(
+            "/api/v1/inference/video-generation", json={"model": "tiny-t2v", "prompt": "A cat", "timeout_s": bad}
+        )
         assert "timeout_s" in json.dumps(expect_error(response, 422, "INVALID_PARAMETERS"))
 
 

@@ -25,32 +25,55 @@ BASE_BODIES = {  # bodies that pass validation, so a field's mutation reaches th
     "/api/v1/inference/text-generation": {"model": "tiny-text", "prompt": "hello", "max_tokens": 2},
     "/api/v1/inference/image-generation": {"model": "tiny-t2i", "prompt": "a square"},
     "/api/v1/inference/text-to-speech": {"model": "tiny-tts", "text": "hello"},
-    "/api/v1/inference/video-generation": {"model": "tiny-t2v", "prompt": "a square", "num_frames": 2,
-                                           "num_inference_steps": 1},
+    "/api/v1/inference/video-generation": {
+        "model": "tiny-t2v",
+        "prompt": "a square",
+        "num_frames": 2,
+        "num_inference_steps": 1,
+    },
     # an unknown model: the benchmark is refused before a runner (and Ray) would start
     "/api/v1/benchmarks": {"model_name": "no-such-model", "prompts": ["a square"]},
     "/api/v1/streaming/benchmarks": {"model_name": "no-such-model", "prompts": ["a square"]},  # refused likewise
     # a local source outside the allowed roots: refused before a download thread would start
     "/api/v1/models/download": {"model_name": "fuzz", "source": "local", "location": "/nowhere"},
     # an unknown model: the federated session is refused before anything is stored
-    "/api/v1/federated/sessions": {"session_id": "fuzz", "participants": ["a"],
-                                   "benchmark_spec": {"models": ["no-such-model"], "prompts": ["a square"]}},
+    "/api/v1/federated/sessions": {
+        "session_id": "fuzz",
+        "participants": ["a"],
+        "benchmark_spec": {"models": ["no-such-model"], "prompts": ["a square"]},
+    },
     "/v1/completions": {"model": "tiny-text", "prompt": "hello", "max_tokens": 2},
     "/v1/chat/completions": {"model": "tiny-text", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 2},
     "/v1/images/generations": {"model": "tiny-t2i", "prompt": "a square"},
     "/v1/audio/speech": {"model": "tiny-tts", "input": "hello"},
 }
-DANGEROUS = ["\x00", "a\x00b", "\x1b[0m", "\U0001F600", "1e400", "NaN", "2147483648", "9223372036854775808",
-             "100000000000000000000", "x" * 3000]
+DANGEROUS = [
+    "\x00",
+    "a\x00b",
+    "\x1b[0m",
+    "\U0001f600",
+    "1e400",
+    "NaN",
+    "2147483648",
+    "9223372036854775808",
+    "100000000000000000000",
+    "x" * 3000,
+]
 """Strings of the classes that once reached a database or a model unchecked (NUL, controls, emoji only, numbers
 past 32 and 64 bits, oversize), drawn often besides arbitrary text."""
-NASTY_TEXT = st.one_of(st.sampled_from(DANGEROUS), st.sampled_from(DANGEROUS), st.integers().map(str),
-                       st.text(st.characters(max_codepoint=0x7F), max_size=12), st.text(max_size=30))
+NASTY_TEXT = st.one_of(
+    st.sampled_from(DANGEROUS),
+    st.sampled_from(DANGEROUS),
+    st.integers().map(str),
+    st.text(st.characters(max_codepoint=0x7F), max_size=12),
+    st.text(max_size=30),
+)
 NUMBERS = st.integers() | st.sampled_from([2**31, 2**63, 10**20, -(2**63) - 1]) | st.floats()
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | NUMBERS | NASTY_TEXT,
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(NASTY_TEXT, inner, max_size=3),
-    max_leaves=8)
+    max_leaves=8,
+)
 BIG = {"per_minute": 10**6, "per_hour": 10**7, "concurrent": 1000}
 
 
@@ -77,20 +100,26 @@ def _operations(spec: dict) -> list[dict]:
         for method, operation in methods.items():
             parameters = operation.get("parameters", [])
             body = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
-            operations.append({"path": path, "method": method.upper(),
-                               "path_params": [p["name"] for p in parameters if p["in"] == "path"],
-                               "query_params": [p["name"] for p in parameters if p["in"] == "query"],
-                               "fields": _fields(spec, body) if body else []})
+            operations.append(
+                {
+                    "path": path,
+                    "method": method.upper(),
+                    "path_params": [p["name"] for p in parameters if p["in"] == "path"],
+                    "query_params": [p["name"] for p in parameters if p["in"] == "query"],
+                    "fields": _fields(spec, body) if body else [],
+                }
+            )
     return operations
 
 
 @pytest.fixture
 def fuzzed(database_url, start_gateway):
     """(client that reports 5xx instead of raising, the operations) on a gateway whose limits stay out of the way."""
-    overrides = {"rate_limit_tiers": {name: BIG for name in DEFAULT_TIERS},
-                 "rate_limit_groups": {name: {"limit": 10**6, "window_s": 60, "burst": 10**6}
-                                       for name in DEFAULT_GROUPS},
-                 "login_attempts_per_minute": 10**6}
+    overrides = {
+        "rate_limit_tiers": {name: BIG for name in DEFAULT_TIERS},
+        "rate_limit_groups": {name: {"limit": 10**6, "window_s": 60, "burst": 10**6} for name in DEFAULT_GROUPS},
+        "login_attempts_per_minute": 10**6,
+    }
     gw = start_gateway(**overrides, **({"database_url": database_url} if database_url else {}))
     client = TestClient(gw.http.app, headers={"X-API-Key": gw.admin_key}, raise_server_exceptions=False)
     return client, _operations(gw.http.app.openapi())
@@ -104,8 +133,9 @@ def _assert_handled(response) -> None:
 
 
 def _run(examples: int, strategy, check) -> None:
-    given(strategy)(settings(max_examples=examples, deadline=None, database=None,
-                             suppress_health_check=list(HealthCheck))(check))()
+    given(strategy)(
+        settings(max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck))(check)
+    )()
 
 
 def _bodies(client, operations, examples: int) -> None:
@@ -132,8 +162,11 @@ def _paths_and_queries(client, operations, examples: int) -> None:
 def _mutated_target(draw, operation: dict) -> tuple[str, dict, dict | None]:
     """One or two parameters arbitrary, the others absent (or, in the path, a plain id): a value is not hidden
     behind another parameter's refusal."""
-    names = draw(st.lists(st.sampled_from(operation["path_params"] + operation["query_params"]), min_size=1,
-                          max_size=2, unique=True))
+    names = draw(
+        st.lists(
+            st.sampled_from(operation["path_params"] + operation["query_params"]), min_size=1, max_size=2, unique=True
+        )
+    )
     path = operation["path"]
     for name in operation["path_params"]:
         path = path.replace("{" + name + "}", quote(draw(NASTY_TEXT) if name in names else "x", safe=""))
@@ -144,8 +177,15 @@ def _mutated_target(draw, operation: dict) -> tuple[str, dict, dict | None]:
 def _sender(client, operation: dict):
     def send(request: tuple[str, dict, dict | None]) -> None:
         path, query, body = request
-        _assert_handled(client.request(operation["method"], path, params=query, content=json.dumps(body),
-                                       headers={"content-type": "application/json"}))
+        _assert_handled(
+            client.request(
+                operation["method"],
+                path,
+                params=query,
+                content=json.dumps(body),
+                headers={"content-type": "application/json"},
+            )
+        )
 
     return send
 
@@ -154,8 +194,14 @@ def _socket_messages(client, examples: int) -> None:
     messages = st.one_of(
         NASTY_TEXT,
         JSON_VALUES.map(json.dumps),
-        st.fixed_dictionaries({"type": st.sampled_from(["subscribe", "unsubscribe", "authenticate"]),
-                               "channel": st.just("benchmark_updates"), "benchmark_id": JSON_VALUES}).map(json.dumps))
+        st.fixed_dictionaries(
+            {
+                "type": st.sampled_from(["subscribe", "unsubscribe", "authenticate"]),
+                "channel": st.just("benchmark_updates"),
+                "benchmark_id": JSON_VALUES,
+            }
+        ).map(json.dumps),
+    )
 
     def check(message):
         with client.websocket_connect("/api/v1/ws") as socket:

@@ -1,7 +1,6 @@
 """/health reports the stores the gateway cannot serve without: 200 with both checks "ok", 503 with the one error
 body naming the one that does not answer. The database is taken away through a TCP proxy the test stops."""
 
-
 import pytest
 from sqlalchemy import make_url
 

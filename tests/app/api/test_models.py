@@ -85,8 +85,13 @@ def test_a_download_reports_the_references_fields_and_with_auto_assign_is_deploy
     (source / "model_index.json").write_text('{"_class_name": "CogVideoXPipeline"}')
     (source / "vid_bench_builtin.json").write_text('{"builder": "cogvideox"}')  # a copy of the built-in tiny-t2v
     (source / "weights.safetensors").write_bytes(b"\0" * 2_000_000)
-    body = {"model_name": "my-video", "source": "local", "location": str(source), "priority": "high",
-            "auto_assign": True}
+    body = {
+        "model_name": "my-video",
+        "source": "local",
+        "location": str(source),
+        "priority": "high",
+        "auto_assign": True,
+    }
     started = gw.http.post("/api/v1/models/download", json=body)
     assert started.status_code == 202
     accepted = started.json()
@@ -95,8 +100,11 @@ def test_a_download_reports_the_references_fields_and_with_auto_assign_is_deploy
     assert accepted["priority"] == "high" and accepted["auto_assign"] is True
     if accepted["estimated_time"] is None:  # no local download measured yet in this data directory
         assert accepted["estimated_time_reason"] == "no finished local download has been measured yet"
-    done = wait_until(lambda: gw.http.get(f"/api/v1/models/download/{accepted['download_id']}/status").json(),
-                      until=lambda s: s["assignment"] is not None, what="the download to be deployed")
+    done = wait_until(
+        lambda: gw.http.get(f"/api/v1/models/download/{accepted['download_id']}/status").json(),
+        until=lambda s: s["assignment"] is not None,
+        what="the download to be deployed",
+    )
     assert done["status"] == "completed" and done["registered_as"] == "my-video" and done["assignment"] == "deployed"
     assert done["downloaded_size"] == done["total_size"] == "1.9 MB" and done["estimated_remaining"] is None
     assert done["download_speed"].endswith("/s")

@@ -94,16 +94,22 @@ def test_requests_refused_by_the_concurrency_cap_spend_no_quota(start_gateway, s
     request is still admitted, because only the 2 served ones were counted."""
     if store == "redis" and redis_url() is None:
         pytest.skip("Redis is not running on localhost:6379")
-    gw = start_gateway(rate_limit_storage=redis_url() if store == "redis" else "memory://",
-                       rate_limit_tiers={**TIERS, "free": {"per_minute": 5, "per_hour": 100, "concurrent": 2}})
+    gw = start_gateway(
+        rate_limit_storage=redis_url() if store == "redis" else "memory://",
+        rate_limit_tiers={**TIERS, "free": {"per_minute": 5, "per_hour": 100, "concurrent": 2}},
+    )
     key = {"X-API-Key": gw.new_key(["inference.video"], tier="free")["key"]}
     body = {"model": "tiny-t2v", "prompt": "held", "num_frames": 2, "num_inference_steps": 1}
     gw.backend.hold()
     with ThreadPoolExecutor(15) as pool:
-        sent = [pool.submit(gw.http.post, "/api/v1/inference/video-generation", json=body, headers=key)
-                for _ in range(15)]
-        wait_until(lambda: sum(future.done() for future in sent), until=lambda done: done == 13,
-                   what="13 requests to be refused while 2 are held")
+        sent = [
+            pool.submit(gw.http.post, "/api/v1/inference/video-generation", json=body, headers=key) for _ in range(15)
+        ]
+        wait_until(
+            lambda: sum(future.done() for future in sent),
+            until=lambda done: done == 13,
+            what="13 requests to be refused while 2 are held",
+        )
         gw.backend.release()
         statuses = sorted(future.result().status_code for future in sent)
     assert statuses == [200] * 2 + [429] * 13

@@ -15,10 +15,20 @@ from tests.app.api.fake_backend import FakeBackend
 
 
 def _scope(path: str, key: str) -> dict:
-    return {"type": "http", "asgi": {"version": "3.0", "spec_version": "2.3"}, "http_version": "1.1",
-            "method": "POST", "scheme": "http", "path": path, "raw_path": path.encode(), "root_path": "",
-            "query_string": b"", "server": ("testserver", 80), "client": ("127.0.0.1", 5000),
-            "headers": [(b"host", b"testserver"), (b"content-type", b"application/json"), (b"x-api-key", key.encode())]}
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "server": ("testserver", 80),
+        "client": ("127.0.0.1", 5000),
+        "headers": [(b"host", b"testserver"), (b"content-type", b"application/json"), (b"x-api-key", key.encode())],
+    }
 
 
 async def _disconnecting_client(app, path: str, key: str, body: dict, sent: list, disconnect: asyncio.Event):
@@ -51,8 +61,9 @@ def test_a_client_that_disconnects_mid_sse_cancels_its_task(gw, api_app):
     body = {"model": "tiny-text", "prompt": "one two three four", "max_tokens": 4, "stream": True}
 
     async def scenario():
-        client = asyncio.create_task(_disconnecting_client(api_app, "/api/v1/inference/text-generation",
-                                                           gw.admin_key, body, sent, disconnect))
+        client = asyncio.create_task(
+            _disconnecting_client(api_app, "/api/v1/inference/text-generation", gw.admin_key, body, sent, disconnect)
+        )
         while not any(m["type"] == "http.response.start" for m in sent):
             await asyncio.sleep(0.01)
         while gw.state.tasks.counts().get("running") != 1:
@@ -72,8 +83,9 @@ def test_an_openai_stream_closed_early_cancels_its_task(gw, api_app):
     body = {"model": "tiny-text", "prompt": "one two three", "max_tokens": 3, "stream": True}
 
     async def scenario():
-        client = asyncio.create_task(_disconnecting_client(api_app, "/v1/completions", gw.admin_key, body, sent,
-                                                           disconnect))
+        client = asyncio.create_task(
+            _disconnecting_client(api_app, "/v1/completions", gw.admin_key, body, sent, disconnect)
+        )
         while gw.state.tasks.counts().get("running") != 1:
             await asyncio.sleep(0.01)
         disconnect.set()
@@ -91,8 +103,9 @@ def test_a_request_cancelled_mid_generation_cancels_its_task(gw, api_app):
     body = {"model": "tiny-t2i", "prompt": "a red square", "width": 64, "height": 64}
 
     async def scenario():
-        client = asyncio.create_task(_disconnecting_client(api_app, "/api/v1/inference/image-generation",
-                                                           gw.admin_key, body, sent, never))
+        client = asyncio.create_task(
+            _disconnecting_client(api_app, "/api/v1/inference/image-generation", gw.admin_key, body, sent, never)
+        )
         while gw.state.tasks.counts().get("running") != 1:
             await asyncio.sleep(0.01)
         client.cancel()

@@ -57,9 +57,15 @@ def test_websocket_task_progress_until_completed(gw):
         gw.backend.release()
         while messages[-1]["type"] == "progress":
             messages.append(ws.receive_json())
-    assert messages[0] == {"type": "progress", "task_id": task_id, "status": "running", "progress": 0.0,
-                           "estimated_remaining": None, "estimated_remaining_s": None,
-                           "estimated_remaining_reason": "running: no step has finished yet"}
+    assert messages[0] == {
+        "type": "progress",
+        "task_id": task_id,
+        "status": "running",
+        "progress": 0.0,
+        "estimated_remaining": None,
+        "estimated_remaining_s": None,
+        "estimated_remaining_reason": "running: no step has finished yet",
+    }
     assert messages[-1]["type"] == "completed" and messages[-1]["result"]["video_url"]
     task = gw.http.get(f"/api/v1/tasks/{task_id}").json()
     assert messages[-1]["processing_time"] == task["processing_time"] > 0

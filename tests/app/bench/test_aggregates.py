@@ -5,13 +5,21 @@ from app.bench.spec import BenchmarkSpec
 
 
 def _ok(temporal: float, latency_s: float, rss_mb: float) -> dict:
-    return {"status": "ok", "metrics": {"temporal_consistency": temporal}, "metric_reasons": {}, "features": {},
-            "latency_s": latency_s, "num_frames": 4, "measurement": {"peak_rss_mb": rss_mb}}
+    return {
+        "status": "ok",
+        "metrics": {"temporal_consistency": temporal},
+        "metric_reasons": {},
+        "features": {},
+        "latency_s": latency_s,
+        "num_frames": 4,
+        "measurement": {"peak_rss_mb": rss_mb},
+    }
 
 
 def test_rows_from_ok_records_and_success_over_every_item(settings):
-    spec = BenchmarkSpec(model_name="tiny-t2v", prompts=["a", "b", "c"],
-                         metric_settings={"metrics": ["temporal_consistency"]})
+    spec = BenchmarkSpec(
+        model_name="tiny-t2v", prompts=["a", "b", "c"], metric_settings={"metrics": ["temporal_consistency"]}
+    )
     records = [_ok(0.8, 1.0, 100.0), _ok(0.6, 3.0, 120.0), {"status": "failed", "error": "E: boom"}]
     rows = {(r["kind"], r["name"]): r for r in aggregate_rows(records, spec, {}, settings)}
     metric = rows["metric", "temporal_consistency"]

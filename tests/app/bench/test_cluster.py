@@ -7,8 +7,9 @@ from app.catalog import get_catalog
 from app.config import Settings
 
 
-@pytest.mark.parametrize(("vram_gb", "gpu_gb", "share"), [(5, 80, 0.25), (24, 80, 0.5), (41, 80, 0.75),
-                                                          (80, 80, 1.0), (120, 80, 1.0)])
+@pytest.mark.parametrize(
+    ("vram_gb", "gpu_gb", "share"), [(5, 80, 0.25), (24, 80, 0.5), (41, 80, 0.75), (80, 80, 1.0), (120, 80, 1.0)]
+)
 def test_gpu_fraction_is_the_vram_share_in_quarters(vram_gb, gpu_gb, share):
     model = get_catalog().get("svd-xt").model_copy(deep=True)
     model.requirements.vram_gb = vram_gb

@@ -6,11 +6,15 @@ from app.errors import ValidationError
 
 
 def _result(name, score, latency, vram=None):
-    return BenchmarkResult(benchmark_id=f"b_{name}", model_name=name, status="completed",
-                           metrics={"overall_score": score,
-                                    "temporal_consistency": None if score is None else score / 100},
-                           metric_details={}, performance={"avg_latency_ms": latency, "peak_vram_gb": vram},
-                           success_rate=1.0)
+    return BenchmarkResult(
+        benchmark_id=f"b_{name}",
+        model_name=name,
+        status="completed",
+        metrics={"overall_score": score, "temporal_consistency": None if score is None else score / 100},
+        metric_details={},
+        performance={"avg_latency_ms": latency, "peak_vram_gb": vram},
+        success_rate=1.0,
+    )
 
 
 def test_dominance():
@@ -20,8 +24,12 @@ def test_dominance():
 
 
 def test_pareto_frontier_quality_up_latency_down():
-    points = {"a": {"q": 90, "lat": 100}, "b": {"q": 80, "lat": 50}, "c": {"q": 70, "lat": 120},
-              "d": {"q": 90, "lat": 100}}
+    points = {
+        "a": {"q": 90, "lat": 100},
+        "b": {"q": 80, "lat": 50},
+        "c": {"q": 70, "lat": 120},
+        "d": {"q": 90, "lat": 100},
+    }
     front = pareto_frontier(points, {"q": True, "lat": False})
     assert front["frontier"] == ["a", "b", "d"]  # c is dominated by a and b; equal points both stay
 
@@ -32,8 +40,9 @@ def test_compare_ranks_and_reports_skipped_objectives():
     assert report["ranking"][-1]["rank"] is None  # no score: not ranked, not invented
     assert "overall_score" in report["skipped_objectives"] and "peak_vram_gb" in report["skipped_objectives"]
     assert report["pareto_objectives"] == ["avg_latency_ms"]
-    report = compare_models([_result("x", 60, 100), _result("y", 80, 300)],
-                            objectives=["overall_score", "avg_latency_ms"])
+    report = compare_models(
+        [_result("x", 60, 100), _result("y", 80, 300)], objectives=["overall_score", "avg_latency_ms"]
+    )
     assert report["pareto_frontier"] == ["x", "y"]
     assert report["pairwise_fvd"]["x|y"]["value"] is None
 

@@ -11,13 +11,13 @@ from app.errors import ValidationError
 
 
 def test_summary_counts_statuses_and_derives_ttft_itl_and_tokens_per_second():
-    records = [RequestRecord(started=0.0, latency_s=1.0, status=200, ttft_s=0.2, token_times=[0.2, 0.5, 0.9],
-                             output_tokens=3),
-               RequestRecord(started=0.0, latency_s=2.0, status=200, ttft_s=0.4, token_times=[0.4, 0.6],
-                             output_tokens=2),
-               RequestRecord(started=0.0, latency_s=0.01, status=429, error="HTTP 429"),
-               RequestRecord(started=0.0, latency_s=0.01, status=503, error="HTTP 503"),
-               RequestRecord(started=0.0, latency_s=5.0, error="ReadTimeout: timed out")]
+    records = [
+        RequestRecord(started=0.0, latency_s=1.0, status=200, ttft_s=0.2, token_times=[0.2, 0.5, 0.9], output_tokens=3),
+        RequestRecord(started=0.0, latency_s=2.0, status=200, ttft_s=0.4, token_times=[0.4, 0.6], output_tokens=2),
+        RequestRecord(started=0.0, latency_s=0.01, status=429, error="HTTP 429"),
+        RequestRecord(started=0.0, latency_s=0.01, status=503, error="HTTP 503"),
+        RequestRecord(started=0.0, latency_s=5.0, error="ReadTimeout: timed out"),
+    ]
     s = summarize(records, wall_s=2.5, concurrency=2, modality="text")
     assert (s["requests"], s["completed"], s["errors"], s["status_429"], s["status_503"]) == (5, 2, 3, 1, 1)
     assert s["request_throughput"] == pytest.approx(2 / 2.5) and s["output_tokens_per_s"] == pytest.approx(5 / 2.5)
@@ -28,8 +28,17 @@ def test_summary_counts_statuses_and_derives_ttft_itl_and_tokens_per_second():
     assert empty["latency_s"]["n"] == 0 and "no completed request" in empty["latency_s"]["reason"]
 
 
-@pytest.mark.parametrize("change", [{"modality": "music"}, {"url": "ftp://host"}, {"concurrency": [0]},
-                                    {"concurrency": []}, {"requests": 0}, {"max_seconds": 0}])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"modality": "music"},
+        {"url": "ftp://host"},
+        {"concurrency": [0]},
+        {"concurrency": []},
+        {"requests": 0},
+        {"max_seconds": 0},
+    ],
+)
 def test_bad_load_tests_are_refused_before_any_request(change):
     with pytest.raises(ValidationError):
         run_load_test(LoadTestSpec(**{"url": "http://127.0.0.1:9", "model": "m", **change}))
@@ -45,8 +54,16 @@ def test_load_test_of_the_tiny_text_model_agrees_with_the_servers_own_timings(ga
     from app.storage.tables import TaskRow
 
     since = time.time()
-    spec = LoadTestSpec(url=gateway, model="tiny-text", modality="text", concurrency=[1, 2], requests=3,
-                        max_tokens=8, api_key=admin_key, warmup_requests=0)
+    spec = LoadTestSpec(
+        url=gateway,
+        model="tiny-text",
+        modality="text",
+        concurrency=[1, 2],
+        requests=3,
+        max_tokens=8,
+        api_key=admin_key,
+        warmup_requests=0,
+    )
     result = run_load_test(spec)
     plot(result, tmp_path / "plot.png")
     assert (tmp_path / "plot.png").read_bytes()[:4] == b"\x89PNG"

@@ -27,9 +27,13 @@ def runner(ray_session, settings):
 
 def _spec() -> BenchmarkSpec:
     # about two seconds a video on one CPU thread (tiny-t2v's largest size), so a cancel lands within one item
-    return BenchmarkSpec(model_name="tiny-t2v", prompts=PROMPTS,
-                         parameters={"num_frames": 16, "resolution": "64x64", "num_inference_steps": 150},
-                         device="cpu", metric_settings={"metrics": ["temporal_flickering"]})
+    return BenchmarkSpec(
+        model_name="tiny-t2v",
+        prompts=PROMPTS,
+        parameters={"num_frames": 16, "resolution": "64x64", "num_inference_steps": 150},
+        device="cpu",
+        metric_settings={"metrics": ["temporal_flickering"]},
+    )
 
 
 def _done(runner, benchmark_id: str) -> int:
@@ -42,13 +46,23 @@ def test_cancel_from_another_process_stops_within_one_work_item(runner):
 
     benchmark_id = runner.submit(_spec())
     runner.start_detached(benchmark_id)  # runs in a detached actor: another process
-    wait_until(lambda: _done(runner, benchmark_id), until=lambda n: n >= 1, timeout=180, interval=0.2,
-               what="the first stored video")
+    wait_until(
+        lambda: _done(runner, benchmark_id),
+        until=lambda n: n >= 1,
+        timeout=180,
+        interval=0.2,
+        what="the first stored video",
+    )
     elsewhere = BenchmarkRunner(settings=runner.settings)  # a different runner: no shared memory with the owner
     elsewhere.cancel(benchmark_id)
     at_cancel = _done(runner, benchmark_id)
-    row = wait_until(lambda: runner.repo.get(benchmark_id), until=lambda r: r.status in ("cancelled", "completed"),
-                     timeout=60, interval=0.2, what="the owner to see the cancel")
+    row = wait_until(
+        lambda: runner.repo.get(benchmark_id),
+        until=lambda r: r.status in ("cancelled", "completed"),
+        timeout=60,
+        interval=0.2,
+        what="the owner to see the cancel",
+    )
     assert row.status == "cancelled"
     assert _done(runner, benchmark_id) <= at_cancel + 1  # at most the item that was being stored
     assert _done(runner, benchmark_id) < len(PROMPTS)
@@ -64,24 +78,38 @@ def test_a_benchmark_whose_owner_dies_is_resumed_with_every_result_once(runner):
 
     benchmark_id = runner.submit(_spec())
     runner.start_detached(benchmark_id)
-    wait_until(lambda: _done(runner, benchmark_id), until=lambda n: n >= 1, timeout=180, interval=0.2,
-               what="the first stored video")
+    wait_until(
+        lambda: _done(runner, benchmark_id),
+        until=lambda n: n >= 1,
+        timeout=180,
+        interval=0.2,
+        what="the first stored video",
+    )
     ray.kill(ray.get_actor(f"benchmark-{benchmark_id}", namespace=NAMESPACE), no_restart=True)  # the owner dies
     orphaned_worker = int(runner.repo.videos(benchmark_id)[0].worker.split(":")[1])
     assert runner.repo.get(benchmark_id).status == "running"
     resumed = wait_until(runner.resume_orphans, timeout=30, interval=0.2, what="the benchmark to become an orphan")
     assert resumed == [benchmark_id]
     assert runner.resume_orphans() == []  # claimed once: a second sweep takes nothing
-    row = wait_until(lambda: runner.repo.get(benchmark_id), until=lambda r: r.status not in ("submitted", "running"),
-                     timeout=240, interval=0.2, what="the resumed benchmark to end")
+    row = wait_until(
+        lambda: runner.repo.get(benchmark_id),
+        until=lambda r: r.status not in ("submitted", "running"),
+        timeout=240,
+        interval=0.2,
+        what="the resumed benchmark to end",
+    )
     assert row.status == "completed", row.error
     keys = [(v.prompt_index, v.seed) for v in runner.repo.videos(benchmark_id)]
     assert sorted(keys) == sorted((i, 0) for i in range(len(PROMPTS)))  # every item, exactly once
     assert row.runner.startswith("actor:benchmark-")
     # the dead owner's worker (detached, for the pool) was never released: it stops itself, freeing its CPUs
-    wait_until(lambda: psutil.pid_exists(orphaned_worker), until=lambda alive: not alive,
-               timeout=orphan_after_s(runner.settings.worker_pool_idle_s) + 30, interval=0.5,
-               what="the orphaned worker to stop itself")
+    wait_until(
+        lambda: psutil.pid_exists(orphaned_worker),
+        until=lambda alive: not alive,
+        timeout=orphan_after_s(runner.settings.worker_pool_idle_s) + 30,
+        interval=0.5,
+        what="the orphaned worker to stop itself",
+    )
 
 
 def _stop_idle_pooled_workers(runner) -> None:
@@ -122,8 +150,14 @@ def test_a_benchmark_that_cannot_be_placed_waits_then_fails_with_what_it_needed(
     hog = Hog.options(num_cpus=max(free, 0.01)).remote()
     ray.get(hog.ping.remote(), timeout=120)
     try:  # the actor needs the whole node, which cannot be free while the hog holds any of it: feasible, not placed
-        runner.settings = Settings(**{**runner.settings.portable(), "resource_wait_s": 3, "actor_min_cpus": node_cpus,
-                                      "torch_threads_per_actor": int(node_cpus)})
+        runner.settings = Settings(
+            **{
+                **runner.settings.portable(),
+                "resource_wait_s": 3,
+                "actor_min_cpus": node_cpus,
+                "torch_threads_per_actor": int(node_cpus),
+            }
+        )
         benchmark_id = runner.submit(_spec())
         runner.run([benchmark_id])
         row = runner.repo.get(benchmark_id)
@@ -133,8 +167,9 @@ def test_a_benchmark_that_cannot_be_placed_waits_then_fails_with_what_it_needed(
 
 
 def test_a_model_that_cannot_load_fails_the_benchmark_promptly(runner):
-    spec = BenchmarkSpec(model_name="svd-xt", prompts=["a cat"], device="cpu",
-                         metric_settings={"metrics": ["temporal_flickering"]})
+    spec = BenchmarkSpec(
+        model_name="svd-xt", prompts=["a cat"], device="cpu", metric_settings={"metrics": ["temporal_flickering"]}
+    )
     benchmark_id = runner.submit(spec)
     started = time.monotonic()
     runner.run([benchmark_id])

@@ -74,9 +74,14 @@ def test_a_reused_worker_gives_identical_results_for_identical_seeds(runner):
     from app.bench.results import load_result
     from app.bench.spec import BenchmarkSpec
 
-    spec = BenchmarkSpec(model_name="tiny-t2v", prompts=["A cat playing piano", "Ocean waves"], videos_per_prompt=2,
-                         parameters={"num_frames": 4, "num_inference_steps": 2}, device="cpu",
-                         metric_settings={"metrics": ["temporal_consistency", "consecutive_psnr", "warping_error"]})
+    spec = BenchmarkSpec(
+        model_name="tiny-t2v",
+        prompts=["A cat playing piano", "Ocean waves"],
+        videos_per_prompt=2,
+        parameters={"num_frames": 4, "num_inference_steps": 2},
+        device="cpu",
+        metric_settings={"metrics": ["temporal_consistency", "consecutive_psnr", "warping_error"]},
+    )
     results = []
     for _ in range(2):
         bid = runner.submit(spec)
@@ -106,17 +111,31 @@ def test_the_pool_actor_stops_a_worker_left_idle(runner):
     from app.bench.spec import BenchmarkSpec
     from tests.helpers import wait_until
 
-    spec = BenchmarkSpec(model_name="tiny-t2v", prompts=["A lighthouse"], device="cpu",
-                         parameters={"num_frames": 4, "num_inference_steps": 1},
-                         metric_settings={"compute_metrics": False})
+    spec = BenchmarkSpec(
+        model_name="tiny-t2v",
+        prompts=["A lighthouse"],
+        device="cpu",
+        parameters={"num_frames": 4, "num_inference_steps": 1},
+        metric_settings={"compute_metrics": False},
+    )
     bid = runner.submit(spec)
     runner.run([bid])
     pid = int(load_result(runner.repo, bid).per_video[0]["worker"].split(":")[1])
     pool = get_pool(runner.settings.worker_pool_idle_s, runner.settings.worker_pool_memory_gb)
     stats = ray.get(pool.stats.remote())
     assert stats["idle"] and psutil.pid_exists(pid)  # kept warm after its benchmark
-    wait_until(lambda: ray.get(pool.stats.remote())["idle"], lambda idle: not idle, timeout=stats["idle_s"] + 60,
-               interval=0.5, what="the idle worker to be evicted")
-    wait_until(lambda: psutil.pid_exists(pid), lambda alive: not alive, timeout=60, interval=0.5,
-               what="the evicted worker's process to exit")
+    wait_until(
+        lambda: ray.get(pool.stats.remote())["idle"],
+        lambda idle: not idle,
+        timeout=stats["idle_s"] + 60,
+        interval=0.5,
+        what="the idle worker to be evicted",
+    )
+    wait_until(
+        lambda: psutil.pid_exists(pid),
+        lambda alive: not alive,
+        timeout=60,
+        interval=0.5,
+        what="the evicted worker's process to exit",
+    )
     assert ray.get(pool.stats.remote())["evicted_idle"] >= 1

@@ -16,8 +16,10 @@ def test_cpu_measurement_has_latency_and_rss_and_no_invented_gpu_figures():
 
 
 def test_summary_arithmetic():
-    rows = [{"latency_s": 1.0, "num_frames": 8, "peak_rss_mb": 10.0, "energy_j": None},
-            {"latency_s": 3.0, "num_frames": 8, "peak_rss_mb": 30.0, "energy_j": None}]
+    rows = [
+        {"latency_s": 1.0, "num_frames": 8, "peak_rss_mb": 10.0, "energy_j": None},
+        {"latency_s": 3.0, "num_frames": 8, "peak_rss_mb": 30.0, "energy_j": None},
+    ]
     s = summarize_performance(rows)
     assert s["avg_latency_ms"] == pytest.approx(2000.0)
     assert s["throughput_fps"] == pytest.approx(16 / 4.0)  # frames generated per second of generation

@@ -14,17 +14,27 @@ def test_all_metrics_computed_with_weights_installed(ray_session, settings, tmp_
     local = settings.model_copy(update={"weights_dir": weights})
     runner = BenchmarkRunner(settings=local)
     params = {"num_frames": 16, "num_inference_steps": 2}  # FVD scores 16-frame clips
-    first = runner.submit(BenchmarkSpec(model_name="tiny-t2v", prompts=["A cat", "Waves"], videos_per_prompt=2,
-                                        parameters=params, save_videos=True))
+    first = runner.submit(
+        BenchmarkSpec(
+            model_name="tiny-t2v", prompts=["A cat", "Waves"], videos_per_prompt=2, parameters=params, save_videos=True
+        )
+    )
     runner.run([first])
     reference = tmp_path / "reference"
     reference.mkdir()
     for video in load_result(runner.repo, first).per_video:
         shutil.copy(video["video_path"], reference)
 
-    second = runner.submit(BenchmarkSpec(model_name="tiny-t2v", prompts=["A fox", "Rain"], videos_per_prompt=2,
-                                         parameters=params, seed=100,
-                                         metric_settings={"fvd_reference_dir": str(reference)}))
+    second = runner.submit(
+        BenchmarkSpec(
+            model_name="tiny-t2v",
+            prompts=["A fox", "Rain"],
+            videos_per_prompt=2,
+            parameters=params,
+            seed=100,
+            metric_settings={"fvd_reference_dir": str(reference)},
+        )
+    )
     runner.run([second])
     result = load_result(runner.repo, second)
     assert result.status == "completed"

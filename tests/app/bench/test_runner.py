@@ -1,6 +1,5 @@
 """The runner on a real local Ray, with the built-in tiny model."""
 
-
 import pytest
 
 from app.bench.results import load_result
@@ -17,8 +16,12 @@ def runner(ray_session, settings):
 
 
 def _spec(**kw):
-    base = dict(model_name="tiny-t2v", prompts=PROMPTS[:2], videos_per_prompt=1,
-                parameters={"num_frames": 4, "num_inference_steps": 2})
+    base = dict(
+        model_name="tiny-t2v",
+        prompts=PROMPTS[:2],
+        videos_per_prompt=1,
+        parameters={"num_frames": 4, "num_inference_steps": 2},
+    )
     base.update(kw)
     return BenchmarkSpec(**base)
 
@@ -98,21 +101,37 @@ def test_resume_runs_only_missing_items(runner):
     spec = _spec()
     bid = runner.submit(spec)
     first = spec.work_items()[0]
-    runner.repo.record_video(bid, {"prompt_index": first[0], "prompt": first[1], "seed": first[2], "status": "ok",
-                                   "num_frames": 4, "latency_s": 0.5, "metrics": {}, "metric_reasons": {},
-                                   "features": {}, "measurement": {}, "timings": {}})
+    runner.repo.record_video(
+        bid,
+        {
+            "prompt_index": first[0],
+            "prompt": first[1],
+            "seed": first[2],
+            "status": "ok",
+            "num_frames": 4,
+            "latency_s": 0.5,
+            "metrics": {},
+            "metric_reasons": {},
+            "features": {},
+            "measurement": {},
+            "timings": {},
+        },
+    )
     runner.run([bid])
     videos = runner.repo.videos(bid)
     assert len(videos) == 2
     assert [v.latency_s for v in videos if v.prompt_index == 0] == [0.5]  # the stored one was not redone
 
 
-@pytest.mark.parametrize("kwargs, error", [
-    ({"model_name": "nope"}, ModelNotFoundError),
-    ({"parameters": {"num_frames": 500}}, ValidationError),
-    ({"optimization_level": "ludicrous"}, ValidationError),
-    ({"metric_settings": {"metrics": ["not_a_metric"]}}, ValidationError),
-])
+@pytest.mark.parametrize(
+    "kwargs, error",
+    [
+        ({"model_name": "nope"}, ModelNotFoundError),
+        ({"parameters": {"num_frames": 500}}, ValidationError),
+        ({"optimization_level": "ludicrous"}, ValidationError),
+        ({"metric_settings": {"metrics": ["not_a_metric"]}}, ValidationError),
+    ],
+)
 def test_bad_specs_are_refused_before_anything_is_stored(runner, kwargs, error):
     before = runner.repo.list(limit=100)[1]
     with pytest.raises(error):

@@ -11,17 +11,20 @@ def _spec(**fields):
     return BenchmarkSpec(**{"model_name": "tiny-t2v", "prompts": ["A cat"], **fields})
 
 
-@pytest.mark.parametrize("fields, fragment", [
-    ({"seed": 2**70}, "seed"),
-    ({"seed": 3e9}, "seed"),
-    ({"seed": True}, "seed"),
-    ({"seed": -1}, "seed"),
-    ({"videos_per_prompt": 101}, "videos_per_prompt"),
-    ({"parameters": {"num_frames": 8.5}}, "parameters.num_frames"),
-    ({"parameters": {"width": [32]}}, "parameters.width"),
-    ({"parameters": {"cfg": 3}}, "Unknown benchmark setting"),
-    ({"cfg": 3}, "Unknown benchmark setting"),
-])
+@pytest.mark.parametrize(
+    "fields, fragment",
+    [
+        ({"seed": 2**70}, "seed"),
+        ({"seed": 3e9}, "seed"),
+        ({"seed": True}, "seed"),
+        ({"seed": -1}, "seed"),
+        ({"videos_per_prompt": 101}, "videos_per_prompt"),
+        ({"parameters": {"num_frames": 8.5}}, "parameters.num_frames"),
+        ({"parameters": {"width": [32]}}, "parameters.width"),
+        ({"parameters": {"cfg": 3}}, "Unknown benchmark setting"),
+        ({"cfg": 3}, "Unknown benchmark setting"),
+    ],
+)
 def test_bad_fields_are_the_typed_error(fields, fragment):
     with pytest.raises(ValidationError, match=fragment):
         _spec(**fields)

@@ -14,23 +14,34 @@ def test_worker_module_does_not_import_ray():
 
 
 def test_in_process_worker_records_feed_the_aggregates(settings):
-    spec = BenchmarkSpec(model_name="tiny-t2v", prompts=["A cat playing piano"], videos_per_prompt=2,
-                         parameters={"num_frames": 4, "num_inference_steps": 2},
-                         metric_settings={"metrics": ["temporal_consistency"]})
+    spec = BenchmarkSpec(
+        model_name="tiny-t2v",
+        prompts=["A cat playing piano"],
+        videos_per_prompt=2,
+        parameters={"num_frames": 4, "num_inference_steps": 2},
+        metric_settings={"metrics": ["temporal_consistency"]},
+    )
     worker = BenchmarkWorker(spec.model_dump(mode="json"), settings.portable())
     worker.warm_up()
     records = [worker.run("in-process", *item) for item in spec.work_items()]
     assert [r["status"] for r in records] == ["ok", "ok"] and all(r["num_frames"] == 4 for r in records)
-    values = {(r["kind"], r["name"]): r["value"]
-              for r in aggregate_rows(records, spec, worker.evaluator.unavailable, worker.settings)}
+    values = {
+        (r["kind"], r["name"]): r["value"]
+        for r in aggregate_rows(records, spec, worker.evaluator.unavailable, worker.settings)
+    }
     assert values["metric", "temporal_consistency"] is not None
     assert values["performance", "success_rate"] == 1.0 and values["performance", "avg_latency_ms"] > 0
 
 
 def test_a_video_past_the_benchmarks_timeout_is_a_failed_record_with_generation_timeout(settings):
-    spec = BenchmarkSpec(model_name="tiny-t2v", prompts=["A cat playing piano"], generation_timeout_s=1e-9,
-                         parameters={"num_frames": 2, "num_inference_steps": 3}, warmup_runs=0,
-                         metric_settings={"compute_metrics": False})
+    spec = BenchmarkSpec(
+        model_name="tiny-t2v",
+        prompts=["A cat playing piano"],
+        generation_timeout_s=1e-9,
+        parameters={"num_frames": 2, "num_inference_steps": 3},
+        warmup_runs=0,
+        metric_settings={"compute_metrics": False},
+    )
     worker = BenchmarkWorker(spec.model_dump(mode="json"), settings.portable())
     [record] = [worker.run("in-process", *item) for item in spec.work_items()]
     assert record["status"] == "failed"
@@ -49,9 +60,14 @@ def test_a_benchmark_timeout_must_be_positive():
 def test_a_batched_worker_makes_one_call_per_batch_and_shares_its_latency(settings):
     import pytest
 
-    spec = BenchmarkSpec(model_name="tiny-t2v", prompts=["A cat", "Ocean waves", "A dog"], batch_size=2,
-                         parameters={"num_frames": 2, "num_inference_steps": 1}, warmup_runs=1,
-                         metric_settings={"compute_metrics": False})
+    spec = BenchmarkSpec(
+        model_name="tiny-t2v",
+        prompts=["A cat", "Ocean waves", "A dog"],
+        batch_size=2,
+        parameters={"num_frames": 2, "num_inference_steps": 1},
+        warmup_runs=1,
+        metric_settings={"compute_metrics": False},
+    )
     worker = BenchmarkWorker(spec.model_dump(mode="json"), settings.portable())
     assert worker.warm_up() == 1
     batches = spec.batches(spec.work_items())
@@ -63,8 +79,9 @@ def test_a_batched_worker_makes_one_call_per_batch_and_shares_its_latency(settin
     assert first["batch_latency_s"] == second["batch_latency_s"]  # one call for both
     assert records[0]["latency_s"] == pytest.approx(first["batch_latency_s"] / 2)
     assert records[2]["latency_s"] == pytest.approx(third["batch_latency_s"])
-    performance = {r["name"]: r["value"] for r in aggregate_rows(records, spec, {}, worker.settings)
-                   if r["kind"] == "performance"}
+    performance = {
+        r["name"]: r["value"] for r in aggregate_rows(records, spec, {}, worker.settings) if r["kind"] == "performance"
+    }
     calls = [first["batch_latency_s"], third["batch_latency_s"]]
     assert performance["avg_batch_latency_ms"] == pytest.approx(sum(calls) / 2 * 1000)
     assert performance["avg_latency_ms"] == pytest.approx(sum(r["latency_s"] for r in records) / 3 * 1000)

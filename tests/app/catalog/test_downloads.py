@@ -33,7 +33,7 @@ def http_server():
             self.send_header("Content-Length", str(len(PAYLOAD)))
             self.end_headers()
             for start in range(0, len(PAYLOAD), 65536):
-                self.wfile.write(PAYLOAD[start:start + 65536])
+                self.wfile.write(PAYLOAD[start : start + 65536])
 
         def log_message(self, *args):
             pass
@@ -45,8 +45,11 @@ def http_server():
 
 
 def _wait(manager, download_id):
-    return wait_until(lambda: manager.get(download_id), until=lambda row: row.status in ("completed", "failed"),
-                      what=f"download {download_id} to end")
+    return wait_until(
+        lambda: manager.get(download_id),
+        until=lambda row: row.status in ("completed", "failed"),
+        what=f"download {download_id} to end",
+    )
 
 
 def test_http_download_with_progress(manager, http_server):
@@ -104,8 +107,9 @@ def test_downloads_with_escaping_names_are_refused(manager, tmp_path, name):
         manager.start(name, "local", str(tmp_path / "imports"))
 
 
-@pytest.mark.parametrize("source, location", [("huggingface", "not a repo"), ("http", "ftp://x/y"),
-                                              ("http", "http://")])
+@pytest.mark.parametrize(
+    "source, location", [("huggingface", "not a repo"), ("http", "ftp://x/y"), ("http", "http://")]
+)
 def test_bad_locations_are_refused(manager, source, location):
     with pytest.raises(ValidationError):
         manager.start("fine-name", source, location)
@@ -161,8 +165,12 @@ def test_auto_assign_deploys_through_the_gateway_hook_or_is_refused(tmp_path):
     with pytest.raises(ValidationError, match="auto_assign"):
         without.start("x", "local", str(tmp_path / "imports"), auto_assign=True)
     deployed = []
-    manager = DownloadManager(store, tmp_path / "models", local_roots=[tmp_path / "imports"],
-                              on_ready=lambda name: deployed.append(name) or "deployed")
+    manager = DownloadManager(
+        store,
+        tmp_path / "models",
+        local_roots=[tmp_path / "imports"],
+        on_ready=lambda name: deployed.append(name) or "deployed",
+    )
     source = tmp_path / "imports" / "pipeline"
     source.mkdir()
     (source / "model_index.json").write_text('{"_class_name": "StableDiffusionPipeline"}')  # all registration reads

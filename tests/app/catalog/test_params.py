@@ -48,10 +48,18 @@ def test_unknown_names_are_listed():
 
 def test_good_values_resolve_as_before():
     tiny = get_catalog().get("tiny-t2v")
-    expected = GenerationParams(num_frames=4, fps=8, num_inference_steps=2, guidance_scale=7.0, width=64, height=64,
-                                eta=0.5, scheduler="ddim")
-    given = {"num_frames": 4.0, "num_inference_steps": 2, "guidance_scale": 7, "resolution": "64X64", "eta": 0.5,
-             "scheduler": "ddim", "fps": None}
+    expected = GenerationParams(
+        num_frames=4, fps=8, num_inference_steps=2, guidance_scale=7.0, width=64, height=64, eta=0.5, scheduler="ddim"
+    )
+    given = {
+        "num_frames": 4.0,
+        "num_inference_steps": 2,
+        "guidance_scale": 7,
+        "resolution": "64X64",
+        "eta": 0.5,
+        "scheduler": "ddim",
+        "fps": None,
+    }
     assert resolve_params(tiny, given) == expected
     assert resolve_params(tiny, VideoParameters(**{k: v for k, v in given.items() if v is not None})) == expected
     resolved = resolve_params(tiny, {"num_frames": 4.0})
@@ -74,5 +82,14 @@ def test_every_video_model_resolves_its_defaults():
 
 
 def test_field_types_follow_the_model():
-    assert field_types() == {"num_frames": int, "fps": int, "num_inference_steps": int, "guidance_scale": float,
-                             "width": int, "height": int, "resolution": str, "eta": float, "scheduler": str}
+    assert field_types() == {
+        "num_frames": int,
+        "fps": int,
+        "num_inference_steps": int,
+        "guidance_scale": float,
+        "width": int,
+        "height": int,
+        "resolution": str,
+        "eta": float,
+        "scheduler": str,
+    }

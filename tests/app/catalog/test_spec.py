@@ -47,15 +47,18 @@ def test_defaults_fill_in():
     assert (params.num_frames, params.num_inference_steps, params.width, params.height) == (8, 4, 32, 32)
 
 
-@pytest.mark.parametrize("overrides, field", [
-    ({"num_frames": 99}, "num_frames"),
-    ({"num_frames": 1}, "num_frames"),
-    ({"num_inference_steps": 0}, "num_inference_steps"),
-    ({"guidance_scale": 100.0}, "guidance_scale"),
-    ({"num_frames": 2.5}, "num_frames"),
-    ({"resolution": "10x10"}, "resolution"),
-    ({"fps": "fast"}, "fps"),
-])
+@pytest.mark.parametrize(
+    "overrides, field",
+    [
+        ({"num_frames": 99}, "num_frames"),
+        ({"num_frames": 1}, "num_frames"),
+        ({"num_inference_steps": 0}, "num_inference_steps"),
+        ({"guidance_scale": 100.0}, "guidance_scale"),
+        ({"num_frames": 2.5}, "num_frames"),
+        ({"resolution": "10x10"}, "resolution"),
+        ({"fps": "fast"}, "fps"),
+    ],
+)
 def test_out_of_range_parameters_name_the_allowed_range(overrides, field):
     with pytest.raises(ValidationError) as info:
         resolve_params(get_catalog().get("tiny-t2v"), overrides)

@@ -8,13 +8,16 @@ from app.errors import ModelLoadError, RemoteGenerationError
 from tests.app.engines.test_remote import server  # noqa: F401  (the local HTTP video endpoint)
 
 
-@pytest.mark.parametrize("model, modality, output", [
-    ("tiny-t2v", "video", {"frames": 2, "shape": [2, 32, 32, 3]}),
-    ("tiny-i2v", "video", {"frames": 2, "shape": [2, 32, 32, 3]}),
-    ("tiny-t2i", "image", {"width": 32, "height": 32}),
-    ("tiny-text", "text", {"tokens_generated": 1}),
-    ("tiny-tts", "speech", {"sample_rate": 16000}),
-])
+@pytest.mark.parametrize(
+    "model, modality, output",
+    [
+        ("tiny-t2v", "video", {"frames": 2, "shape": [2, 32, 32, 3]}),
+        ("tiny-i2v", "video", {"frames": 2, "shape": [2, 32, 32, 3]}),
+        ("tiny-t2i", "image", {"width": 32, "height": 32}),
+        ("tiny-text", "text", {"tokens_generated": 1}),
+        ("tiny-tts", "speech", {"sample_rate": 16000}),
+    ],
+)
 def test_every_modality_generates_once_with_the_smallest_settings(settings, model, modality, output):
     report = health_check(get_catalog().get(model), "cpu")
     assert report["status"] == "healthy" and report["modality"] == modality and report["device"] == "cpu"
@@ -41,7 +44,8 @@ def test_remote_model_is_checked_through_its_endpoint(server, monkeypatch):  # n
 
 def test_a_model_that_cannot_load_is_an_error(settings, tmp_path):
     tiny = get_catalog().get("tiny-t2i")
-    missing = tiny.model_copy(update={"source": tiny.source.model_copy(update={"kind": "local", "path":
-                                                                                str(tmp_path / "absent")})})
+    missing = tiny.model_copy(
+        update={"source": tiny.source.model_copy(update={"kind": "local", "path": str(tmp_path / "absent")})}
+    )
     with pytest.raises(ModelLoadError, match="not found"):
         health_check(missing, "cpu")

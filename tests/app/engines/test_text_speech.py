@@ -29,7 +29,7 @@ def test_stop_sequence_is_cut_and_reported(text):
     full = text.generate(text.request("Hello there", max_tokens=12, temperature=0.0)).text
     stop = full[3:5]
     result = text.generate(text.request("Hello there", max_tokens=12, temperature=0.0, stop=[stop]))
-    assert result.text == full[:full.index(stop)] and result.finish_reason == "stop"
+    assert result.text == full[: full.index(stop)] and result.finish_reason == "stop"
     assert stop not in "".join(text.stream(text.request("Hello there", max_tokens=12, temperature=0.0, stop=[stop])))
 
 
@@ -55,8 +55,10 @@ def test_seeded_sampling_is_reproducible(text):
     assert a == text.generate(text.request("Hi", max_tokens=10, temperature=1.0, seed=3)).text
 
 
-@pytest.mark.parametrize("kwargs", [{"max_tokens": 10_000}, {"temperature": 5.0}, {"top_p": 2.0},
-                                    {"stop": ["a", "b", "c", "d", "e"]}, {"stop": [""]}])
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"max_tokens": 10_000}, {"temperature": 5.0}, {"top_p": 2.0}, {"stop": ["a", "b", "c", "d", "e"]}, {"stop": [""]}],
+)
 def test_text_request_validation(text, kwargs):
     with pytest.raises(ValidationError):
         text.request("Hi", **kwargs)
@@ -88,7 +90,7 @@ def test_speech_is_a_wav_and_seeded(settings):
     with pytest.raises(ValidationError, match="voice"):
         engine.synthesize("hello", voice="someone")
     with pytest.raises(ValidationError, match="maps it to nothing"):  # VITS would fail inside narrow()
-        engine.synthesize("\U0001F600\U0001F600")
+        engine.synthesize("\U0001f600\U0001f600")
 
 
 def test_a_prompt_longer_than_the_context_is_a_validation_error_naming_the_limit(text):
@@ -126,7 +128,6 @@ def test_pitch_is_the_documented_resampling_of_a_slower_synthesis(settings):
     # length is the speed's length up to that rounding (large for this tiny model's one-frame tokens)
     assert abs(higher.duration_s - slower.duration_s / 2) <= 1 / higher.sample_rate
     assert plain.sample_rate == higher.sample_rate
-
 
 
 @pytest.mark.parametrize("pitch", [0.5, 0.75, 1.5, 2.0])

@@ -67,8 +67,9 @@ def test_half_precision_on_cpu_is_refused():
 
 def test_missing_checkpoints_are_load_errors_not_fallbacks(tmp_path):
     spec = get_catalog().get("tiny-t2v").model_copy(deep=True)
-    local = ModelSpec(**{**spec.model_dump(), "name": "missing-local",
-                         "source": {"kind": "local", "path": str(tmp_path / "nothing")}})
+    local = ModelSpec(
+        **{**spec.model_dump(), "name": "missing-local", "source": {"kind": "local", "path": str(tmp_path / "nothing")}}
+    )
     with pytest.raises(ModelLoadError, match="not found"):
         VideoEngine(local, device="cpu").load()
     hub = get_catalog().get("modelscope-t2v")  # HF_HUB_OFFLINE=1 in tests: the hub cannot be reached
@@ -94,8 +95,9 @@ def test_timeout_stops_at_the_next_denoising_step(t2v):
 
     steps = []
     with pytest.raises(GenerationTimeoutError) as raised:
-        t2v.generate("Ocean waves", {"num_inference_steps": 5}, seed=0, on_step=lambda d, t: steps.append(d),
-                     timeout_s=1e-9)
+        t2v.generate(
+            "Ocean waves", {"num_inference_steps": 5}, seed=0, on_step=lambda d, t: steps.append(d), timeout_s=1e-9
+        )
     assert steps == [1]  # the first step's end is past the deadline: nothing more ran
     assert raised.value.code == "GENERATION_TIMEOUT" and raised.value.http_status == 408
     assert raised.value.timeout_seconds == 1e-9

@@ -21,7 +21,7 @@ def _texture(size=None, seed=0):
     for scale in (4, 8, 16):
         noise = rng.normal(size=(size // scale + 3, size // scale + 3)).astype(np.float32)
         big = cv2.resize(noise, ((size // scale + 3) * scale,) * 2, interpolation=cv2.INTER_CUBIC)
-        image += big[scale:scale + size, scale:scale + size] * scale
+        image += big[scale : scale + size, scale : scale + size] * scale
     return ((image - image.min()) / (image.max() - image.min()) * 255).astype(np.uint8)
 
 
@@ -35,8 +35,13 @@ def _moved(kind):
     a = _texture()
     b = cv2.warpAffine(a, matrix, (SIZE, SIZE), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT)
     ys, xs = np.mgrid[0:SIZE, 0:SIZE].astype(np.float64)
-    truth = np.stack([matrix[0, 0] * xs + matrix[0, 1] * ys + matrix[0, 2] - xs,
-                      matrix[1, 0] * xs + matrix[1, 1] * ys + matrix[1, 2] - ys], axis=-1)
+    truth = np.stack(
+        [
+            matrix[0, 0] * xs + matrix[0, 1] * ys + matrix[0, 2] - xs,
+            matrix[1, 0] * xs + matrix[1, 1] * ys + matrix[1, 2] - ys,
+        ],
+        axis=-1,
+    )
     return a, b, truth
 
 

@@ -58,8 +58,9 @@ def test_fvd_preprocessing_protocol():
 class FrameProbe(torch.nn.Module):
     """An I3D stand-in whose features are the clip's length and each frame's mean."""
 
-    def forward(self, x: torch.Tensor, rescale: bool = False, resize: bool = False,
-                return_features: bool = False) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, rescale: bool = False, resize: bool = False, return_features: bool = False
+    ) -> torch.Tensor:
         return torch.cat([torch.full((x.shape[0], 1), float(x.shape[2])), x.mean(dim=(1, 3, 4))], dim=1)
 
 
@@ -81,7 +82,7 @@ def test_inception_score_of_eight_confident_videos_matches_the_reference():
         # (clipped at 1e-12 first: exact zeros, which a real network never gives, would make log(0) NaN there)
         scores = []
         for i in range(num_splits):
-            part = np.clip(probs[i * len(probs) // num_splits:(i + 1) * len(probs) // num_splits], 1e-12, None)
+            part = np.clip(probs[i * len(probs) // num_splits : (i + 1) * len(probs) // num_splits], 1e-12, None)
             kl = part * (np.log(part) - np.log(np.mean(part, axis=0, keepdims=True)))
             scores.append(np.exp(np.mean(np.sum(kl, axis=1))))
         return float(np.mean(scores)), float(np.std(scores))
@@ -92,7 +93,7 @@ def test_inception_score_of_eight_confident_videos_matches_the_reference():
     assert (result["value"], result["std"]) == pytest.approx(reference(shuffled, 10), rel=1e-8)
     assert 7.4 < result["value"] <= 8.0  # each split of ~51 frames holds all 8 classes, about evenly
     assert reference(videos, 10)[0] < 2.0  # unshuffled, a split holds one or two videos: the bias this fixes
-    one_split = inception_score(videos[:: 8][:64], max_splits=10)  # 64 frames, 8 per class: one split
+    one_split = inception_score(videos[::8][:64], max_splits=10)  # 64 frames, 8 per class: one split
     assert one_split["splits"] == 1 and one_split["value"] == pytest.approx(8.0, rel=1e-9)
 
 
@@ -109,8 +110,12 @@ def test_weights_absent_means_null_with_reason(tmp_path):
     scored = evaluator.evaluate(frames, "a cat")
     assert scored["metrics"]["clip_similarity"] is None and "missing" in scored["reasons"]["clip_similarity"]
     assert scored["features"] == {}
-    rows = {r["name"]: r for r in aggregate([{**scored, "metric_reasons": scored["reasons"]}] * 3, evaluator.names,
-                                            evaluator.unavailable)}
+    rows = {
+        r["name"]: r
+        for r in aggregate(
+            [{**scored, "metric_reasons": scored["reasons"]}] * 3, evaluator.names, evaluator.unavailable
+        )
+    }
     for name in ("fvd", "inception_score", "clip_similarity"):
         assert rows[name]["value"] is None and "missing" in rows[name]["reason"]
     assert rows["temporal_consistency"]["value"] is not None
@@ -136,8 +141,12 @@ def test_installed_tiny_evaluators_give_numbers_and_provenance(tmp_path):
         assert rows[name]["value"] is not None, name
     assert rows["fvd"]["n"] == 4 and "biased" in rows["fvd"]["details"]["warning"]
     assert rows["fvd"]["details"]["clip_frames"] == 16 and rows["inception_score"]["details"]["splits"] == 1
-    assert set(rows["overall_score"]["details"]["used"]) == {"clip_similarity", "temporal_consistency", "fvd",
-                                                            "inception_score"}
+    assert set(rows["overall_score"]["details"]["used"]) == {
+        "clip_similarity",
+        "temporal_consistency",
+        "fvd",
+        "inception_score",
+    }
 
 
 def test_clip_similarity_is_deterministic(tmp_path):
@@ -169,8 +178,13 @@ def test_video_too_short_for_i3d_keeps_no_features_and_says_why(tmp_path):
     install("i3d", save_torchscript(TinyI3D(), tmp_path / "i3d.pt"), weights)
     evaluator = VideoEvaluator(["fvd"], weights, "cpu")
     scored = evaluator.evaluate(np.zeros((8, 32, 32, 3), np.uint8), "a cat")  # tiny-t2v's default length
-    assert scored == {"metrics": {}, "features": {}, "reasons": {
-        "fvd": "video has 8 frames; FVD scores 16-frame clips (the common protocol): generate at least 16 frames"}}
+    assert scored == {
+        "metrics": {},
+        "features": {},
+        "reasons": {
+            "fvd": "video has 8 frames; FVD scores 16-frame clips (the common protocol): generate at least 16 frames"
+        },
+    }
     [row] = aggregate([{**scored, "metric_reasons": scored["reasons"]}], ["fvd"], evaluator.unavailable)
     assert row["value"] is None and row["reason"] == scored["reasons"]["fvd"]
 

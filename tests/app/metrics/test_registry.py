@@ -15,9 +15,20 @@ from app.metrics.spec import MetricSpec, Null, SetAggregate, SetContext, VideoCo
 from app.metrics.weights import EVALUATORS
 
 ROOT = Path(__file__).resolve().parents[3]
-PUBLISHED_ORDER = ["temporal_flickering", "warping_error", "consecutive_ssim", "consecutive_psnr", "motion_magnitude",
-                   "dynamic_degree", "temporal_consistency", "clip_similarity", "clipscore", "fvd", "inception_score",
-                   "overall_score"]
+PUBLISHED_ORDER = [
+    "temporal_flickering",
+    "warping_error",
+    "consecutive_ssim",
+    "consecutive_psnr",
+    "motion_magnitude",
+    "dynamic_degree",
+    "temporal_consistency",
+    "clip_similarity",
+    "clipscore",
+    "fvd",
+    "inception_score",
+    "overall_score",
+]
 
 
 def test_results_keep_the_published_order():
@@ -28,8 +39,12 @@ def test_results_keep_the_published_order():
 def test_metadata_is_plain_data_and_aliases_resolve():
     rows = json.loads(json.dumps([spec.to_dict() for spec in METRICS.values()]))  # `metrics list --json`
     assert set(rows[0]) == {"name", "higher_is_better", "level", "aggregation", "evaluator", "unit", "description"}
-    assert [canonical(n) for n in ("is", "clip_score", "clip", "fvd")] == ["inception_score", "clip_similarity",
-                                                                           "clip_similarity", "fvd"]
+    assert [canonical(n) for n in ("is", "clip_score", "clip", "fvd")] == [
+        "inception_score",
+        "clip_similarity",
+        "clip_similarity",
+        "fvd",
+    ]
     assert resolve_metric_names(["is", "inception_score"]) == ["inception_score"]
 
 
@@ -71,8 +86,17 @@ def _brightest(context: SetContext) -> SetAggregate:
 
 def test_a_new_metric_is_one_registered_spec(monkeypatch, tmp_path):
     per_video = MetricSpec("duration_s", True, "video", "mean", None, "s", "Video length", score_video=_duration)
-    per_set = MetricSpec("brightest_video", True, "set", "set", None, "0-1", "Brightness of the brightest video",
-                         features=_brightness, aggregate_set=_brightest)
+    per_set = MetricSpec(
+        "brightest_video",
+        True,
+        "set",
+        "set",
+        None,
+        "0-1",
+        "Brightness of the brightest video",
+        features=_brightness,
+        aggregate_set=_brightest,
+    )
     for spec in (per_video, per_set):
         monkeypatch.setitem(METRICS, spec.name, spec)  # registered for this test only
     evaluator = VideoEvaluator(["duration_s", "brightest_video"], tmp_path)
@@ -83,11 +107,24 @@ def test_a_new_metric_is_one_registered_spec(monkeypatch, tmp_path):
     assert [s["features"] for s in scored] == [{"brightest_video": b} for b in (0.0, 0.2, 0.4, 0.0)]
     assert [s["reasons"] for s in scored] == [{}, {}, {}, {"duration_s": "frame rate unknown"}]
 
-    rows = aggregate([{**s, "metric_reasons": s["reasons"]} for s in scored], ["brightest_video", "duration_s"],
-                     evaluator.unavailable, resamples=200, seed=1)
+    rows = aggregate(
+        [{**s, "metric_reasons": s["reasons"]} for s in scored],
+        ["brightest_video", "duration_s"],
+        evaluator.unavailable,
+        resamples=200,
+        seed=1,
+    )
     mean_row, set_row = rows  # per-video metrics first, then set metrics
     assert mean_row["name"] == "duration_s" and mean_row["value"] == pytest.approx(4 / 3) and mean_row["n"] == 3
     assert mean_row["ci_low"] < 4 / 3 < mean_row["ci_high"]  # aggregation "mean": bootstrap interval
-    assert set_row == {"kind": "metric", "name": "brightest_video", "value": 0.4, "ci_low": None, "ci_high": None,
-                       "n": 4, "reason": None, "details": None}  # aggregation "set": the set's own aggregate
+    assert set_row == {
+        "kind": "metric",
+        "name": "brightest_video",
+        "value": 0.4,
+        "ci_low": None,
+        "ci_high": None,
+        "n": 4,
+        "reason": None,
+        "details": None,
+    }  # aggregation "set": the set's own aggregate
     assert aggregate([], ["duration_s"], {})[0]["reason"] == "no videos"

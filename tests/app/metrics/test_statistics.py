@@ -34,8 +34,9 @@ def coverage_table() -> list[tuple[str, int, str, float]]:
     for n, repeats in ((8, 20000), (30, 1000)):  # BCa resamples every data set: fewer repeats keep this fast
         coverage, method = _coverage_of_means(lambda rng, size: rng.normal(0.0, 1.0, size), 0.0, n, repeats, 1)
         rows.append(("normal(0, 1)", n, method, coverage))
-        coverage, method = _coverage_of_means(lambda rng, size: rng.lognormal(0.0, 1.0, size), LOGNORMAL_MEAN, n,
-                                              repeats, 2)
+        coverage, method = _coverage_of_means(
+            lambda rng, size: rng.lognormal(0.0, 1.0, size), LOGNORMAL_MEAN, n, repeats, 2
+        )
         rows.append(("lognormal(0, 1)", n, method, coverage))
         rows.append(("Bernoulli(0.8)", n, "wilson (exact)", _coverage_of_proportion(0.8, n)))
     return rows
@@ -53,8 +54,10 @@ def test_mean_interval_picks_the_method_and_says_which():
     rng = np.random.default_rng(0)
     small = list(rng.normal(10, 2, 8))
     interval = mean_interval(small)
-    assert interval.method == "student_t" and interval.details(0.95, 1000, 0) == {"ci_method": "student_t",
-                                                                                  "confidence": 0.95}
+    assert interval.method == "student_t" and interval.details(0.95, 1000, 0) == {
+        "ci_method": "student_t",
+        "confidence": 0.95,
+    }
     assert (interval.low, interval.high) == pytest.approx(tuple(v.item() for v in student_t(np.asarray(small))))
     large = list(rng.normal(10, 2, 50))
     a = mean_interval(large, resamples=1000, seed=7)

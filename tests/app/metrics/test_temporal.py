@@ -45,7 +45,7 @@ def test_random_noise_flicker_matches_uniform_expectation():
     rng = np.random.default_rng(1)
     noise = rng.integers(0, 256, (6, 64, 64, 3), dtype=np.uint8)
     # E|X - Y| for independent uniform integers on 0..255 is (256^2 - 1) / (3 * 256) = 85.33
-    expected = 1 - ((256 ** 2 - 1) / (3 * 256)) / 255
+    expected = 1 - ((256**2 - 1) / (3 * 256)) / 255
     assert temporal_flickering(noise) == pytest.approx(expected, abs=0.005)
     m = temporal_metrics(noise)
     assert m["consecutive_ssim"] < 0.05 and m["warping_error"] > 0.05
@@ -53,7 +53,7 @@ def test_random_noise_flicker_matches_uniform_expectation():
 
 def test_constant_pan_is_found_by_the_flow_and_warps_back():
     base = _textured(64, 128)
-    video = np.stack([base[:, 2 * t: 2 * t + 96] for t in range(8)])  # content moves 2 px left per frame
+    video = np.stack([base[:, 2 * t : 2 * t + 96] for t in range(8)])  # content moves 2 px left per frame
     flows = compute_flows(np.stack([f.mean(axis=-1).astype(np.uint8) for f in video]))
     centre = flows[0].forward[16:-16, 16:-16]
     assert np.median(centre[..., 0]) == pytest.approx(-2.0, abs=0.25)  # content moves left: flow is -2 px
@@ -71,12 +71,13 @@ def test_ssim_equals_scikit_image_with_wang_settings_and_psnr_known_value():
     a = _textured(64, 80)[..., 0]
     b = np.clip(a.astype(int) + rng.integers(-20, 21, a.shape), 0, 255).astype(np.uint8)
     # scikit-image's documented settings for Wang et al.'s SSIM; it crops the window's radius (5 px) as we do
-    reference = structural_similarity(a, b, gaussian_weights=True, sigma=1.5, use_sample_covariance=False,
-                                      data_range=255)
+    reference = structural_similarity(
+        a, b, gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=255
+    )
     assert ssim(a, b) == pytest.approx(reference, abs=1e-6)
     assert ssim(a, a) == pytest.approx(1.0)
     assert ssim(a[:10], b[:10]) is None  # nothing left inside the border
-    assert psnr(255.0 ** 2 / 100.0) == pytest.approx(20.0)  # MSE = 255^2/100 -> exactly 20 dB
+    assert psnr(255.0**2 / 100.0) == pytest.approx(20.0)  # MSE = 255^2/100 -> exactly 20 dB
     assert psnr(0.0) is None
 
 
@@ -95,7 +96,7 @@ def test_warping_error_scores_the_last_row_and_column():
 def test_dynamic_degree_samples_to_8_fps_as_vbench(tmp_path):
     assert [dynamic_degree_interval(fps) for fps in (None, 6, 8, 12, 16, 20, 24, 30)] == [1, 1, 1, 2, 2, 2, 3, 4]
     base = _textured(256, 256 + 3 * 24, seed=4)
-    pan = np.stack([base[:, 3 * t: 3 * t + 256] for t in range(25)])  # 3 px/frame, 25 frames, 256x256
+    pan = np.stack([base[:, 3 * t : 3 * t + 256] for t in range(25)])  # 3 px/frame, 25 frames, 256x256
     evaluator = VideoEvaluator(["dynamic_degree"], tmp_path, "cpu")  # the evaluator passes fps through
     # at 24 fps VBench keeps every 3rd frame: 9 px per sampled pair > 6 px threshold in >= round(4*9/16) pairs
     assert evaluator.evaluate(pan, "a pan", fps=24)["metrics"]["dynamic_degree"] == 1.0

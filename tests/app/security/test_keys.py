@@ -31,8 +31,12 @@ def test_key_round_trip_and_no_plaintext_in_database(auth, db, local_settings):
     row, key = auth.keys.create("ci", ["models.read"], tier="pro")
     assert key.startswith("vdb_") and len(key) > 40 and row.prefix == key[:12]
     principal = auth.authenticate(key)
-    assert (principal.id, principal.kind, principal.tier, principal.scopes) == (row.id, "api_key", "pro",
-                                                                               ("models.read",))
+    assert (principal.id, principal.kind, principal.tier, principal.scopes) == (
+        row.id,
+        "api_key",
+        "pro",
+        ("models.read",),
+    )
     dump = _all_text(db)
     assert key not in dump and key[12:] not in dump  # neither the key nor its secret part
     assert row.digest == key_digest(server_secret(local_settings), key) and row.digest in dump
@@ -59,27 +63,33 @@ def test_key_summary_shows_status_and_never_the_digest(auth, db):
     revoked, _ = auth.keys.create("c", ["models.read"])
     auth.store.revoke_key(revoked.id)
     with db.session() as s, s.begin():
-        s.execute(update(ApiKeyRow).where(ApiKeyRow.id == expiring.id)
-                  .values(expires_at=utcnow() - timedelta(seconds=1)))
+        s.execute(
+            update(ApiKeyRow).where(ApiKeyRow.id == expiring.id).values(expires_at=utcnow() - timedelta(seconds=1))
+        )
     statuses = {key_summary(r)["key_id"]: key_summary(r)["status"] for r in auth.store.list_keys(include_revoked=True)}
     assert (statuses[active.id], statuses[expiring.id], statuses[revoked.id]) == ("active", "expired", "revoked")
     assert "digest" not in key_summary(active) and active.digest not in key_summary(active).values()
 
 
-@pytest.mark.parametrize("credential, reason", [
-    (None, "missing"), ("", "missing"), ("vdb_" + "x" * 43, "unknown"), ("vdb_" + "y" * 5000, "malformed")])
+@pytest.mark.parametrize(
+    "credential, reason",
+    [(None, "missing"), ("", "missing"), ("vdb_" + "x" * 43, "unknown"), ("vdb_" + "y" * 5000, "malformed")],
+)
 def test_missing_and_unknown_keys_are_refused(auth, credential, reason):
     with pytest.raises(AuthenticationError) as info:
         auth.authenticate(credential)
     assert info.value.http_status == 401 and info.value.details["reason"] == reason
 
 
-@pytest.mark.parametrize("kwargs, fragment", [
-    ({"permissions": ["models.read", "root"]}, "Unknown permission"),
-    ({"permissions": []}, "at least one permission"),
-    ({"permissions": ["models.read"], "tier": "platinum"}, "Unknown tier"),
-    ({"permissions": ["models.read"], "expires_at": utcnow() - timedelta(days=1)}, "in the past"),
-])
+@pytest.mark.parametrize(
+    "kwargs, fragment",
+    [
+        ({"permissions": ["models.read", "root"]}, "Unknown permission"),
+        ({"permissions": []}, "at least one permission"),
+        ({"permissions": ["models.read"], "tier": "platinum"}, "Unknown tier"),
+        ({"permissions": ["models.read"], "expires_at": utcnow() - timedelta(days=1)}, "in the past"),
+    ],
+)
 def test_bad_key_requests_are_refused_before_storing(auth, kwargs, fragment):
     with pytest.raises(ValidationError) as info:
         auth.keys.create("bad", **kwargs)
@@ -126,9 +136,13 @@ def test_keys_live_in_postgresql_too(local_settings):
     assert auth.authenticate(key).id == row.id
     with db.engine.connect() as connection:
         stored = connection.execute(text("SELECT digest FROM api_keys WHERE id = :id"), {"id": row.id}).scalar_one()
-        anywhere = connection.execute(text("SELECT count(*) FROM api_keys WHERE CAST(permissions AS TEXT) LIKE :k "
-                                           "OR name LIKE :k OR prefix LIKE :k OR digest LIKE :k"),
-                                      {"k": f"%{key[12:]}%"}).scalar_one()
+        anywhere = connection.execute(
+            text(
+                "SELECT count(*) FROM api_keys WHERE CAST(permissions AS TEXT) LIKE :k "
+                "OR name LIKE :k OR prefix LIKE :k OR digest LIKE :k"
+            ),
+            {"k": f"%{key[12:]}%"},
+        ).scalar_one()
     assert stored == row.digest and anywhere == 0
     auth.store.revoke_key(row.id)
     BACKENDS_RAN["postgresql (credentials)"] = "ran"

@@ -25,8 +25,11 @@ def identity_provider():
             verifier = form.get("code_verifier", [""])[0]
             challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
             ok = form.get("code") == ["good-code"] and challenge == seen.get("challenge")
-            body = {"access_token": "at-123", "token_type": "Bearer", "expires_in": 600} if ok else \
-                {"error": "invalid_grant", "error_description": "bad code or verifier"}
+            body = (
+                {"access_token": "at-123", "token_type": "Bearer", "expires_in": 600}
+                if ok
+                else {"error": "invalid_grant", "error_description": "bad code or verifier"}
+            )
             payload = json.dumps(body).encode()
             self.send_response(200 if ok else 400)
             self.send_header("Content-Type", "application/json")
@@ -44,8 +47,9 @@ def identity_provider():
 
 
 def _client(base: str) -> OAuth2Client:
-    return OAuth2Client(client_id="vid-bench", client_secret="s3cret", authorization_url=f"{base}/authorize",
-                        token_url=f"{base}/token")
+    return OAuth2Client(
+        client_id="vid-bench", client_secret="s3cret", authorization_url=f"{base}/authorize", token_url=f"{base}/token"
+    )
 
 
 def test_authorization_code_flow_with_pkce(identity_provider):

@@ -23,12 +23,17 @@ def storage(request) -> str:
 
 
 def _limiter(tmp_path, storage, **limits) -> RateLimiter:
-    tiers = {"free": TierLimits(per_minute=5, per_hour=8, concurrent=2),
-             "pro": TierLimits(per_minute=50, per_hour=500, concurrent=10),
-             "enterprise": TierLimits(per_minute=500, per_hour=5000, concurrent=50)}
+    tiers = {
+        "free": TierLimits(per_minute=5, per_hour=8, concurrent=2),
+        "pro": TierLimits(per_minute=50, per_hour=500, concurrent=10),
+        "enterprise": TierLimits(per_minute=500, per_hour=5000, concurrent=50),
+    }
     groups = {"benchmarks": GroupLimits(limit=6, window_s=3600, burst=3)}
-    return RateLimiter(Settings(data_dir=tmp_path, rate_limit_storage=storage, rate_limit_tiers=tiers,
-                                rate_limit_groups=groups, **limits))
+    return RateLimiter(
+        Settings(
+            data_dir=tmp_path, rate_limit_storage=storage, rate_limit_tiers=tiers, rate_limit_groups=groups, **limits
+        )
+    )
 
 
 def _who(tier="free") -> Principal:

@@ -19,8 +19,14 @@ def ann(auth):
 
 def _claims(user, settings, **overrides):
     now = utcnow()
-    claims = {"sub": user.id, "iss": settings.jwt_issuer, "aud": settings.jwt_audience, "iat": now,
-              "exp": now + timedelta(minutes=5), "scope": "models.read"}
+    claims = {
+        "sub": user.id,
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "iat": now,
+        "exp": now + timedelta(minutes=5),
+        "scope": "models.read",
+    }
     claims.update(overrides)
     return {k: v for k, v in claims.items() if v is not None}
 
@@ -73,8 +79,9 @@ def test_negative_tokens_are_refused(auth, ann, local_settings):
     def signed(**overrides):
         return jwt.encode(_claims(ann, local_settings, **overrides), key, algorithm="HS256")
 
-    numeric = {k: (int(v.timestamp()) if hasattr(v, "timestamp") else v)
-               for k, v in _claims(ann, local_settings).items()}
+    numeric = {
+        k: (int(v.timestamp()) if hasattr(v, "timestamp") else v) for k, v in _claims(ann, local_settings).items()
+    }
     good = signed()
     header, payload, signature = good.split(".")
     tampered_payload = base64.urlsafe_b64encode(json.dumps({**numeric, "scope": "admin"}).encode()).rstrip(b"=")

@@ -17,8 +17,18 @@ def test_metric_columns_are_the_ones_named(tmp_path):
     db = Database(f"sqlite:///{tmp_path / 'bench.sqlite3'}")
     repo = BenchmarkRepository(db)
     row = repo.create_benchmark("tiny-t2v", {"x": 1}, 1)
-    repo.record_video(row.id, {"prompt_index": 0, "prompt": "a cat", "seed": 0, "status": "ok", "num_frames": 8,
-                               "latency_s": 0.25, "metrics": {"sharpness": 0.5, "not_exported": 1.0}})
+    repo.record_video(
+        row.id,
+        {
+            "prompt_index": 0,
+            "prompt": "a cat",
+            "seed": 0,
+            "status": "ok",
+            "num_frames": 8,
+            "latency_s": 0.25,
+            "metrics": {"sharpness": 0.5, "not_exported": 1.0},
+        },
+    )
     table = pq.read_table(export_parquet(repo, [row.id], tmp_path / "out.parquet", ["sharpness", "never_scored"]))
     db.dispose()
     assert table.schema.equals(parquet_schema(["sharpness", "never_scored"]), check_metadata=False)

@@ -56,11 +56,19 @@ def repo(db):
 
 
 def _record(prompt_index=0, seed=0, status="ok", **extra):
-    base = {"prompt_index": prompt_index, "prompt": f"prompt {prompt_index}", "seed": seed, "status": status,
-            "num_frames": 8, "latency_s": 0.25, "timings": {"total_s": 0.25, "encode_s": 0.01},
-            "measurement": {"peak_rss_mb": 100.0, "peak_vram_allocated_gb": None, "energy_j": None},
-            "metrics": {"temporal_consistency": 0.5, "consecutive_psnr": None},
-            "metric_reasons": {"consecutive_psnr": "identical"}, "features": {}}
+    base = {
+        "prompt_index": prompt_index,
+        "prompt": f"prompt {prompt_index}",
+        "seed": seed,
+        "status": status,
+        "num_frames": 8,
+        "latency_s": 0.25,
+        "timings": {"total_s": 0.25, "encode_s": 0.01},
+        "measurement": {"peak_rss_mb": 100.0, "peak_vram_allocated_gb": None, "energy_j": None},
+        "metrics": {"temporal_consistency": 0.5, "consecutive_psnr": None},
+        "metric_reasons": {"consecutive_psnr": "identical"},
+        "features": {},
+    }
     base.update(extra)
     return base
 
@@ -90,13 +98,19 @@ def test_nan_and_inf_are_stored_as_null(repo):
 def test_aggregates_are_replaced_atomically(repo):
     row = repo.create_benchmark("tiny-t2v", {"x": 1}, 1)
     repo.write_aggregates(row.id, [{"kind": "metric", "name": "fvd", "value": None, "reason": "missing"}])
-    repo.write_aggregates(row.id, [{"kind": "metric", "name": "fvd", "value": 12.5, "n": 4},
-                                   {"kind": "performance", "name": "avg_latency_ms", "value": 250.0}])
+    repo.write_aggregates(
+        row.id,
+        [
+            {"kind": "metric", "name": "fvd", "value": 12.5, "n": 4},
+            {"kind": "performance", "name": "avg_latency_ms", "value": 250.0},
+        ],
+    )
     rows = {a.name: a for a in repo.aggregates(row.id)}
     assert rows["fvd"].value == 12.5 and rows["fvd"].reason is None and len(rows) == 2
     with pytest.raises(IntegrityError):  # duplicate names in one write fail the whole write ...
-        repo.write_aggregates(row.id, [{"kind": "metric", "name": "x", "value": 1.0},
-                                       {"kind": "metric", "name": "x", "value": 2.0}])
+        repo.write_aggregates(
+            row.id, [{"kind": "metric", "name": "x", "value": 1.0}, {"kind": "metric", "name": "x", "value": 2.0}]
+        )
     assert {a.name for a in repo.aggregates(row.id)} == {"fvd", "avg_latency_ms"}  # ... and leave the old rows
 
 

@@ -40,8 +40,9 @@ def test_concurrent_health_checks_of_one_model_get_their_own_task_ids(settings, 
 
     async def two_checks() -> list[httpx.Response]:
         transport = httpx.ASGITransport(app=make_app())
-        async with httpx.AsyncClient(transport=transport, base_url="http://test",
-                                     headers={"X-API-Key": admin_key}) as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://test", headers={"X-API-Key": admin_key}
+        ) as client:
             return await asyncio.gather(*[client.get("/api/v1/models/tiny-text/health") for _ in range(2)])
 
     responses = asyncio.run(two_checks())

@@ -11,20 +11,23 @@ from app.api.schemas.benchmarks import BenchmarkCreate
 BASE = '{"model_name": "tiny-t2v", "prompts": ["A cat"], '
 
 
-@pytest.mark.parametrize("tail", [
-    '"parameters": {"num_frames": 1e400}}',
-    '"parameters": {"num_frames": NaN}}',
-    '"parameters": {"guidance_scale": Infinity}}',
-    '"parameters": {"num_frames": ' + "9" * 400 + '}}',
-    '"parameters": {"num_frames": 8.5}}',
-    '"parameters": {"num_frames": true}}',
-    '"parameters": {"width": "abc"}}',
-    '"parameters": {"width": [32]}}',
-    '"parameters": {"scheduler": ["ddim"]}}',
-    '"parameters": {"cfg": 3}}',
-    '"seed": ' + str(2**70) + '}',
-    '"seed": 3e9}',
-])
+@pytest.mark.parametrize(
+    "tail",
+    [
+        '"parameters": {"num_frames": 1e400}}',
+        '"parameters": {"num_frames": NaN}}',
+        '"parameters": {"guidance_scale": Infinity}}',
+        '"parameters": {"num_frames": ' + "9" * 400 + "}}",
+        '"parameters": {"num_frames": 8.5}}',
+        '"parameters": {"num_frames": true}}',
+        '"parameters": {"width": "abc"}}',
+        '"parameters": {"width": [32]}}',
+        '"parameters": {"scheduler": ["ddim"]}}',
+        '"parameters": {"cfg": 3}}',
+        '"seed": ' + str(2**70) + "}",
+        '"seed": 3e9}',
+    ],
+)
 def test_bad_bodies_are_refused_by_the_schema(tail):
     with pytest.raises(pydantic.ValidationError):  # the API's handler turns this into the uniform 422 body
         BenchmarkCreate.model_validate(json.loads(BASE + tail))
