@@ -28,6 +28,10 @@ import ray
 
 POOL_NAME = "vdb-worker-pool"
 NAMESPACE = "vid-bench"
+# Detached actors are scheduled outside any placement group. Ray Tune runs a trial in a placement group that
+# captures its children, and removes it when the trial ends: a pool (or pooled worker) first made from a trial
+# would die with that trial, and the next trial would lease a dead worker.
+OUTSIDE_PLACEMENT_GROUPS = "DEFAULT"
 
 
 @dataclass
@@ -144,7 +148,13 @@ RemotePoolActor = ray.remote(PoolActor)
 def get_pool(idle_s: float, memory_gb: float):
     """The cluster's pool actor, created on first use (its limits are those of the first caller)."""
     return RemotePoolActor.options(
-        name=POOL_NAME, namespace=NAMESPACE, lifetime="detached", get_if_exists=True, num_cpus=0, max_concurrency=8
+        name=POOL_NAME,
+        namespace=NAMESPACE,
+        lifetime="detached",
+        get_if_exists=True,
+        num_cpus=0,
+        max_concurrency=8,
+        scheduling_strategy=OUTSIDE_PLACEMENT_GROUPS,
     ).remote(idle_s, memory_gb * 2**30)
 
 
@@ -166,14 +176,17 @@ class TrialWorker:
         self.key = pool_key(spec_json, settings_json) + "|trial"
         self._pool = get_pool(settings.worker_pool_idle_s, settings.worker_pool_memory_gb)
         self.handle = ray.get(self._pool.acquire.remote(self.key))
-        if self.handle is None:
-            # the runner's actor class: it stops itself if this trial is stopped before it could release it
-            self.handle = RemoteBenchmarkWorker.options(num_cpus=0, lifetime="detached", max_restarts=0).remote(
-                spec_json, settings_json
-            )
-            self.info = ray.get(self.handle.info.remote())
-        else:
-            self.info = ray.get(self.handle.configure.remote(spec_json, settings_json))
+        if self.handle is not None:
+            try:
+                self.info = ray.get(self.handle.configure.remote(spec_json, settings_json))
+                return
+            except ray.exceptions.RayActorError:  # it died while idle (its node went away): start a cold one
+                self.handle = None
+        # the runner's actor class: it stops itself if this trial is stopped before it could release it
+        self.handle = RemoteBenchmarkWorker.options(
+            num_cpus=0, lifetime="detached", max_restarts=0, scheduling_strategy=OUTSIDE_PLACEMENT_GROUPS
+        ).remote(spec_json, settings_json)
+        self.info = ray.get(self.handle.info.remote())
 
     def warm_up(self) -> int:
         return ray.get(self.handle.warm_up.remote())

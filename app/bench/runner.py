@@ -27,7 +27,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -36,7 +36,7 @@ import ray
 from app.bench import telemetry
 from app.bench.aggregates import aggregate_rows
 from app.bench.cluster import check_shared_state, ensure_ray, fit_cpus, gpu_fraction, gpu_memory_gb
-from app.bench.pool import get_pool
+from app.bench.pool import OUTSIDE_PLACEMENT_GROUPS, get_pool
 from app.bench.provenance import package_versions
 from app.bench.results import video_record
 from app.bench.spec import BenchmarkSpec
@@ -167,7 +167,8 @@ class _Job:
     benchmark_spec: BenchmarkSpec
     pending: list[tuple[int, str, int]]
     actor: Any = None
-    in_flight: dict[Any, tuple[int, str, int]] | None = None
+    # each actor call's ref -> the work items it holds (batch_size of them)
+    in_flight: dict[Any, tuple[tuple[int, str, int], ...]] = field(default_factory=dict)
     retries: int = 0
     info: dict[str, Any] | None = None
     info_ref: Any = None
@@ -424,7 +425,11 @@ class BenchmarkRunner:
             job.pool_key = pool_key(spec_json, settings)
         job.launched_at = time.monotonic()
         # A pooled worker outlives this runner (a REST benchmark's owner exits after one benchmark): detached.
-        lifetime = {"lifetime": "detached"} if job.pool_key is not None else {}
+        lifetime = (
+            {"lifetime": "detached", "scheduling_strategy": OUTSIDE_PLACEMENT_GROUPS}
+            if job.pool_key is not None
+            else {}
+        )
         job.actor = RemoteBenchmarkWorker.options(
             num_cpus=job.resources["num_cpus"],
             num_gpus=job.resources["num_gpus"],

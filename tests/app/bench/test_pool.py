@@ -139,3 +139,41 @@ def test_the_pool_actor_stops_a_worker_left_idle(runner):
         what="the evicted worker's process to exit",
     )
     assert ray.get(pool.stats.remote())["evicted_idle"] >= 1
+
+
+def test_a_trials_pooled_worker_outlives_the_trials_placement_group(runner):
+    """Tune runs a trial in a placement group that captures its children and removes it when the trial ends.
+    The pool and the worker a trial starts are detached and must not live in it, or the next trial leases a
+    worker that dies with the last one (the Pareto search's failure in CI)."""
+    import ray
+    from ray.util.placement_group import placement_group, placement_group_table, remove_placement_group
+    from ray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
+
+    from app.bench.spec import BenchmarkSpec
+    from tests.helpers import wait_until
+
+    spec = BenchmarkSpec(
+        model_name="tiny-t2v",
+        prompts=["A lighthouse"],
+        device="cpu",
+        parameters={"num_frames": 4, "num_inference_steps": 1},
+        metric_settings={"compute_metrics": False},
+    ).model_dump(mode="json")
+    settings_json = runner.settings.portable()
+
+    @ray.remote(num_cpus=1)
+    def like_a_trial():
+        from app.bench.pool import POOL_NAME, TrialWorker
+
+        worker = TrialWorker(spec, settings_json)
+        return worker.handle, ray.get_actor(POOL_NAME, namespace="vid-bench")
+
+    group = placement_group([{"CPU": 1}])
+    ray.get(group.ready(), timeout=60)
+    strategy = PlacementGroupSchedulingStrategy(group, placement_group_capture_child_tasks=True)
+    handle, pool = ray.get(like_a_trial.options(scheduling_strategy=strategy).remote())
+    remove_placement_group(group)
+    wait_until(lambda: placement_group_table(group)["state"], lambda state: state == "REMOVED", timeout=30)
+    assert ray.get(pool.stats.remote(), timeout=60)["idle_s"] >= 0  # both alive after the group is gone
+    assert ray.get(handle.info.remote(), timeout=60)["benchmarks_served"] >= 1
+    ray.kill(handle, no_restart=True)
