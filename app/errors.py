@@ -17,6 +17,7 @@ from app.i18n import Message
 class VidBenchError(Exception):
     code = "INTERNAL_ERROR"
     http_status = 500
+    request_id: str | None = None  # the SDK sets it from the error body of the response it raises this for
 
     def __init__(self, message: str, details: dict[str, Any] | None = None):
         super().__init__(message)
@@ -262,6 +263,10 @@ class PermissionDeniedError(VidBenchError):
 class RateLimitExceededError(VidBenchError):
     code = "RATE_LIMIT_EXCEEDED"
     http_status = 429
+    # The refused window (an app.security.ratelimit.Window, not imported: this layer is below security), set by
+    # Window.exceeded() for the X-RateLimit-* headers; an error rebuilt from its body (the SDK's) has the details'
+    # "window" instead: its length in seconds.
+    window: Any
 
     def __init__(self, limit: int, remaining: int, reset_at: str, retry_after: int, window_s: int, scope: str):
         super().__init__(

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 from rich.table import Table
 
 from cli.common import ApiKeyOption, UrlOption, _, app_errors_exit_2, console, err_console
+
+if TYPE_CHECKING:
+    from app.config import Tier
 
 app = typer.Typer(
     help="API keys and users: locally on the data directory, or through a gateway with --url.", no_args_is_help=True
@@ -54,7 +57,8 @@ def auth_create_key(
         from vid_diffusion_bench.client import VidBenchClient
 
         with VidBenchClient(url, api_key=api_key) as client:
-            created = client.create_api_key(name, permission, tier, expires_in_days)
+            # a str from the command line: the server refuses an unknown tier
+            created = client.create_api_key(name, permission, cast("Tier", tier), expires_in_days)
         key_id, key = created["key_id"], created["key"]
     else:
         from app.storage.tables import utcnow

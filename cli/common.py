@@ -96,7 +96,7 @@ def collect_prompts(prompts: list[str] | None, prompts_file: Path | None, prompt
 def progress_printer(label: str) -> Iterator[Callable[[dict], None]]:
     """Yields the on_progress callback for suite events; the progress display on stderr starts at the first event,
     so input refused before any work stays one error line."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
     progress = Progress(
         TextColumn("{task.description}"),
@@ -106,7 +106,7 @@ def progress_printer(label: str) -> Iterator[Callable[[dict], None]]:
         console=err_console,
         transient=False,
     )
-    tasks: dict[str, int] = {}
+    tasks: dict[str, TaskID] = {}
 
     def on_progress(event: dict) -> None:
         progress.start()  # no-op once started

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -78,14 +78,15 @@ def create(
         for k, v in {"privacy_level": privacy_level, "epsilon": epsilon, "delta": delta, "mechanism": mechanism}.items()
         if v is not None
     }
-    SessionSpec(
-        session_id=session_id,
-        participants=participants,
-        benchmark_spec=grid,
-        privacy_config=privacy,
-        consensus_threshold=consensus_threshold,
-        timeout_minutes=timeout_minutes,
-    ).tasks(get_settings())
+    fields: dict[str, Any] = {  # plain JSON values: SessionSpec checks them and builds its nested models
+        "session_id": session_id,
+        "participants": participants,
+        "benchmark_spec": grid,
+        "privacy_config": privacy,
+        "consensus_threshold": consensus_threshold,
+        "timeout_minutes": timeout_minutes,
+    }
+    SessionSpec(**fields).tasks(get_settings())
     session = asyncio.run(
         create_federated_session(
             session_id=session_id,

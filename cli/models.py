@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from cli.common import _, app_errors_exit_2, console, emit_json, err_console, fmt
+
+if TYPE_CHECKING:
+    from app.catalog.downloads import Source as DownloadSource
 
 app = typer.Typer(help="The model catalog.", no_args_is_help=True)
 
@@ -109,7 +112,7 @@ def models_download(
         local_roots=[Path("/")],
         catalog_dir=registered_dir(settings.resolved_models_dir),
     )  # your own files: any path
-    row = manager.start(model, source, location)
+    row = manager.start(model, cast("DownloadSource", source), location)  # one of them: checked above
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),

@@ -34,11 +34,21 @@ def optimize(
 ):
     """Search generation settings with Ray Tune + Optuna; every trial is a real benchmark."""
     from app.catalog import get_catalog
+    from app.errors import ValidationError
     from tuning import AIOptimizationEngine, SearchSpace
 
     g = get_catalog().get(model).parameters["guidance_scale"]
+    if guidance_scale:
+        low, high = guidance_scale
+    elif g.min is not None and g.max is not None:
+        low, high = g.min, g.max
+    else:  # the catalog lists guidance_scale choices, not a range
+        raise ValidationError(
+            f"{model} has no guidance_scale range to search by default: give --guidance-scale",
+            {"model_name": model},
+        )
     space = SearchSpace(
-        continuous_params={"guidance_scale": tuple(guidance_scale) if guidance_scale else (g.min, g.max)},
+        continuous_params={"guidance_scale": (low, high)},
         discrete_params={k: v for k, v in {"num_inference_steps": steps, "num_frames": frames}.items() if v},
         categorical_params={"scheduler": scheduler} if scheduler else {},
     )

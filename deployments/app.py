@@ -165,6 +165,7 @@ def build_app(args: dict[str, Any] | None = None):
     if created:
         logging.getLogger("vid_bench").warning("Created the first admin API key in %s (mode 0600)", key_file)
     handles = {model.name: deployment_for(model, settings_json) for model in parsed.models}
-    return Gateway.options(
+    # Serve's decorator made Gateway a serve.Deployment; mypy does not apply class decorators and sees the class
+    return Gateway.options(  # type: ignore[attr-defined]
         ray_actor_options={"num_cpus": parsed.ingress_num_cpus, "resources": parsed.ingress_resources}
     ).bind(handles, settings_json)

@@ -173,7 +173,7 @@ def model_states(models: list[str]) -> dict[str, dict[str, Any]]:
         name: deployment for app in serve.status().applications.values() for name, deployment in app.deployments.items()
     }
     names = {model: deployment for deployment, model in _deployment_models().items()}
-    out = {}
+    out: dict[str, dict[str, Any]] = {}
     for model in models:
         deployment = by_deployment.get(names.get(model, ""))
         if deployment is None:

@@ -15,9 +15,9 @@ import logging
 import os
 import tempfile
 import time
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 from ray import serve
 
@@ -27,17 +27,34 @@ from app.catalog.spec import GenerationParams
 from app.config import Settings
 from app.engines.image import ImageEngine
 from app.engines.speech import SpeechEngine
-from app.engines.text import TextStream, make_text_engine
+from app.engines.text import TextEngine, TextRequest, TextResult, TextStream, make_text_engine
 from app.engines.video import VideoEngine
 from app.errors import TaskCancelledError, VidBenchError
 from app.storage.database import get_database
 from app.storage.tasks import TaskRepository
 from app.storage.videos import write_mp4
 
-ENGINES = {"video": VideoEngine, "image": ImageEngine, "text": make_text_engine, "speech": SpeechEngine}
+
+class Engine(Protocol):
+    """What a replica needs of any engine; each deployment class names its modality's engine."""
+
+    device: str
+
+    def load(self) -> float: ...
+
+
+ENGINES: dict[str, Callable[..., Engine]] = {
+    "video": VideoEngine,
+    "image": ImageEngine,
+    "text": make_text_engine,
+    "speech": SpeechEngine,
+}
 """Engine constructor per modality; each takes (model spec, device, optimization profile, models dir)."""
 
 BatchRequest = tuple[str, dict[str, Any]]  # (task id, payload)
+BatchResult = dict[str, Any] | VidBenchError | None  # a request's result, its call's error, or None when cancelled
+Key = TypeVar("Key", bound=Hashable)
+ImageKey = tuple[int, int, int, float, str | None]  # width, height, steps, guidance, negative prompt
 
 
 class ClientErrorsOnOneLine(logging.Filter):
@@ -69,6 +86,7 @@ class _Replica:
     """What every replica does: load its model once at start, keep task rows current, answer health checks."""
 
     modality = ""
+    engine: Engine
 
     def __init__(self, model_name: str, settings_json: dict[str, Any]):
         import torch
@@ -112,13 +130,14 @@ class _Replica:
     def cancel_reader(self, task_id: str):
         """live() -> False once the task was cancelled, read from the database at most every progress_interval_s."""
         interval = self.settings.progress_interval_s
-        state = {"at": time.monotonic(), "live": True}
+        read_at, is_live = time.monotonic(), True
 
         def live() -> bool:
+            nonlocal read_at, is_live
             now = time.monotonic()
-            if state["live"] and now - state["at"] >= interval:
-                state["live"], state["at"] = not self.tasks.is_cancelled(task_id), now
-            return state["live"]
+            if is_live and now - read_at >= interval:
+                is_live, read_at = not self.tasks.is_cancelled(task_id), now
+            return is_live
 
         return live
 
@@ -127,14 +146,15 @@ class _Replica:
         ``progress_interval_s`` (each write also reads the cancel flag); between writes the last answer stands.
         A request shorter than the interval writes no step at all: completion sets progress to 1."""
         interval = self.settings.progress_interval_s
-        state = {"at": time.monotonic(), "live": [True] * len(task_ids)}
+        written_at, live = time.monotonic(), [True] * len(task_ids)
 
         def progress(fraction: float) -> list[bool]:
+            nonlocal written_at, live
             now = time.monotonic()
-            if now - state["at"] >= interval:
-                state["live"] = [self.tasks.progress(task_id, fraction) for task_id in task_ids]
-                state["at"] = now
-            return state["live"]
+            if now - written_at >= interval:
+                live = [self.tasks.progress(task_id, fraction) for task_id in task_ids]
+                written_at = now
+            return live
 
         return progress
 
@@ -169,7 +189,7 @@ class _Replica:
         raise NotImplementedError
 
 
-class _BatchedReplica(_Replica):
+class _BatchedReplica(_Replica, Generic[Key]):
     """Concurrent requests are collected (@serve.batch); those with the same settings share one pipeline call.
 
     A request whose task was cancelled before its batch ran, or during it, gets no result (None), and its
@@ -196,24 +216,24 @@ class _BatchedReplica(_Replica):
         return result
 
     @serve.batch(max_batch_size=4, batch_wait_timeout_s=0.05)
-    async def generate_batch(self, requests: list[BatchRequest]) -> list[dict[str, Any] | None]:
+    async def generate_batch(self, requests: list[BatchRequest]) -> list[BatchResult]:
         return await asyncio.to_thread(self._run_batch, requests)
 
-    def _run_batch(self, requests: list[BatchRequest]) -> list[dict[str, Any] | None]:
+    def _run_batch(self, requests: list[BatchRequest]) -> list[BatchResult]:
         raise NotImplementedError
 
-    def _start_groups(self, requests: list[BatchRequest]) -> dict[Hashable, list[int]]:
+    def _start_groups(self, requests: list[BatchRequest]) -> dict[Key, list[int]]:
         """Mark each task running and group the requests that can share a pipeline call, by index.
 
         A task cancelled before it started joins no group, so its result stays None.
         """
-        groups: dict[Hashable, list[int]] = {}
+        groups: dict[Key, list[int]] = {}
         for i, (task_id, payload) in enumerate(requests):
             if self.tasks.start(task_id, self.worker_id()):
                 groups.setdefault(self.batch_key(payload), []).append(i)
         return groups
 
-    def batch_key(self, payload: dict[str, Any]) -> Hashable:
+    def batch_key(self, payload: dict[str, Any]) -> Key:
         raise NotImplementedError
 
 
@@ -231,11 +251,12 @@ def _mp4_output(result, params) -> dict[str, Any]:
 
 
 @serve.deployment
-class VideoDeployment(_BatchedReplica):
+class VideoDeployment(_BatchedReplica[str]):
     """Text-to-video requests that arrive together with identical settings share one pipeline call
     (@serve.batch); image-to-video requests run one at a time (the pipeline conditions on one image)."""
 
     modality = "video"
+    engine: VideoEngine
 
     async def generate(self, task_id: str, payload: dict[str, Any]) -> dict[str, Any]:
         if self.model_spec.task != "t2v":
@@ -263,12 +284,12 @@ class VideoDeployment(_BatchedReplica):
             },
         }
 
-    def batch_key(self, payload: dict[str, Any]) -> Hashable:
+    def batch_key(self, payload: dict[str, Any]) -> str:
         """Requests share a call when their settings and their timeout agree."""
         return json.dumps({"params": payload["params"], "timeout_s": payload.get("timeout_s")}, sort_keys=True)
 
-    def _run_batch(self, requests: list[BatchRequest]) -> list[dict[str, Any] | None]:
-        results: list[dict[str, Any] | VidBenchError | None] = [None] * len(requests)
+    def _run_batch(self, requests: list[BatchRequest]) -> list[BatchResult]:
+        results: list[BatchResult] = [None] * len(requests)
         for key, members in self._start_groups(requests).items():
             shared = json.loads(key)
             params = GenerationParams(**shared["params"])
@@ -309,21 +330,22 @@ class VideoDeployment(_BatchedReplica):
         return results
 
     def smoke_test(self) -> None:
-        self.engine.generate(
-            "health check",
-            {"num_frames": int(self.model_spec.parameters["num_frames"].min), "num_inference_steps": 1},
-            seed=0,
-        )
+        frames = self.model_spec.parameters["num_frames"]
+        fewest = min(frames.choices) if frames.choices is not None else frames.min
+        if fewest is None:  # the catalog gives every parameter choices or a min and max
+            raise ValueError(f"{self.model_spec.name}: num_frames has neither choices nor a min")
+        self.engine.generate("health check", {"num_frames": int(fewest), "num_inference_steps": 1}, seed=0)
 
 
 @serve.deployment
-class ImageDeployment(_BatchedReplica):
+class ImageDeployment(_BatchedReplica[ImageKey]):
     """Concurrent requests are batched (@serve.batch): requests with the same size, steps, guidance and
     negative prompt share one pipeline call; each image keeps its own seed."""
 
     modality = "image"
+    engine: ImageEngine
 
-    def batch_key(self, payload: dict[str, Any]) -> Hashable:
+    def batch_key(self, payload: dict[str, Any]) -> ImageKey:
         return (
             payload["width"],
             payload["height"],
@@ -332,8 +354,8 @@ class ImageDeployment(_BatchedReplica):
             payload.get("negative_prompt"),
         )
 
-    def _run_batch(self, requests: list[BatchRequest]) -> list[dict[str, Any] | None]:
-        results: list[dict[str, Any] | None] = [None] * len(requests)
+    def _run_batch(self, requests: list[BatchRequest]) -> list[BatchResult]:
+        results: list[BatchResult] = [None] * len(requests)
         for (width, height, steps, guidance, negative), members in self._start_groups(requests).items():
             prompts, seeds, owners = [], [], []
             for i in members:
@@ -376,11 +398,19 @@ class ImageDeployment(_BatchedReplica):
         self.engine.generate("health check", seed=0, num_inference_steps=1)
 
 
+def _final(pieces: TextStream) -> TextResult:
+    """The stream's result, once it has ended."""
+    if pieces.result is None:
+        raise RuntimeError("The text stream has not ended: it has no result yet")
+    return pieces.result
+
+
 @serve.deployment
 class TextDeployment(_Replica):
     modality = "text"
+    engine: TextEngine
 
-    def _stream(self, payload: dict[str, Any]) -> tuple[Any, TextStream]:
+    def _stream(self, payload: dict[str, Any]) -> tuple[TextRequest, TextStream]:
         request = self.engine.request(
             payload["prompt"],
             payload["max_tokens"],
@@ -401,7 +431,7 @@ class TextDeployment(_Replica):
             if not progress(min(produced / request.max_tokens, 0.99))[0]:
                 pieces.close()
                 raise _cancelled(task_id)
-        result = pieces.result
+        result = _final(pieces)
         return {
             "worker_id": self.worker_id(),
             "outputs": [],
@@ -423,7 +453,7 @@ class TextDeployment(_Replica):
                 pieces.close()
                 raise _cancelled(task_id)
             yield {"token": piece}
-        result = pieces.result
+        result = _final(pieces)
         yield {
             "finish_reason": result.finish_reason,
             "tokens_generated": result.tokens_generated,
@@ -438,6 +468,7 @@ class TextDeployment(_Replica):
 @serve.deployment
 class SpeechDeployment(_Replica):
     modality = "speech"
+    engine: SpeechEngine
 
     def generate(self, task_id: str, payload: dict[str, Any]) -> dict[str, Any]:
         self.begin(task_id)
@@ -471,4 +502,10 @@ class SpeechDeployment(_Replica):
         self.engine.synthesize("health check", seed=0)
 
 
-DEPLOYMENTS = {"video": VideoDeployment, "image": ImageDeployment, "text": TextDeployment, "speech": SpeechDeployment}
+# Serve's decorator makes each class a serve.Deployment (mypy does not apply class decorators: it sees the class)
+DEPLOYMENTS: dict[str, serve.Deployment] = {
+    "video": VideoDeployment,
+    "image": ImageDeployment,
+    "text": TextDeployment,
+    "speech": SpeechDeployment,
+}

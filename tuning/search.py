@@ -16,13 +16,18 @@ import json
 import time
 from dataclasses import asdict, dataclass, field
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.bench.spec import BenchmarkSpec
 from app.catalog import VideoParameters, get_catalog
 from app.config import Settings, get_settings
 from app.errors import ValidationError
 from tuning.space import SearchSpace
+
+if TYPE_CHECKING:
+    from app.bench.pool import TrialWorker
+    from app.bench.worker import BenchmarkWorker
+    from app.catalog.spec import ModelSpec
 
 STRATEGIES = ("bayesian", "random", "grid", "pareto")
 GENERATION_KEYS = tuple(VideoParameters.model_fields)  # the trial config's keys that are generation parameters
@@ -66,8 +71,12 @@ def score_of(
     if objective is OptimizationObjective.MINIMIZE_LATENCY:
         return -latency_ms
     if objective is OptimizationObjective.QUALITY_UNDER_LATENCY:
+        if latency_budget_ms is None:
+            raise ValidationError("this objective needs latency_budget_ms", {"objective": objective.value})
         return q if latency_ms <= latency_budget_ms else -1e9
     if objective is OptimizationObjective.LATENCY_ABOVE_QUALITY:
+        if quality_floor is None:
+            raise ValidationError("this objective needs quality_floor", {"objective": objective.value})
         return -latency_ms if quality is not None and quality >= quality_floor else -1e9
     return q / (latency_ms / 1000.0)
 
@@ -107,23 +116,25 @@ def run_trial(
         and spec.device in ("cpu", "auto")
         and ray.cluster_resources().get("GPU", 0) == 0
     )
+    pool: TrialWorker | None = None
+    worker: TrialWorker | BenchmarkWorker
     if pooled:  # a warm worker from the cluster's pool: trials after the first skip the model load
         from app.bench.pool import TrialWorker
 
-        worker = TrialWorker(spec.model_dump(mode="json"), settings_json)
-        unavailable = worker.info["unavailable_evaluators"]
+        worker = pool = TrialWorker(spec.model_dump(mode="json"), settings_json)
+        unavailable = pool.info["unavailable_evaluators"]
     else:
-        worker = BenchmarkWorker(spec.model_dump(mode="json"), settings_json)
-        unavailable = worker.evaluator.unavailable
+        local = BenchmarkWorker(spec.model_dump(mode="json"), settings_json)
+        worker, unavailable = local, local.evaluator.unavailable
     try:
         worker.warm_up()
         records = [worker.run("search", *item) for item in spec.work_items()]
     except BaseException:
-        if pooled:
-            worker.stop()  # never pool a worker whose trial failed midway
+        if pool is not None:
+            pool.stop()  # never pool a worker whose trial failed midway
         raise
-    if pooled:
-        worker.release()
+    if pool is not None:
+        pool.release()
     ok = [r for r in records if r["status"] == "ok"]
     if not ok:
         raise ValidationError(f"every video failed under {config}: {records[0].get('error')}", {"config": config})
@@ -139,6 +150,17 @@ def run_trial(
             "videos": len(ok),
         }
     )
+
+
+def _default_space(model: ModelSpec) -> SearchSpace:
+    """The search space when none is given: the model's guidance_scale range."""
+    guidance = model.parameters.get("guidance_scale")
+    if guidance is None or guidance.min is None or guidance.max is None:
+        raise ValidationError(
+            f"{model.name} has no guidance_scale range to search by default: give a search space",
+            {"model_name": model.name},
+        )
+    return SearchSpace(continuous_params={"guidance_scale": (guidance.min, guidance.max)})
 
 
 class AIOptimizationEngine:
@@ -190,11 +212,7 @@ class AIOptimizationEngine:
                 {"quality_metric": quality_metric},
             )
         model = get_catalog().get(model_name)
-        space = search_space or SearchSpace(
-            continuous_params={
-                "guidance_scale": (model.parameters["guidance_scale"].min, model.parameters["guidance_scale"].max)
-            }
-        )
+        space = search_space or _default_space(model)
         space.validate(model, device)
         template = BenchmarkSpec(
             model_name=model_name,
@@ -259,7 +277,7 @@ class AIOptimizationEngine:
         grid = tuner.fit()
         elapsed = time.perf_counter() - started
 
-        trials = []
+        trials: list[dict[str, Any]] = []
         for result in grid:
             metrics = result.metrics or {}
             trials.append(

@@ -86,11 +86,11 @@ class SearchSpace:
                 if device == "cpu" and any(v != "fp32" for v in values):
                     raise ValidationError("half precision cannot run on the CPU", {"parameter": name, "device": device})
                 continue
-            refused = [(value, error) for value in values if (error := refusal(model, name, value))]
-            if refused:
+            refused_choices = [(value, error) for value in values if (error := refusal(model, name, value))]
+            if refused_choices:
                 raise ValidationError(
-                    f"unknown {name} {[v for v, _ in refused]}: {refused[0][1].message}",
-                    {"parameter": name, "invalid": [v for v, _ in refused]},
+                    f"unknown {name} {[v for v, _ in refused_choices]}: {refused_choices[0][1].message}",
+                    {"parameter": name, "invalid": [v for v, _ in refused_choices]},
                 )
 
     def to_tune(self, grid_points: int | None = None) -> dict[str, Any]:
@@ -104,12 +104,14 @@ class SearchSpace:
                 if grid_points
                 else tune.uniform(low, high)
             )
-        for name, values in {**self.discrete_params, **self.categorical_params}.items():
+        choices: dict[str, list[int] | list[str]] = {**self.discrete_params, **self.categorical_params}
+        for name, values in choices.items():
             space[name] = tune.grid_search(list(values)) if grid_points else tune.choice(list(values))
         return space
 
     def grid_size(self, grid_points: int) -> int:
         size = grid_points ** len(self.continuous_params)
-        for values in [*self.discrete_params.values(), *self.categorical_params.values()]:
+        axes: list[list[int] | list[str]] = [*self.discrete_params.values(), *self.categorical_params.values()]
+        for values in axes:
             size *= len(values)
         return size

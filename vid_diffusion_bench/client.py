@@ -39,7 +39,8 @@ def error_classes() -> dict[str, type[_errors.VidBenchError]]:
 
 
 def _error(code: str | None, message: str, details: dict[str, Any]) -> _errors.VidBenchError:
-    return _errors._rebuild_error(error_classes().get(code, ApiError), message, details)
+    cls = error_classes().get(code, ApiError) if code is not None else ApiError
+    return _errors._rebuild_error(cls, message, details)
 
 
 def _raise_for(response: httpx.Response) -> None:

@@ -85,14 +85,18 @@ def dashboard_data(
     up = direction(metric)
     start, end = period_window(period, now)
     models = sorted({b["model_name"] for b in repo.benchmarks(start, end)})
-    leaderboard, points = [], {}
+    leaderboard: list[dict[str, Any]] = []
+    points: dict[str, dict[str, float | None]] = {}
     if models:
         quality, chosen, unit = _item_values(repo, models, metric, start, end)
         latency, _, _ = _item_values(repo, models, LATENCY_MS, start, end)
         for model in models:
             q, lat = _interval(quality[model], resamples, seed), _interval(latency[model], resamples, seed)
             leaderboard.append({"model_name": model, "benchmarks": len(chosen[model]), "quality": q, "latency_ms": lat})
-            points[model] = {metric: q and q["mean"], "latency_ms": lat and lat["mean"]}
+            points[model] = {
+                metric: None if q is None else q["mean"],
+                "latency_ms": None if lat is None else lat["mean"],
+            }
         leaderboard.sort(
             key=lambda r: (
                 r["quality"] is None,

@@ -68,8 +68,8 @@ def prometheus_text(benchmarks: list[dict[str, Any]], status_counts: dict[str, d
         by_model.setdefault(b["model_name"], []).append(b)
 
     def mean(model: str, name: str) -> float | None:
-        values = [(b["figures"].get(name) or {}).get("value") for b in by_model[model]]
-        values = [v for v in values if v is not None]
+        stored = [(b["figures"].get(name) or {}).get("value") for b in by_model[model]]
+        values = [v for v in stored if v is not None]
         return sum(values) / len(values) if values else None
 
     class Collector:

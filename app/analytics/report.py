@@ -26,7 +26,7 @@ CI_FIGURES = ["temporal_consistency", "consecutive_ssim", "clip_similarity", "cl
 PAGE = (11.69, 8.27)  # A4 landscape, inches
 
 
-def _summary(values: dict[str, dict[Any, float]], resamples: int, seed: int) -> dict[str, Any] | None:
+def _summary(values: dict[Any, float], resamples: int, seed: int) -> dict[str, Any] | None:
     data = list(values.values())
     if not data:
         return None
@@ -55,7 +55,8 @@ def collect(
         raise ValidationError("Name at least one model for the report", {"models": models})
     check_figure(metric)
     start, end = period_window(period, now) if period else (None, None)
-    per_figure, chosen = {}, {}
+    per_figure: dict[str, dict[str, dict[str, Any] | None]] = {}
+    chosen: dict[str, list[dict]] = {}
     for name in dict.fromkeys([*CI_FIGURES, metric]):
         values, chosen, _unit = _item_values(repo, models, name, start, end)
         per_figure[name] = {m: _summary(v, resamples, seed) for m, v in values.items()}
@@ -67,8 +68,8 @@ def collect(
         )
 
     def mean_of(model: str, name: str) -> float | None:
-        vals = [(b["figures"].get(name) or {}).get("value") for b in benches[model]]
-        vals = [v for v in vals if v is not None]
+        stored = [(b["figures"].get(name) or {}).get("value") for b in benches[model]]
+        vals = [v for v in stored if v is not None]
         return sum(vals) / len(vals) if vals else None
 
     points = {

@@ -199,12 +199,12 @@ def _item_values(
     else:
         for s in selectors:
             for bench in chosen[s]:
-                value = (bench["figures"].get(metric) or {}).get("value")
-                if value is None:
+                figure = (bench["figures"].get(metric) or {}).get("value")
+                if figure is None:
                     continue
                 spec = bench["spec"] or {}
                 key = (tuple(spec.get("prompts") or ()), spec.get("seed"), spec.get("videos_per_prompt"))
-                sums[s].setdefault(key, []).append(value)
+                sums[s].setdefault(key, []).append(figure)
         unit = "benchmark"
     values = {s: {k: sum(v) / len(v) for k, v in items.items()} for s, items in sums.items()}
     return values, chosen, unit
@@ -235,8 +235,8 @@ def compare_models(
         own = chosen[name]
         figures = {}
         for figure in dict.fromkeys([metric, "overall_score", "avg_latency_ms", "throughput_fps"]):
-            vals = [(b["figures"].get(figure) or {}).get("value") for b in own]
-            vals = [v for v in vals if v is not None]
+            stored = [(b["figures"].get(figure) or {}).get("value") for b in own]
+            vals = [v for v in stored if v is not None]
             figures[figure] = sum(vals) / len(vals) if vals else None
         rows.append(
             {

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from typing import Any
+
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute, APIWebSocketRoute
 
@@ -26,6 +29,17 @@ def _error_responses(*statuses: int) -> dict:
     from app.api.schemas.errors import ErrorResponse
 
     return {status: {"model": ErrorResponse} for status in statuses}
+
+
+GUARD_SCOPE, GUARD_GROUP = "vdb_scope", "vdb_group"
+"""The attributes a route's guard carries (function attributes: set by declare_guard, read by guard_of)."""
+
+
+def declare_guard(call: Callable[..., Any], scope: str | None, group: str) -> None:
+    """Mark ``call`` (a requires(...) dependency or a socket_guard(...) endpoint) as the guard of its route, for
+    ``scope`` (None: any valid credential) and rate-limit ``group``: make_app refuses a route without one."""
+    setattr(call, GUARD_SCOPE, scope or "authenticated")
+    setattr(call, GUARD_GROUP, group)
 
 
 GUARDED = _error_responses(401, 403, 429)
@@ -106,16 +120,18 @@ def _document_parameter_characters(api: FastAPI) -> None:
 
     build = api.openapi
 
-    def openapi() -> dict:
-        if api.openapi_schema is None:
-            for item in build()["paths"].values():
-                for operation in item.values():
-                    for parameter in operation.get("parameters", []):
-                        if parameter["in"] in ("path", "query"):
-                            constrain(parameter["schema"])
-        return api.openapi_schema
+    def openapi() -> dict[str, Any]:
+        if api.openapi_schema is not None:
+            return api.openapi_schema
+        schema = build()  # FastAPI keeps it as api.openapi_schema: constrained once, in place
+        for item in schema["paths"].values():
+            for operation in item.values():
+                for parameter in operation.get("parameters", []):
+                    if parameter["in"] in ("path", "query"):
+                        constrain(parameter["schema"])
+        return schema
 
-    api.openapi = openapi
+    api.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to customise the schema
 
 
 def iter_routes(router, prefix: str = ""):
@@ -135,12 +151,14 @@ def guard_of(route) -> tuple[str, str] | None:
     else:
         calls = [getattr(route, "endpoint", None)]
     for call in calls:
-        if getattr(call, "vdb_scope", None):
-            return call.vdb_scope, call.vdb_group
+        scope: str | None = getattr(call, GUARD_SCOPE, None)
+        if scope:
+            group: str = getattr(call, GUARD_GROUP)
+            return scope, group
     return None
 
 
-def _guarded_routes(api: FastAPI):
+def _guarded_routes(api: FastAPI) -> Iterator[tuple[str, APIRoute | APIWebSocketRoute]]:
     """(full path, route) of every HTTP and WebSocket route that needs credentials."""
     for path, route in iter_routes(api.router):
         if isinstance(route, (APIRoute, APIWebSocketRoute)) and path not in OPEN_PATHS:
@@ -151,9 +169,13 @@ def _refuse_unguarded(api: FastAPI) -> None:
     """Fail at start-up, not in production, when a route forgot its requires(...) / socket_guard(...)."""
     for path, route in _guarded_routes(api):
         if guard_of(route) is None:
-            raise RuntimeError(
-                f"Route {sorted(getattr(route, 'methods', None) or ['WEBSOCKET'])} {path} has no requires(...) guard"
-            )
+            raise _unguarded(path, route)
+
+
+def _unguarded(path: str, route: APIRoute | APIWebSocketRoute) -> RuntimeError:
+    return RuntimeError(
+        f"Route {sorted(getattr(route, 'methods', None) or ['WEBSOCKET'])} {path} has no requires(...) guard"
+    )
 
 
 def refuse_unconfigured_groups(api: FastAPI, settings: Settings) -> None:
@@ -164,7 +186,10 @@ def refuse_unconfigured_groups(api: FastAPI, settings: Settings) -> None:
     known = configured_groups(settings)
     unknown: dict[str, list[str]] = {}
     for path, route in _guarded_routes(api):
-        group = guard_of(route)[1]
+        guard = guard_of(route)
+        if guard is None:
+            raise _unguarded(path, route)
+        group = guard[1]
         if group not in known:
             unknown.setdefault(group, []).append(path)
     if unknown:
@@ -191,6 +216,6 @@ def _install_security_middleware(api: FastAPI) -> None:
             return get_settings().max_body_bytes
 
     def release_slot(key: str) -> None:
-        current_state().limiter.release_slot(key)
+        current_state().get_limiter().release_slot(key)
 
     api.add_middleware(SecurityMiddleware, max_body_bytes=max_body_bytes, release_slot=release_slot)

@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
+from app.api import declare_guard
 from app.api.state import ApiState, current_state
 from app.errors import RateLimitExceededError, TaskNotFoundError, VidBenchError
 from app.security.auth import Principal
@@ -43,19 +44,18 @@ def requires(scope: str | None, group: str):
         token: HTTPAuthorizationCredentials | None = Security(bearer),
     ) -> Principal:
         state = current_state()
-        principal = state.auth.authenticate(key or (token.credentials if token else None))
+        principal = state.get_auth().authenticate(key or (token.credentials if token else None))
         if scope is not None:
             principal.require(scope)
         request.state.principal = principal
         try:  # slot first, then quota: a request refused by either spends neither
-            request.state.concurrency_slot, request.state.rate_limit = state.limiter.admit(principal, group)
+            request.state.concurrency_slot, request.state.rate_limit = state.get_limiter().admit(principal, group)
         except RateLimitExceededError as error:
             request.state.rate_limit = error.window
             raise
         return principal
 
-    authorize.vdb_scope = scope or "authenticated"  # make_app refuses to build with an unguarded route
-    authorize.vdb_group = group
+    declare_guard(authorize, scope, group)  # make_app refuses to build with an unguarded route
     return Depends(authorize)
 
 

@@ -55,8 +55,9 @@ def request_id(request: HTTPConnection) -> str | None:
 
 def error_response(request: Request, error: VidBenchError, headers: dict | None = None) -> JSONResponse:
     headers = dict(headers or {})
-    if getattr(error, "retry_after_s", None) is not None:  # 429 and 503 say when to come back
-        headers["Retry-After"] = str(error.retry_after_s)
+    retry_after_s = getattr(error, "retry_after_s", None)
+    if retry_after_s is not None:  # 429 and 503 say when to come back
+        headers["Retry-After"] = str(retry_after_s)
     if error.http_status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="vid-bench"'
     body, headers["Content-Language"] = localized_error_body(request, error)

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.api.backend import ModelBackend
 from app.config import Settings
 from app.storage.database import get_database
 from app.storage.repository import BenchmarkRepository
 from app.storage.tasks import TaskRepository
+
+if TYPE_CHECKING:  # imported where used at run time: their import cost (and cycles) stay off the gateway's import
+    from app.bench.runner import BenchmarkRunner
+    from app.catalog.downloads import DownloadManager
+    from app.security.auth import Authenticator
+    from app.security.ratelimit import RateLimiter
 
 log = logging.getLogger("vid_bench")
 
@@ -22,11 +29,13 @@ class ApiState:
     repo: BenchmarkRepository
     tasks: TaskRepository
     backend: ModelBackend
-    auth: Any = None  # app.security.auth.Authenticator
-    limiter: Any = None  # app.security.ratelimit.RateLimiter
-    downloads: Any = None  # DownloadManager
-    runner: Any = None  # BenchmarkRunner, created on the first benchmark
-    background: set[asyncio.Task] = field(default_factory=set)
+    # Set by create(); None only in a state built by hand (a test's), which then must not reach them: the
+    # get_* accessors below say so with a clear error instead of an AttributeError on None.
+    auth: Authenticator | None = None
+    limiter: RateLimiter | None = None
+    downloads: DownloadManager | None = None
+    runner: BenchmarkRunner | None = None  # created on the first benchmark (get_runner)
+    background: set[asyncio.Task[Any]] = field(default_factory=set)
 
     @classmethod
     def create(cls, settings: Settings, backend: ModelBackend) -> ApiState:
@@ -67,22 +76,43 @@ class ApiState:
         """Whether each store the gateway needs answers now: "ok" or "unreachable"."""
         return {
             "database": "ok" if self.tasks.reachable() else "unreachable",
-            "rate_limit_store": "ok" if self.limiter.reachable() else "unreachable",
+            "rate_limit_store": "ok" if self.get_limiter().reachable() else "unreachable",
         }
 
-    def spawn(self, coro) -> asyncio.Task:
+    def get_auth(self) -> Authenticator:
+        if self.auth is None:
+            raise _not_built("authenticator")
+        return self.auth
+
+    def get_limiter(self) -> RateLimiter:
+        if self.limiter is None:
+            raise _not_built("rate limiter")
+        return self.limiter
+
+    def get_downloads(self) -> DownloadManager:
+        if self.downloads is None:
+            raise _not_built("download manager")
+        return self.downloads
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         """Run a coroutine in the background, keeping a reference until it ends."""
         task = asyncio.get_running_loop().create_task(coro)
         self.background.add(task)
         task.add_done_callback(self.background.discard)
         return task
 
-    def get_runner(self):
+    def get_runner(self) -> BenchmarkRunner:
         if self.runner is None:
             from app.bench.runner import BenchmarkRunner
 
             self.runner = BenchmarkRunner(self.repo, self.settings)
         return self.runner
+
+
+def _not_built(what: str) -> Exception:
+    from app.errors import VidBenchError
+
+    return VidBenchError(f"The API state has no {what}: build it with ApiState.create", {})
 
 
 _current: ApiState | None = None

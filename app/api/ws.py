@@ -20,6 +20,7 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
+from app.api import declare_guard
 from app.api.deps import owned_task
 from app.api.errors import localized_error_body
 from app.api.schemas.base import check_json
@@ -62,10 +63,10 @@ async def authenticate_socket(websocket: WebSocket, scope: str | None, group: st
                 )
             credential = message.get("token") or message.get("api_key")
             credential = credential if isinstance(credential, str) else None
-        principal = await asyncio.to_thread(state.auth.authenticate, credential)
+        principal = await asyncio.to_thread(state.get_auth().authenticate, credential)
         if scope is not None:
             principal.require(scope)
-        await asyncio.to_thread(state.limiter.hit, principal, group)
+        await asyncio.to_thread(state.get_limiter().hit, principal, group)
     except VidBenchError as error:
         await websocket.send_json(error_message(websocket, error))
         await websocket.close(code=POLICY_VIOLATION)
@@ -91,8 +92,7 @@ def socket_guard(scope: str | None, group: str):
             except WebSocketDisconnect:
                 return
 
-        endpoint.vdb_scope = scope or "authenticated"
-        endpoint.vdb_group = group
+        declare_guard(endpoint, scope, group)
         return endpoint
 
     return decorate

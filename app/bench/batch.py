@@ -67,6 +67,7 @@ class BatchSpec(BaseModel):
     def prompt_list(self) -> list[str]:
         if self.prompts is not None:
             return self.prompts
+        assert self.prompts_file is not None  # _one_prompt_source: no prompts means a prompts file
         try:
             lines = self.prompts_file.read_text().splitlines()
         except OSError as exc:

@@ -231,8 +231,12 @@ def cluster_status(cluster: dict[str, Any], tasks: TaskRepository, version: str)
         },
         "resources": {
             **cluster["resources"],
-            "total_gpu_memory": human_bytes(total_gpu_gb * 2**30) if gpus else None,
-            "available_gpu_memory": human_bytes((total_gpu_gb - used_gpu_gb) * 2**30) if gpus else None,
+            "total_gpu_memory": human_bytes(total_gpu_gb * 2**30) if total_gpu_gb is not None else None,
+            "available_gpu_memory": (
+                human_bytes((total_gpu_gb - used_gpu_gb) * 2**30)
+                if total_gpu_gb is not None and used_gpu_gb is not None
+                else None
+            ),
             "gpu_utilization": _mean([g["utilization"] for g in gpus]),
             "gpu_reason": no_gpu,
             "cpu_utilization": sum(cpu_weighted) / cpu_count if cpu_count else None,

@@ -47,7 +47,7 @@ def compare_models(
     points = {n: {o: figure(results[n], o) for o in objectives} for n in names}
     rank_up = direction(rank_by)
     keyed = [(figure(results[n], rank_by), n) for n in names]
-    ranked = sorted([k for k in keyed if k[0] is not None], key=lambda k: k[0], reverse=rank_up)
+    ranked = sorted([(v, n) for v, n in keyed if v is not None], key=lambda k: k[0], reverse=rank_up)
     ranking = [{"rank": i + 1, "model_name": n, rank_by: v} for i, (v, n) in enumerate(ranked)]
     ranking += [{"rank": None, "model_name": n, rank_by: None} for v, n in keyed if v is None]
     front = pareto_frontier(points, dict(objectives))
@@ -126,12 +126,13 @@ def pairwise_fvd(results: dict[str, BenchmarkResult]) -> dict[str, Any]:
     for i, a in enumerate(names):
         for b in names[i + 1 :]:
             key = f"{a}|{b}"
-            if feats[a] is None or feats[b] is None:
+            feats_a, feats_b = feats[a], feats[b]
+            if feats_a is None or feats_b is None:
                 out[key] = {
                     "value": None,
                     "reason": "I3D features missing (i3d weights not installed, or videos "
                     f"shorter than FVD's {CLIP_FRAMES}-frame clips)",
                 }
             else:
-                out[key] = fvd(feats[a], feats[b])
+                out[key] = fvd(feats_a, feats_b)
     return out

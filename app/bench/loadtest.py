@@ -198,7 +198,7 @@ def summarize(records: list[RequestRecord], wall_s: float, concurrency: int, mod
         "status_503": sum(r.status == 503 for r in records),
         "wall_s": wall_s,
         "request_throughput": len(ok) / wall_s if wall_s > 0 else None,
-        "latency_s": _percentiles([r.latency_s for r in ok]),
+        "latency_s": _percentiles([r.latency_s for r in ok if r.latency_s is not None]),  # _one always sets it
         "error_examples": sorted({r.error for r in records if r.error})[:3],
     }
     if modality == "text":

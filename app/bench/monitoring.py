@@ -60,7 +60,8 @@ class ResourceMonitor:
         self._thread: threading.Thread | None = None
         self._started = 0.0
         self._started_at: datetime | None = None
-        self._handles, self.gpu_unavailable_reason = [], None
+        self._handles: list[Any] = []
+        self.gpu_unavailable_reason: str | None = None
 
     def start(self) -> ResourceMonitor:
         self._handles, self.gpu_unavailable_reason = _gpu_handles()

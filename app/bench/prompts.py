@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from app.catalog.spec import validate_prompt
@@ -24,6 +25,8 @@ def read_prompt_file(path: Path) -> list[str]:
 
 class _PromptSets(type):
     """Class attributes load lazily from the data files: StandardPrompts.DIVERSE_SET_V2."""
+
+    available: Callable[[], list[str]]  # StandardPrompts' classmethod (declared so __getattr__ does not type it)
 
     def __getattr__(cls, name: str) -> list[str]:
         path = PROMPT_DIR / f"{name.lower()}.txt"

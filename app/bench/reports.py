@@ -77,6 +77,7 @@ def estimated_duration(
     paces = []
     for run in repo.finished_runs(model.name):
         if run.total_videos and _resolved(model, run.spec) == wanted:
+            assert run.completed_at is not None and run.started_at is not None  # finished_runs selects only those
             paces.append((run.completed_at - run.started_at).total_seconds() / run.total_videos)
     if wanted is None or not paces:
         return None, NO_HISTORY

@@ -28,7 +28,7 @@ class BenchmarkResult:
     monitoring: dict[str, Any] | None = None  # resource timeline when enable_monitoring was on
 
     def to_dict(self, per_video: bool = True) -> dict[str, Any]:
-        out = {
+        out: dict[str, Any] = {
             "benchmark_id": self.benchmark_id,
             "model_name": self.model_name,
             "status": self.status,
@@ -122,7 +122,7 @@ def load_result(repo: BenchmarkRepository, benchmark_id: str) -> BenchmarkResult
         spec=row.spec,
         error=row.error,
         error_details=row.error_details,
-        created_at=row.created_at.isoformat() if row.created_at else None,
+        created_at=row.created_at.isoformat(),  # NOT NULL, set on insert
         completed_at=row.completed_at.isoformat() if row.completed_at else None,
         performance_reasons=reasons,
         monitoring=row.monitoring,

@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from app.bench.spec import BenchmarkSpec
 from app.config import Settings
 from app.errors import ValidationError, VidBenchError
+
+if TYPE_CHECKING:  # imported where used at run time (torch and diffusers come with them)
+    from app.engines.remote import RemoteVideoEngine
+    from app.engines.video import VideoEngine
 
 
 def pool_key(spec_json: dict[str, Any], settings_json: dict[str, Any]) -> str:
@@ -48,6 +52,7 @@ class BenchmarkWorker:
         spec, settings = BenchmarkSpec(**spec_json), Settings(**settings_json)
         torch.set_num_threads(settings.torch_threads_per_actor)
         model_spec = get_catalog(settings.resolved_models_dir).get(spec.model_name)
+        self.engine: VideoEngine | RemoteVideoEngine
         if model_spec.source.kind == "remote":
             from app.engines.remote import RemoteVideoEngine
 
@@ -138,7 +143,7 @@ class BenchmarkWorker:
             return 0
         for k in range(runs):
             if spec.batch_size > 1:
-                self.engine.generate_batch(
+                self._batch_engine().generate_batch(
                     [spec.prompts[0]] * spec.batch_size,
                     self.params,
                     [10_000 + k * spec.batch_size + i for i in range(spec.batch_size)],
@@ -162,13 +167,17 @@ class BenchmarkWorker:
             return {**record, "status": "failed", "error": f"{exc.code}: {exc.message}"}
         return self._scored(benchmark_id, record, result, measurement.to_dict())
 
+    def _batch_engine(self) -> VideoEngine:
+        """The engine for a batched call: never a remote one (BenchmarkSpec refuses batch_size > 1 for those)."""
+        return cast("VideoEngine", self.engine)
+
     def run_batch(self, benchmark_id: str, items: list[tuple[int, str, int]]) -> list[dict[str, Any]]:
         """Several work items in one pipeline call. Each video's latency (and energy) is its share of the call's;
         its measurement keeps the call's own figures as batch_latency_s / batch_energy_j, with batch_size."""
         records = [self._record(*item) for item in items]
         try:
             results, measurement = self.profiler.measure(
-                lambda: self.engine.generate_batch(
+                lambda: self._batch_engine().generate_batch(
                     [item[1] for item in items], self.params, [item[2] for item in items], timeout_s=self.timeout_s
                 )
             )

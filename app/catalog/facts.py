@@ -82,7 +82,7 @@ def local_files(spec: ModelSpec, models_dir: Path) -> LocalFiles:
         size += stat.st_size
         oldest = stat.st_mtime if oldest is None else min(oldest, stat.st_mtime)
         newest = stat.st_mtime if newest is None else max(newest, stat.st_mtime)
-    if oldest is None:
+    if oldest is None or newest is None:  # both are set by the first file
         return LocalFiles(directory, None, None, None, "the checkpoint directory is empty")
     return LocalFiles(directory, size, datetime.fromtimestamp(oldest, UTC), datetime.fromtimestamp(newest, UTC), None)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import typing
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -29,7 +29,10 @@ SCHEDULERS = {  # short names people use -> diffusers scheduler classes
     "unipc": "UniPCMultistepScheduler",
     "heun": "HeunDiscreteScheduler",
 }
-SchedulerName = Literal[tuple(SCHEDULERS)]  # type: ignore[valid-type]  # the names above, in the schema
+if TYPE_CHECKING:  # a Literal built at run time is no type to mypy: to it a scheduler name is a str
+    SchedulerName = str
+else:
+    SchedulerName = Literal[tuple(SCHEDULERS)]  # the names above, in the schema
 
 RESOLUTION_PATTERN = r"^[0-9]{1,5}[xX][0-9]{1,5}$"
 

@@ -53,6 +53,7 @@ class ParamRange(BaseModel):
     def contains(self, value: float) -> bool:
         if self.choices is not None:
             return value in self.choices
+        assert self.min is not None and self.max is not None  # _one_kind: no choices means min and max
         return self.min <= value <= self.max
 
 
@@ -298,8 +299,9 @@ def validate_prompt(prompt: Any) -> str:
 MAX_TIMEOUT_S = 24 * 3600.0
 
 
-def check_timeout(timeout_s: float | None) -> None:
-    """A generation timeout is a positive number of seconds (at most a day), or None for none."""
+def check_timeout(timeout_s: object) -> None:
+    """A generation timeout is a positive number of seconds (at most a day), or None for none; anything else is
+    refused (it may come unchecked from a request)."""
     if timeout_s is None:
         return
     if isinstance(timeout_s, bool) or not isinstance(timeout_s, (int, float)) or not 0 < timeout_s <= MAX_TIMEOUT_S:
@@ -357,7 +359,10 @@ class Catalog:
 
     def canonical(self, name: str) -> str:
         """The catalog name a name or alias stands for; an unknown name is returned unchanged."""
-        return self._aliases.get(name, name) if isinstance(name, str) else name
+        try:
+            return self._aliases.get(name, name)
+        except TypeError:  # not a name at all (unhashable): returned unchanged, as get() refuses it
+            return name
 
     def aliases(self) -> dict[str, str]:
         return dict(self._aliases)

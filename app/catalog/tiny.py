@@ -18,9 +18,16 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 BUILDER_VERSION = "4"  # bump when a config below changes, so stale copies are rebuilt
 _MARKER = "vid_bench_builtin.json"
+
+
+class _Savable(Protocol):
+    """What a builder returns: anything saved with ``save_pretrained`` (a pipeline, or a model and its tokenizer)."""
+
+    def save_pretrained(self, path: Path, /) -> None: ...
 
 
 def _byte_unicode_table() -> list[str]:
@@ -359,7 +366,7 @@ def build_vits(workdir: Path):
     return _ModelAndTokenizer(VitsModel(config), tokenizer)
 
 
-BUILDERS: dict[str, Callable[[Path], object]] = {
+BUILDERS: dict[str, Callable[[Path], _Savable]] = {
     "cogvideox": build_cogvideox,
     "stable_diffusion": build_stable_diffusion,
     "stable_video_diffusion": build_stable_video_diffusion,

@@ -59,7 +59,7 @@ def smoke_test(engine) -> dict[str, Any]:
         frames = _smallest(spec, "num_frames")
         steps = _smallest(spec, "num_inference_steps")
         overrides = {
-            "num_frames": int(frames),
+            "num_frames": int(frames) if frames is not None else None,
             "width": width,
             "height": height,
             "num_inference_steps": int(steps) if steps is not None else None,

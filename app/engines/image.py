@@ -9,6 +9,7 @@ from app.catalog.spec import ModelSpec, validate_prompt
 from app.engines.loading import EngineBase, load_pipeline
 from app.engines.memory import out_of_memory_as_typed
 from app.engines.optimization import OptimizationProfile
+from app.errors import ValidationError
 
 
 class ImageEngine(EngineBase):
@@ -29,7 +30,18 @@ class ImageEngine(EngineBase):
             self.check_memory()
             pipeline, self.load_s = load_pipeline(self.spec, self.profile.torch_dtype(), self.models_dir)
             self.pipeline = pipeline.to(self.device)
+        assert self.load_s is not None  # set by the first load
         return self.load_s
+
+    def _catalog_default(self, name: str) -> float:
+        """The catalog's default for a parameter the call did not set; a catalog entry without one is refused."""
+        value = self.spec.default(name)
+        if value is None:
+            raise ValidationError(
+                f"'{self.spec.name}' has no catalog default for {name}: give it in the call",
+                {"model_name": self.spec.name, "parameter": name},
+            )
+        return value
 
     def generate(
         self,
@@ -93,7 +105,7 @@ class ImageEngine(EngineBase):
         self.load()
         default_w, default_h = self.spec.default_resolution()
         generators = [torch.Generator(device="cpu").manual_seed(int(seed)) for seed in seeds]
-        steps = int(num_inference_steps or self.spec.default("num_inference_steps"))
+        steps = int(num_inference_steps or self._catalog_default("num_inference_steps"))
         kwargs = {}
         if on_step is not None:
 
@@ -110,7 +122,7 @@ class ImageEngine(EngineBase):
                 height=height or default_h,
                 generator=generators,
                 num_inference_steps=steps,
-                guidance_scale=float(guidance_scale or self.spec.default("guidance_scale")),
+                guidance_scale=float(guidance_scale or self._catalog_default("guidance_scale")),
                 output_type="pil",
                 **kwargs,
             )

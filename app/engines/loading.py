@@ -19,18 +19,27 @@ from app.catalog.tiny import ensure_builtin
 from app.errors import ModelLoadError, ValidationError
 
 
+def _source_field(spec: ModelSpec, field: str, value: str | None) -> str:
+    """A field the source's kind needs; a catalog entry without it is refused (not passed on as None)."""
+    if value is None:
+        raise ValidationError(
+            f"Model '{spec.name}' ({spec.source.kind}) has no source.{field}", {"model_name": spec.name}
+        )
+    return value
+
+
 def checkpoint_location(spec: ModelSpec, models_dir: Path) -> str:
     """Where from_pretrained reads this model: a local directory or a hub repo id."""
     source = spec.source
     if source.kind == "builtin":
-        return str(ensure_builtin(spec.name, source.builder, models_dir))
+        return str(ensure_builtin(spec.name, _source_field(spec, "builder", source.builder), models_dir))
     if source.kind == "local":
-        path = Path(source.path).expanduser()
+        path = Path(_source_field(spec, "path", source.path)).expanduser()
         if not path.is_dir():
             raise ModelLoadError(f"Local checkpoint for '{spec.name}' not found at {path}", {"path": str(path)})
         return str(path)
     if source.kind == "huggingface":
-        return source.repo_id
+        return _source_field(spec, "repo_id", source.repo_id)
     raise ValidationError(
         f"Model '{spec.name}' ({source.kind}) is not a diffusers checkpoint", {"model_name": spec.name}
     )

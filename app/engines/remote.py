@@ -29,12 +29,13 @@ class RemoteVideoEngine:
         if spec.source.kind != "remote":
             raise ValidationError(f"'{spec.name}' is not a remote model", {"model_name": spec.name})
         self.spec = spec
-        self.url = spec.source.remote_url()
-        if not self.url:
+        url = spec.source.remote_url()
+        if not url:
             raise ValidationError(
                 f"No endpoint configured for remote model '{spec.name}' (set {spec.source.url_env})",
                 {"model_name": spec.name, "env": spec.source.url_env},
             )
+        self.url = url
         settings = get_settings()
         self.api_key = api_key or settings.remote_api_key
         self.timeout_s = timeout_s or settings.remote_timeout_s

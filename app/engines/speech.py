@@ -75,6 +75,7 @@ class SpeechEngine(EngineBase):
                 self.processor = processor_cls.from_pretrained(location, cache_dir=cache)
                 self.model = model_cls.from_pretrained(location, cache_dir=cache).to(self.device).eval()
             self.load_s = time.perf_counter() - started
+        assert self.load_s is not None  # set by the first load
         return self.load_s
 
     def synthesize(

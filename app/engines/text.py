@@ -76,7 +76,7 @@ class TextEngine(EngineBase):
         values = check_ranges(
             self.spec, {"max_tokens": max_tokens, "temperature": temperature, "top_p": top_p, "top_k": top_k}
         )
-        if stop is not None and (len(stop) > 4 or any(not isinstance(s, str) or not s for s in stop)):
+        if stop is not None and (len(stop) > 4 or not all(isinstance(s, str) for s in stop) or "" in stop):
             raise ValidationError("stop takes up to 4 non-empty strings", {"stop": stop})
         return TextRequest(
             prompt=prompt,
@@ -102,6 +102,7 @@ class TextEngine(EngineBase):
                 ).to(self.device)
             self.model.eval()
             self.load_s = time.perf_counter() - started
+        assert self.load_s is not None  # set by the first load
         return self.load_s
 
     def context_length(self) -> int | None:
@@ -127,7 +128,7 @@ class TextEngine(EngineBase):
             )
         return min(max_tokens, context - prompt_tokens)
 
-    def stream(self, req: TextRequest) -> Iterator[str]:
+    def stream(self, req: TextRequest) -> Generator[str, None, TextResult]:
         """Yield text pieces as they are generated; the final TextResult is the generator's return value."""
         import torch
         from transformers import StoppingCriteria, StoppingCriteriaList
@@ -232,6 +233,7 @@ class TextStream:
     def drain(self) -> TextResult:
         for _ in self:
             pass
+        assert self.result is not None  # set from the generator's return value when it ended
         return self.result
 
 
@@ -240,6 +242,9 @@ def _token_streamer_class():
 
     class TokenStreamer(TextIteratorStreamer):
         """Emits the text of every token as soon as it decodes completely (the base class waits for a space)."""
+
+        next_tokens_are_prompt: bool  # set by TextIteratorStreamer / TextStreamer.__init__
+        print_len: int
 
         def put(self, value):
             if len(value.shape) > 1:
@@ -329,12 +334,13 @@ class VllmTextEngine(TextEngine):
                 )
             self.tokenizer = self.model.get_tokenizer()
             self.load_s = time.perf_counter() - started
+        assert self.load_s is not None  # set by the first load
         return self.load_s
 
     def context_length(self) -> int | None:
         return self.model.llm_engine.model_config.max_model_len
 
-    def stream(self, req: TextRequest) -> Iterator[str]:
+    def stream(self, req: TextRequest) -> Generator[str, None, TextResult]:
         import uuid
 
         from vllm import SamplingParams

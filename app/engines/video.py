@@ -105,6 +105,7 @@ class VideoEngine(EngineBase):
     # -- 2. load -------------------------------------------------------------------------------
     def load(self) -> float:
         if self.pipeline is not None:
+            assert self.load_s is not None  # set with the pipeline
             return self.load_s
         self.check_memory()
         pipeline, seconds = load_pipeline(self.spec, self.profile.torch_dtype(), self.models_dir)

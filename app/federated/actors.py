@@ -7,12 +7,13 @@ from __future__ import annotations
 import os
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import ray
 
 from app.config import Settings
 from app.federated.participant import Participant
+from app.federated.signing import KeyType
 
 NAMESPACE = "vid-bench"
 
@@ -28,8 +29,16 @@ class ParticipantActor:
         key_type: str,
         poll_s: float | None,
     ):
+        # ``key_type`` comes as given on the command line: generate_key refuses an unknown one when it makes the key
+        # (an existing key file is used whatever the type named)
         self.participant = Participant(
-            session_id, participant_id, coordinator_url, api_key, Settings(**settings_json), key_type, poll_s
+            session_id,
+            participant_id,
+            coordinator_url,
+            api_key,
+            Settings(**settings_json),
+            cast(KeyType, key_type),
+            poll_s,
         )
 
     def run(self, wait_s: float | None) -> dict[str, Any]:

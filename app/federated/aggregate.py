@@ -26,7 +26,7 @@ def aggregate_task(
     noisy: bool,
 ) -> dict[str, Any]:
     """One task's figures from ``releases`` [(participant_id, n_videos, release)]."""
-    metrics = {}
+    metrics: dict[str, dict[str, Any]] = {}
     for metric, (low, high) in bounds.items():
         worst = (high - low) ** 2 / 4
         parts = []

@@ -53,7 +53,7 @@ def privacy_record(spec: SessionSpec, tasks: int) -> dict[str, Any]:
     config, grid = spec.privacy_config, spec.benchmark_spec
     bounds = {name: list(pair) for name, pair in grid.bounds().items()}
     releases = tasks * len(grid.metrics) * len(STATISTICS)
-    record = {
+    record: dict[str, Any] = {
         "privacy_level": config.privacy_level,
         "mechanism": config.mechanism,
         "epsilon": config.epsilon,
@@ -64,6 +64,8 @@ def privacy_record(spec: SessionSpec, tasks: int) -> dict[str, Any]:
         "composition": "sequential (basic): shares add up to the total",
     }
     if config.privacy_level == "differential":
+        if config.epsilon is None:  # PrivacyConfig fills in the default epsilon of a differential config
+            raise ValueError("A differential privacy config has an epsilon")
         share = privacy.split_budget(config.epsilon, config.delta, releases)
         record.update(
             epsilon_units=privacy.epsilon_units(config.epsilon),
@@ -81,6 +83,17 @@ def privacy_record(spec: SessionSpec, tasks: int) -> dict[str, Any]:
 def share_of(row: FederatedSessionRow) -> privacy.Share | None:
     share = row.privacy.get("share")
     return None if share is None else privacy.Share(share["epsilon_units"], share["delta_units"])
+
+
+def _not_a_participant(session_id: str, participant_id: str) -> FederatedMembershipError:
+    return FederatedMembershipError(
+        Message(
+            "'{participant_id}' is not a participant of session {session_id}",
+            participant_id=participant_id,
+            session_id=session_id,
+        ),
+        {"session_id": session_id, "participant_id": participant_id},
+    )
 
 
 class Coordinator:
@@ -130,14 +143,7 @@ class Coordinator:
         row = self.advance(session_id)
         member = self.repo.participant(session_id, participant_id)
         if member is None:
-            raise FederatedMembershipError(
-                Message(
-                    "'{participant_id}' is not a participant of session {session_id}",
-                    participant_id=participant_id,
-                    session_id=session_id,
-                ),
-                {"session_id": session_id, "participant_id": participant_id},
-            )
+            raise _not_a_participant(session_id, participant_id)
         if row.phase not in OPEN:
             raise FederatedPhaseError(
                 Message("Session {session_id} is {phase}: it takes no joins", session_id=session_id, phase=row.phase),
@@ -157,7 +163,9 @@ class Coordinator:
             joined_at=utcnow(),
         ):
             pass
-        elif self.repo.participant(session_id, participant_id).key_fingerprint != print_:
+        elif (bound := self.repo.participant(session_id, participant_id)) is None:  # participants are never removed
+            raise _not_a_participant(session_id, participant_id)
+        elif bound.key_fingerprint != print_:
             raise FederatedJoinRefusedError(
                 Message(
                     "'{participant_id}' already joined session {session_id} with another key",
@@ -506,7 +514,7 @@ class Coordinator:
 def _versions() -> dict[str, str | None]:
     from importlib.metadata import PackageNotFoundError, version
 
-    out = {}
+    out: dict[str, str | None] = {}
     for name in ("opendp", "cryptography"):
         try:
             out[name] = version(name)

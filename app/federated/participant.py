@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -31,6 +31,9 @@ from app.federated.spec import PERFORMANCE_VALUES, STATISTICS
 from app.i18n import Message
 from app.storage.database import get_database
 from app.storage.federated import ParticipantStore
+
+if TYPE_CHECKING:
+    from app.bench.runner import BenchmarkRunner
 
 TERMINAL = {"completed", "failed", "timed_out"}
 MAX_RETRY_AFTER_S = 3600
@@ -160,7 +163,7 @@ class Participant:
         self.key = load_or_create_key(key_file, key_type)
         self.poll_s = poll_s or self.settings.federated_poll_s
         self.max_workers = max_workers
-        self._runner = None
+        self._runner: BenchmarkRunner | None = None
 
     # -- the session ------------------------------------------------------------------------------------
     def join(self) -> dict[str, Any]:
@@ -248,7 +251,7 @@ class Participant:
 
     # -- one task -----------------------------------------------------------------------------------------
     @property
-    def runner(self):
+    def runner(self) -> BenchmarkRunner:
         if self._runner is None:
             from app.bench.runner import BenchmarkRunner
 
@@ -298,6 +301,8 @@ class Participant:
             release, spend = draw_release(task["task_id"], self.runner.repo.videos(benchmark_id), record)
             self.store.store_release(self.session_id, self.participant_id, task["task_id"], release, spend)
             local = self.store.task(self.session_id, self.participant_id, task["task_id"])
+        if local.release is None:  # store_release keeps this draw or the one kept before it
+            raise VidBenchError(f"Task {task['task_id']}'s release was not kept", {"task_id": task["task_id"]})
         return local.release
 
 
@@ -315,7 +320,7 @@ def draw_release(task_id: str, videos: list, record: dict[str, Any]) -> tuple[di
         for statistic in STATISTICS:
             out = privacy.release(values, tuple(bounds), statistic, mechanism, share)
             metrics[metric][statistic] = out
-            if out["spent"]:
+            if out["spent"] and share is not None:  # only a release with a share spends
                 spent[0] += share.epsilon_units
                 spent[1] += share.delta_units
     return {"task_id": task_id, "n_videos": len(ok), "metrics": metrics}, (spent[0], spent[1])

@@ -154,6 +154,8 @@ def release(
         data = np.asarray(values, dtype=float)
         value = float(data.mean()) if statistic == "mean" else float(data.var(ddof=1))
         return {"value": value, "n": n, "spent": False, "mechanism": None, "scale": 0.0, "noise_variance": 0.0}
+    if share is None:
+        raise ValueError(f"A release with the {mechanism} mechanism needs the share of the budget it spends")
     scale = calibrate(n, bounds, statistic, mechanism, share.epsilon, share.delta)
     noisy = _measurement(n, bounds, statistic, mechanism, scale, share.delta)([float(v) for v in values])
     epsilon, delta = privacy_loss(n, bounds, statistic, mechanism, scale, share.delta)
@@ -190,6 +192,8 @@ def check_declared(
         return
     if item.get("mechanism") != mechanism or not item.get("spent"):
         raise ValidationError(f"The session's releases use the {mechanism} mechanism", {"release": item})
+    if share is None:
+        raise ValueError(f"A session with the {mechanism} mechanism needs the share of the budget a release spends")
     if (item.get("epsilon_units"), item.get("delta_units")) != (share.epsilon_units, share.delta_units):
         raise ValidationError(
             "A release must spend exactly the session's per-release share",

@@ -23,6 +23,7 @@ from app.catalog.params import VideoParameters, typed_error
 from app.catalog.spec import get_catalog, resolve_params, validate_prompt
 from app.config import Settings
 from app.errors import ValidationError
+from app.federated.privacy import Statistic
 from app.i18n import Message
 from app.metrics.registry import METRICS
 
@@ -46,7 +47,7 @@ DEFAULT_BOUNDS: dict[str, tuple[float, float]] = {
     "latency_s": (0.0, 60.0),
 }
 DEFAULT_METRICS = ("temporal_consistency", "latency_s")
-STATISTICS = ("mean", "variance")
+STATISTICS: tuple[Statistic, ...] = ("mean", "variance")
 """What each participant releases per task and metric: both cost budget (sequential composition)."""
 
 
@@ -145,12 +146,13 @@ class BenchmarkGrid(_Strict):
             )
         out = {}
         for name in self.metrics:
-            low, high = self.clip_bounds.get(name) or DEFAULT_BOUNDS.get(name, (None, None))
-            if low is None:
+            pair = self.clip_bounds.get(name) or DEFAULT_BOUNDS.get(name)
+            if pair is None:
                 raise ValidationError(
                     Message("Metric '{name}' has no default clipping bounds: give clip_bounds.{name}", name=name),
                     {"metric": name},
                 )
+            low, high = pair
             if not (math.isfinite(low) and math.isfinite(high) and low < high):
                 raise ValidationError(
                     Message("clip_bounds.{name} must be [low, high] with low < high, finite", name=name),
@@ -198,7 +200,7 @@ def expand_grid(grid: BenchmarkGrid, max_tasks: int) -> list[FederatedTask]:
             {"tasks": count, "max_tasks": max_tasks},
         )
     catalog = get_catalog()
-    tasks = []
+    tasks: list[FederatedTask] = []
     for model_name in grid.models:
         model = catalog.get(model_name)
         if model.modality != "video":

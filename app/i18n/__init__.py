@@ -99,9 +99,10 @@ def get_locale() -> str:
 @contextmanager
 def use_locale(code: str) -> Iterator[str]:
     """Bind a locale to the current context (one request) and restore the previous one after."""
-    token = _context_locale.set(check_locale(code))
+    locale = check_locale(code)
+    token = _context_locale.set(locale)
     try:
-        yield _context_locale.get()
+        yield locale
     finally:
         _context_locale.reset(token)
 
@@ -128,7 +129,8 @@ _ = translate  # the usual short name for CLI strings (an extraction keyword)
 
 
 def has_message(msgid: str, locale: str) -> bool:
-    return msgid in catalog(locale)._catalog  # GNUTranslations' parsed table: a missing id is not in it
+    # GNUTranslations' parsed table (private, so not in typeshed): a missing id is not in it
+    return msgid in catalog(locale)._catalog  # type: ignore[attr-defined]  # private attribute of GNUTranslations
 
 
 def localize(text: str, locale: str | None = None) -> tuple[str, str]:

@@ -50,8 +50,8 @@ class VideoEvaluator:
         if any(spec.name in FLOW_METRICS for spec in self._specs):
             self.methods["optical_flow"] = flow_provenance(flow_method)
         for key in sorted({spec.evaluator for spec in self._specs if spec.evaluator}):
-            available, reason = status(key, self.weights_dir)
-            if not available:
+            _, reason = status(key, self.weights_dir)
+            if reason is not None:  # there is a reason exactly when the evaluator is not available
                 self.unavailable[key] = reason
                 continue
             path, digest = verified_path(key, self.weights_dir)  # wrong hash -> WeightsError, before any work
@@ -67,6 +67,8 @@ class VideoEvaluator:
         for spec in self._specs:
             missing = self.unavailable.get(spec.evaluator or "")
             if spec.aggregation == "mean":
+                if spec.score_video is None:  # MetricSpec refuses a "mean" metric without one
+                    raise ValueError(f"metric {spec.name} has no score_video")
                 value = Null(missing) if missing else spec.score_video(video)
                 metrics[spec.name] = None if isinstance(value, Null) else value
             elif spec.features is None or missing:
@@ -121,6 +123,8 @@ def aggregate(
             rows.append(_mean_row(spec, records, missing, resamples, seed))
         elif missing:
             rows.append(_row(spec.name, reason=missing))
+        elif spec.aggregate_set is None:  # MetricSpec refuses a "set" metric without one
+            raise ValueError(f"metric {spec.name} has no aggregate_set")
         else:
             result = spec.aggregate_set(
                 SetContext(

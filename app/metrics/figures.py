@@ -26,12 +26,13 @@ LATENCY_MS = "latency_ms"  # the per-video latency (ms): what avg_latency_ms ave
 def direction(name: str) -> bool:
     """True when higher is better. Descriptive metrics (how much motion) have no direction: refused as objectives."""
     if name in METRICS:
-        if METRICS[name].higher_is_better is None:
+        higher = METRICS[name].higher_is_better
+        if higher is None:
             raise ValidationError(
                 f"'{name}' is descriptive (it says how much, not how good): it cannot be a ranking or Pareto objective",
                 {"figure": name},
             )
-        return METRICS[name].higher_is_better
+        return higher
     if name in PERFORMANCE_DIRECTIONS:
         return PERFORMANCE_DIRECTIONS[name]
     if name == LATENCY_MS:
@@ -69,6 +70,7 @@ def pareto_frontier(points: dict[str, dict[str, float | None]], objectives: dict
     if not usable:
         return {"frontier": sorted(points), "objectives": [], "skipped_objectives": skipped}
     higher = [objectives[o] for o in usable]
-    vectors = {n: [float(points[n][o]) for o in usable] for n in points}
+    # every point has a value for each usable objective: the filter only narrows the type
+    vectors = {n: [float(v) for o in usable if (v := points[n][o]) is not None] for n in points}
     frontier = [n for n in points if not any(dominates(vectors[m], vectors[n], higher) for m in points if m != n)]
     return {"frontier": sorted(frontier), "objectives": usable, "skipped_objectives": skipped}

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -119,7 +120,7 @@ def fvd(features_a: np.ndarray, features_b: np.ndarray) -> dict:
             "reason": f"FVD needs at least 2 videos per set (have {len(a)} and {len(b)})",
             **protocol,
         }
-    out = {"value": frechet_distance(*gaussian_stats(a), *gaussian_stats(b)), **protocol}
+    out: dict[str, Any] = {"value": frechet_distance(*gaussian_stats(a), *gaussian_stats(b)), **protocol}
     if n < SMALL_N:
         out["warning"] = (
             f"FVD from N={n} videos is biased upward and noisy (values are comparable only at equal N; "

@@ -10,6 +10,8 @@ across runs and versions; changing them is a versioned change (OVERALL_VERSION).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from app.metrics.spec import MetricSpec, SetAggregate, SetContext
 
 OVERALL_VERSION = "1"
@@ -23,14 +25,17 @@ NORMALISATION: dict[str, tuple[float, float, float]] = {
 }
 
 
-def overall_score(values: dict[str, float | None], higher_is_better: dict[str, bool]) -> dict:
+def overall_score(values: Mapping[str, float | None], higher_is_better: Mapping[str, bool | None]) -> dict:
     used, total, weight_sum = [], 0.0, 0.0
     for name, (low, high, weight) in NORMALISATION.items():
         value = values.get(name)
         if value is None:
             continue
         unit = min(1.0, max(0.0, (value - low) / (high - low)))
-        if not higher_is_better[name]:
+        higher = higher_is_better[name]
+        if higher is None:  # every normalised metric is a quality metric with a direction
+            raise ValueError(f"{name} is descriptive: it has no direction to normalise by")
+        if not higher:
             unit = 1.0 - unit
         total += weight * unit
         weight_sum += weight

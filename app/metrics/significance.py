@@ -176,7 +176,7 @@ def significance_report(
     model significantly better than the second (Holm-adjusted when more than two models are compared)?"""
     from app.metrics.statistics import mean_interval
 
-    summary = {}
+    summary: dict[str, dict[str, Any]] = {}
     for name, items in values.items():
         data = list(items.values())
         if not data:

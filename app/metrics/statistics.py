@@ -15,6 +15,7 @@ Measured coverage is in docs/metrics.md.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -87,9 +88,9 @@ def bca(
 
 
 def mean_interval(
-    values: list[float], binary: bool = False, resamples: int = 1000, seed: int = 0, confidence: float = 0.95
+    values: Sequence[float | None], binary: bool = False, resamples: int = 1000, seed: int = 0, confidence: float = 0.95
 ) -> Interval:
-    """The mean of the values and its interval; ``binary`` marks 0/1 values (a proportion: Wilson)."""
+    """The mean of the values (None left out) and its interval; ``binary`` marks 0/1 values (a proportion: Wilson)."""
     data = np.asarray([v for v in values if v is not None], dtype=np.float64)
     if data.size == 0:
         raise ValueError("no values to aggregate")

@@ -64,7 +64,7 @@ def _gray(frames: np.ndarray) -> np.ndarray:
 @dataclass
 class FlowPair:
     forward: np.ndarray  # [H, W, 2] flow from frame t to t+1
-    backward: np.ndarray  # [H, W, 2] flow from frame t+1 to t
+    backward: np.ndarray | None  # [H, W, 2] flow from frame t+1 to t; None where only the forward one is needed
     _magnitude: np.ndarray | None = None
     _planes: tuple[np.ndarray, np.ndarray] | None = None
 
@@ -107,7 +107,7 @@ def _dis(preset_name: str, patch_stride: int | None = None) -> Callable[[np.ndar
 
         cache = _DIS.__dict__.setdefault("by_config", {})
         if key not in cache:
-            dis = cv2.DISOpticalFlow_create(getattr(cv2, f"DISOPTICAL_FLOW_PRESET_{preset_name}"))
+            dis = cv2.DISOpticalFlow.create(getattr(cv2, f"DISOPTICAL_FLOW_PRESET_{preset_name}"))
             if patch_stride is not None:
                 dis.setPatchStride(patch_stride)
             cache[key] = dis
@@ -230,6 +230,8 @@ def warping_error(frames: np.ndarray, flows: list[FlowPair]) -> float | None:
     errors = []
     grid = _grid(*frames.shape[1:3])
     for t, pair in enumerate(flows):
+        if pair.backward is None:
+            raise ValueError("The warping error needs the backward flow of every pair")
         warped, inside = sample_along_flow(frames[t + 1], pair.forward, grid, pair.planes)  # [H, W, 3]
         back_at_target, _ = sample_along_flow(pair.backward, pair.forward, grid, pair.planes)  # b at x + f(x)
         (fx, fy), (bx, by) = pair.planes, cv2.split(back_at_target)  # contiguous planes: fast below

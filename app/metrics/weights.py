@@ -94,8 +94,8 @@ def status(key: str, weights_dir: Path) -> tuple[bool, str | None]:
 def verified_path(key: str, weights_dir: Path) -> tuple[Path, str]:
     """Path and sha256 of an installed evaluator; WeightsError if absent or altered."""
     spec = EVALUATORS[key]
-    available, reason = status(key, weights_dir)
-    if not available:
+    _, reason = status(key, weights_dir)
+    if reason is not None:  # there is a reason exactly when the evaluator is not available
         raise WeightsError(reason, {"evaluator": key, "path": str(weights_dir / spec.path)})
     target = weights_dir / spec.path
     actual = sha256_of(target)
@@ -166,6 +166,8 @@ def download(key: str, weights_dir: Path, expected_sha256: str | None = None) ->
         else:
             import httpx
 
+            if spec.source_url is None:
+                raise WeightsError(f"Evaluator {key} names no source to download from", {"evaluator": key})
             local = Path(tmp) / spec.path
             with httpx.stream("GET", spec.source_url, follow_redirects=True, timeout=60) as response:
                 response.raise_for_status()

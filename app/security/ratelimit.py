@@ -24,13 +24,14 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import cast
 
 from limits import RateLimitItem, RateLimitItemPerHour, RateLimitItemPerMinute, RateLimitItemPerSecond
 from limits.errors import StorageError
-from limits.storage import storage_from_string
+from limits.storage import Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
-from app.config import GroupLimits, Settings
+from app.config import GroupLimits, Settings, TierLimits
 from app.errors import RateLimitExceededError, ServiceUnavailableError, ValidationError, VidBenchError
 from app.security.auth import Principal
 
@@ -98,11 +99,17 @@ class RateLimiter:
             else {}
         )
         try:
-            self.storage = storage_from_string(uri, wrap_exceptions=True, **options)
+            storage = storage_from_string(uri, wrap_exceptions=True, **options)
         except Exception as error:  # noqa: BLE001 - limits raises several types for bad URIs
             raise ValidationError(
                 f"VDB_RATE_LIMIT_STORAGE is not usable: {error}", {"rate_limit_storage": self.store_name}
             ) from None
+        if not isinstance(storage, Storage):  # an async+ scheme: its methods return coroutines, never awaited here
+            raise ValidationError(
+                "VDB_RATE_LIMIT_STORAGE must be a synchronous storage (no async+ scheme)",
+                {"rate_limit_storage": self.store_name},
+            )
+        self.storage: Storage = storage
         if not self.reachable():
             raise ServiceUnavailableError(
                 f"VDB_RATE_LIMIT_STORAGE {self.store_name} is unreachable: start it, or point the setting at a "
@@ -112,7 +119,8 @@ class RateLimiter:
         self._store_errors = _store_errors()
         self._local_lock = threading.Lock()
         self.strategy = MovingWindowRateLimiter(self.storage)
-        self.tiers = settings.rate_limit_tiers
+        # keyed by Tier; a principal's tier is a str from the credential store, checked by check_tier when made
+        self.tiers = cast(dict[str, TierLimits], settings.rate_limit_tiers)
         self.groups = configured_groups(settings)
         self.login_item = RateLimitItemPerMinute(settings.login_attempts_per_minute)
         self.slot_ttl_s = settings.concurrency_slot_ttl_s
@@ -154,14 +162,14 @@ class RateLimiter:
     def _limits(self, principal: Principal, group: str | None) -> list[tuple[RateLimitItem, tuple[str, ...], str]]:
         tier = self.tiers[principal.tier]
         tier_ids, tier_label = (NAMESPACE, principal.id, "tier"), f"tier:{principal.tier}"
-        limits = [
+        limits: list[tuple[RateLimitItem, tuple[str, ...], str]] = [
             (RateLimitItemPerMinute(tier.per_minute), tier_ids, tier_label),
             (RateLimitItemPerHour(tier.per_hour), tier_ids, tier_label),
         ]
         if group is not None and group not in self.groups:  # make_app refuses such a route: this is a bug
             raise VidBenchError(f"Endpoint group '{group}' has no rate-limit configuration", {"group": group})
         spec = self.groups[group] if group is not None else None
-        if spec is not None:
+        if group is not None and spec is not None:
             ids = (NAMESPACE, principal.id, "group", group)
             limits.append((RateLimitItemPerSecond(spec.limit, spec.window_s), ids, f"group:{group}"))
             limits.append((RateLimitItemPerMinute(spec.burst), ids + ("burst",), f"group:{group}:burst"))

@@ -188,7 +188,7 @@ class AnalyticsRepository:
         )
         tasks = select(TaskRow).where(TaskRow.status == "failed").order_by(TaskRow.created_at.desc()).limit(limit)
         with self.db.session() as s:
-            out = [
+            out: list[dict[str, Any]] = [
                 {"kind": "benchmark", "id": r.id, "model_name": r.model_name, "error": r.error, "at": r.updated_at}
                 for r in s.scalars(benchmarks).all()
             ]

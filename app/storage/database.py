@@ -10,10 +10,10 @@ from __future__ import annotations
 import math
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import create_engine, event, inspect, make_url, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine, Result
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.storage.tables import Base
@@ -66,6 +66,15 @@ def json_safe(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [json_safe(v) for v in value]
     return value
+
+
+def rows_changed(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE run through ``Session.execute`` changed.
+
+    At runtime such a statement's result is a :class:`CursorResult`; ``Session.execute`` is typed as returning the
+    plain :class:`Result`, which has no ``rowcount`` (SQLAlchemy's documented way round that is this cast).
+    """
+    return cast(CursorResult[Any], result).rowcount
 
 
 class Database:

@@ -60,7 +60,11 @@ class DownloadRepository:
                 .order_by(DownloadRow.completed_at.desc())
                 .limit(20)
             ).all()
-        spans = [((r.completed_at - (r.started_at or r.created_at)).total_seconds(), r.downloaded_bytes) for r in rows]
+        spans = [
+            ((r.completed_at - (r.started_at or r.created_at)).total_seconds(), r.downloaded_bytes)
+            for r in rows
+            if r.completed_at is not None  # always so (the query asks it); narrows the type
+        ]
         seconds = sum(t for t, _ in spans if t > 0)
         done = sum(b for t, b in spans if t > 0)
         return done / seconds if seconds > 0 and done > 0 else None

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy import (
     JSON,
@@ -29,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.schema import Table
 
 from app.errors import (
     FederatedSessionExistsError,
@@ -38,7 +39,7 @@ from app.errors import (
     ValidationError,
 )
 from app.i18n import Message
-from app.storage.database import Database, json_safe
+from app.storage.database import Database, json_safe, rows_changed
 from app.storage.tables import Base, UtcDateTime, utcnow
 
 
@@ -137,13 +138,17 @@ class FederatedLocalTaskRow(Base):
     accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
-TABLES = [
-    FederatedSessionRow.__table__,
-    FederatedParticipantRow.__table__,
-    FederatedReportRow.__table__,
-    FederatedReleaseRow.__table__,
-    PrivacyBudgetRow.__table__,
-    FederatedLocalTaskRow.__table__,
+# From the metadata, which types them as Table (``__table__`` is typed as the wider FromClause).
+TABLES: list[Table] = [
+    Base.metadata.tables[row.__tablename__]
+    for row in (
+        FederatedSessionRow,
+        FederatedParticipantRow,
+        FederatedReportRow,
+        FederatedReleaseRow,
+        PrivacyBudgetRow,
+        FederatedLocalTaskRow,
+    )
 ]
 _ready: set[int] = set()
 _ready_lock = threading.Lock()
@@ -190,7 +195,7 @@ class PrivacyLedger:
                 updated_at=utcnow(),
             )
         )
-        if result.rowcount != 1:
+        if rows_changed(result) != 1:
             if s.get(PrivacyBudgetRow, (session_id, participant_id)) is None:
                 raise ValidationError(
                     f"No privacy budget is open for {participant_id} in session {session_id}",
@@ -295,7 +300,7 @@ class FederatedRepository:
                 .where(row.session_id == session_id, row.participant_id == participant_id, row.public_key.is_(None))
                 .values(**json_safe(fields))
             )
-        return result.rowcount == 1
+        return rows_changed(result) == 1
 
     def move(self, session_id: str, from_phases: set[str], **fields: Any) -> bool:
         """Change the session's phase (and other fields) only if it is in one of ``from_phases``."""
@@ -304,12 +309,12 @@ class FederatedRepository:
             result = s.execute(
                 update(row).where(row.id == session_id, row.phase.in_(from_phases)).values(**json_safe(fields))
             )
-        return result.rowcount == 1
+        return rows_changed(result) == 1
 
     def nonce_seen(self, session_id: str, participant_id: str, nonce: str) -> bool:
         with self.db.session() as s:
             return (
-                s.scalar(
+                s.execute(
                     select(func.count())
                     .select_from(FederatedReportRow)
                     .where(
@@ -317,11 +322,18 @@ class FederatedRepository:
                         FederatedReportRow.participant_id == participant_id,
                         FederatedReportRow.nonce == nonce,
                     )
-                )
+                ).scalar_one()
                 > 0
             )
 
+    @overload
+    def reported_tasks(self, session_id: str, participant_id: None = None) -> dict[str, set[str]]: ...
+
+    @overload
+    def reported_tasks(self, session_id: str, participant_id: str) -> set[str]: ...
+
     def reported_tasks(self, session_id: str, participant_id: str | None = None) -> set[str] | dict[str, set[str]]:
+        """Per participant, the tasks it reported; with ``participant_id``, only that participant's."""
         query = select(FederatedReleaseRow.participant_id, FederatedReleaseRow.task_id).where(
             FederatedReleaseRow.session_id == session_id
         )
@@ -414,6 +426,11 @@ class ParticipantStore:
     def set_benchmark(self, session_id: str, participant_id: str, task_id: str, benchmark_id: str) -> None:
         with self.db.session() as s, s.begin():
             row = s.get(FederatedLocalTaskRow, (session_id, participant_id, task_id))
+            if row is None:
+                raise ValidationError(
+                    f"No local task {task_id} of {participant_id} in session {session_id}",
+                    {"session_id": session_id, "participant_id": participant_id, "task_id": task_id},
+                )
             row.benchmark_id = benchmark_id
 
     def store_release(
@@ -434,7 +451,7 @@ class ParticipantStore:
                     )
                     .values(release=json_safe(release), released_at=utcnow())
                 )
-                if result.rowcount != 1:
+                if rows_changed(result) != 1:
                     raise _AlreadyKept
         except _AlreadyKept:  # the transaction rolled back: the spend with it
             return False

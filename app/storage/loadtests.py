@@ -98,7 +98,7 @@ class LoadTestRepository:
         if model_name:
             query = query.where(LoadTestRow.model_name == model_name)
         with self.db.session() as s:
-            total = s.scalar(select(func.count()).select_from(query.subquery()))
+            total = s.execute(select(func.count()).select_from(query.subquery())).scalar_one()
             rows = s.scalars(
                 query.order_by(LoadTestRow.created_at.desc(), LoadTestRow.id.desc())
                 .offset((page - 1) * limit)

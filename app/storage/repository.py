@@ -6,6 +6,7 @@ retried after an actor crash is stored once, whichever attempt lands first.
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import json
 import uuid
@@ -13,15 +14,15 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import UnaryExpression, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import BenchmarkNotFoundError, ValidationError
-from app.storage.database import Database, json_safe
+from app.storage.database import Database, json_safe, rows_changed
 from app.storage.tables import AggregateRow, BenchmarkRow, VideoResultRow, utcnow
 
 TERMINAL = {"completed", "failed", "cancelled"}
-SORTS = {
+SORTS: dict[str, UnaryExpression[Any]] = {
     "created_at": BenchmarkRow.created_at.asc(),
     "-created_at": BenchmarkRow.created_at.desc(),
     "status": BenchmarkRow.status.asc(),
@@ -147,7 +148,7 @@ class BenchmarkRepository:
                 )
                 .values(heartbeat_at=utcnow(), runner=runner)
             )
-        return result.rowcount == 1
+        return rows_changed(result) == 1
 
     def list(
         self,
@@ -170,7 +171,7 @@ class BenchmarkRepository:
         if created_after:
             query = query.where(BenchmarkRow.created_at >= created_after)
         with self.db.session() as s:
-            total = s.scalar(select(func.count()).select_from(query.subquery()))
+            total = s.execute(select(func.count()).select_from(query.subquery())).scalar_one()
             rows = s.scalars(query.order_by(SORTS[sort]).offset((page - 1) * limit).limit(limit)).all()
         return list(rows), int(total)
 
@@ -182,6 +183,8 @@ class BenchmarkRepository:
                 s.add(VideoResultRow(benchmark_id=benchmark_id, **json_safe(record)))
                 s.flush()
                 row = s.get(BenchmarkRow, benchmark_id, with_for_update=True)
+                if row is None:  # the video row's foreign key makes this unlikely; a clear error if it happens
+                    raise BenchmarkNotFoundError(benchmark_id)
                 if record["status"] == "ok":
                     row.completed_videos += 1
                 else:
@@ -200,7 +203,7 @@ class BenchmarkRepository:
             ).all()
         return {(int(p), int(seed)) for p, seed in rows}
 
-    def videos(self, benchmark_id: str) -> list[VideoResultRow]:
+    def videos(self, benchmark_id: str) -> builtins.list[VideoResultRow]:
         with self.db.session() as s:
             return list(
                 s.scalars(
@@ -220,7 +223,7 @@ class BenchmarkRepository:
             for row in rows:
                 s.add(AggregateRow(benchmark_id=benchmark_id, **json_safe(row)))
 
-    def aggregates(self, benchmark_id: str) -> list[AggregateRow]:
+    def aggregates(self, benchmark_id: str) -> builtins.list[AggregateRow]:
         with self.db.session() as s:
             return list(
                 s.scalars(
@@ -244,7 +247,7 @@ class BenchmarkRepository:
             latest = latest.replace(tzinfo=UTC)
         return {int(index): int(n) for index, n, _ in rows}, latest
 
-    def finished_runs(self, model_name: str, limit: int = 50) -> list[BenchmarkRow]:
+    def finished_runs(self, model_name: str, limit: int = 50) -> builtins.list[BenchmarkRow]:
         """The model's most recent completed benchmarks (their specs and start/end times)."""
         with self.db.session() as s:
             return list(

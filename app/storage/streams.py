@@ -7,6 +7,7 @@ numbers (``seq``) are taken in that transaction without races.
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -17,7 +18,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import func, or_, select, update
 
 from app.errors import StreamNotFoundError, ValidationError
-from app.storage.database import Database, json_safe
+from app.storage.database import Database, json_safe, rows_changed
 from app.storage.repository import TERMINAL, spec_hash
 from app.storage.tables import StreamClipRow, StreamEventRow, StreamFrameRow, StreamRow, utcnow
 
@@ -95,7 +96,7 @@ class StreamRepository:
         with self.db.session() as s:
             return list(s.scalars(query))
 
-    def unfinished(self, limit: int = 100) -> list[StreamRow]:
+    def unfinished(self, limit: int = 100) -> builtins.list[StreamRow]:
         """Streams submitted or running, newest first."""
         query = select(StreamRow).where(StreamRow.status.not_in(TERMINAL)).order_by(StreamRow.created_at.desc())
         with self.db.session() as s:
@@ -126,7 +127,7 @@ class StreamRepository:
                 .where(StreamRow.id == stream_id, StreamRow.status.not_in(TERMINAL))
                 .values(heartbeat_at=utcnow(), runner=runner)
             )
-        return result.rowcount == 1
+        return rows_changed(result) == 1
 
     @staticmethod
     def _silent(silent_since: datetime):
@@ -134,7 +135,7 @@ class StreamRepository:
             StreamRow.heartbeat_at.is_(None), StreamRow.heartbeat_at < silent_since
         )
 
-    def orphans(self, silent_since: datetime, stream_id: str | None = None) -> list[StreamRow]:
+    def orphans(self, silent_since: datetime, stream_id: str | None = None) -> builtins.list[StreamRow]:
         """Unfinished streams whose owner has not reported in since ``silent_since`` (only ``stream_id``'s if given)."""
         query = select(StreamRow).where(*self._silent(silent_since))
         if stream_id is not None:
@@ -154,12 +155,12 @@ class StreamRepository:
                 .where(StreamRow.id == stream_id, *self._silent(silent_since))
                 .values(status="failed", error=reason, completed_at=utcnow())
             )
-            if result.rowcount != 1:
+            if rows_changed(result) != 1:
                 return False
             self._add_events(s, stream_id, [("stream_error", {"error": reason})])
         return True
 
-    def clip_counts(self, stream_ids: list[str]) -> dict[str, dict[str, Any]]:
+    def clip_counts(self, stream_ids: builtins.list[str]) -> dict[str, dict[str, Any]]:
         """Per stream: how many clips are stored and the stream time (s) the last one arrived at."""
         if not stream_ids:
             return {}
@@ -171,14 +172,14 @@ class StreamRepository:
         with self.db.session() as s:
             return {sid: {"clips": n, "last_arrived_s": last} for sid, n, last in s.execute(query)}
 
-    def _add_events(self, s, stream_id: str, events: list[tuple[str, dict[str, Any]]]) -> None:
+    def _add_events(self, s, stream_id: str, events: builtins.list[tuple[str, dict[str, Any]]]) -> None:
         seq = s.scalar(select(func.max(StreamEventRow.seq)).where(StreamEventRow.stream_id == stream_id))
         seq = -1 if seq is None else seq
         for kind, data in events:
             seq += 1
             s.add(StreamEventRow(stream_id=stream_id, seq=seq, type=kind, data=json_safe(data)))
 
-    def add_events(self, stream_id: str, events: list[tuple[str, dict[str, Any]]]) -> None:
+    def add_events(self, stream_id: str, events: builtins.list[tuple[str, dict[str, Any]]]) -> None:
         with self.db.session() as s, s.begin():
             self._add_events(s, stream_id, events)
 
@@ -186,8 +187,8 @@ class StreamRepository:
         self,
         stream_id: str,
         clip: dict[str, Any],
-        frames: list[dict[str, Any]],
-        events: list[tuple[str, dict[str, Any]]],
+        frames: builtins.list[dict[str, Any]],
+        events: builtins.list[tuple[str, dict[str, Any]]],
     ) -> bool:
         """A clip, its frames and its messages, in one transaction. False (nothing written) when the stream has
         already ended: an ended stream's stored results are final."""
@@ -232,7 +233,7 @@ class StreamRepository:
                 self._add_events(s, stream_id, [event])
         return True
 
-    def events_after(self, stream_id: str, seq: int, limit: int = 500) -> list[StreamEventRow]:
+    def events_after(self, stream_id: str, seq: int, limit: int = 500) -> builtins.list[StreamEventRow]:
         query = (
             select(StreamEventRow)
             .where(StreamEventRow.stream_id == stream_id, StreamEventRow.seq > seq)
@@ -242,12 +243,12 @@ class StreamRepository:
         with self.db.session() as s:
             return list(s.scalars(query))
 
-    def clips(self, stream_id: str) -> list[dict[str, Any]]:
+    def clips(self, stream_id: str) -> builtins.list[dict[str, Any]]:
         query = select(StreamClipRow).where(StreamClipRow.stream_id == stream_id).order_by(StreamClipRow.clip_index)
         with self.db.session() as s:
             return [{k: getattr(row, k) for k in CLIP_FIELDS} for row in s.scalars(query)]
 
-    def frames(self, stream_id: str) -> list[dict[str, Any]]:
+    def frames(self, stream_id: str) -> builtins.list[dict[str, Any]]:
         query = select(StreamFrameRow).where(StreamFrameRow.stream_id == stream_id).order_by(StreamFrameRow.frame_index)
         with self.db.session() as s:
             return [{k: getattr(row, k) for k in FRAME_FIELDS} for row in s.scalars(query)]

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 
 from app.errors import ArtifactNotFoundError, TaskConflictError, TaskNotFoundError, VidBenchError
-from app.storage.database import Database, json_safe
+from app.storage.database import Database, json_safe, rows_changed
 from app.storage.tables import ArtifactRow, TaskRow, utcnow
 
 TASK_TERMINAL = {"completed", "failed", "cancelled"}
@@ -63,7 +63,7 @@ class TaskRepository:
                 .where(TaskRow.id == task_id, TaskRow.status.not_in(TASK_TERMINAL))
                 .values(**{k: json_safe(v) for k, v in fields.items()})
             )
-            return result.rowcount == 1
+            return rows_changed(result) == 1
 
     def start(self, task_id: str, worker_id: str | None) -> bool:
         return self._update_live(task_id, status="running", started_at=utcnow(), worker_id=worker_id)
@@ -150,7 +150,8 @@ class TaskRepository:
             ).all()
         out: dict[str, dict[str, int]] = {}
         for worker, status, n in rows:
-            out.setdefault(worker, {})[status] = int(n)
+            if worker is not None:  # always so: the query leaves out tasks without a worker
+                out.setdefault(worker, {})[status] = int(n)
         return out
 
     def counts_ended_since(self, since: datetime) -> dict[str, int]:
@@ -172,7 +173,10 @@ class TaskRepository:
                 )
             ).all()
         window_h = window.total_seconds() / 3600.0
-        done = [(end - start).total_seconds() for status, start, end in rows if status == "completed"]
+        # ``end`` is never None here (the query asks completed_at >= since); the check narrows its type
+        done = [
+            (end - start).total_seconds() for status, start, end in rows if status == "completed" and end is not None
+        ]
         mean = sum(done) / len(done) if done else None
         return {
             "window_s": round(window_h * 3600),

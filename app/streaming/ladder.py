@@ -43,8 +43,12 @@ def _frame_bounds(model: ModelSpec) -> tuple[int, int]:
             ),
             {"model_name": model.name},
         )
-    low = int(min(param.choices) if param.choices is not None else param.min)
-    high = int(max(param.choices) if param.choices is not None else param.max)
+    if param.choices is not None:
+        low, high = int(min(param.choices)), int(max(param.choices))
+    elif param.min is not None and param.max is not None:
+        low, high = int(param.min), int(param.max)
+    else:  # the catalog refuses a parameter with neither choices nor min and max
+        raise ValueError(f"{model.name}: num_frames has neither choices nor min and max")
     return low, min(high, model.max_frames or high)
 
 

@@ -9,7 +9,7 @@ from app.storage.streams import StreamRepository
 
 def stream_result(repo: StreamRepository, stream_id: str, details: bool = False) -> dict[str, Any]:
     row = repo.get(stream_id)
-    out = {
+    out: dict[str, Any] = {
         "stream_id": row.id,
         "mode": row.mode,
         "model_name": row.model_name,

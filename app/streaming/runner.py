@@ -210,7 +210,7 @@ class StreamRunner:
         except _Ended:
             return None  # someone else ended it (with the reason); what is stored stays as it is
         except StreamCancelledError:
-            event = ("stream_cancelled", {"reason": "stopped on request"})
+            event: tuple[str, dict[str, Any]] = ("stream_cancelled", {"reason": "stopped on request"})
             self.repo.finish(stream_id, "cancelled", None, event=event)
             emit([event])
             return None

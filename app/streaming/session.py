@@ -50,7 +50,9 @@ def run_live(
     playback = Playback(spec.target_fps, spec.buffer_size)
     began = clock()
     ends = began + spec.duration_seconds
-    level, clips, frames = 0, [], []
+    level = 0
+    clips: list[dict[str, Any]] = []
+    frames: list[dict[str, Any]] = []
     while clock() < ends:
         rung = ladder[level]
         now = clock()

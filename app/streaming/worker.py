@@ -27,7 +27,7 @@ class StreamWorker:
 
     def info(self) -> dict[str, Any]:
         """Provenance of the worker: where and with what it generates."""
-        versions = {}
+        versions: dict[str, str | None] = {}
         for name in PACKAGES:
             try:
                 versions[name] = metadata.version(name)

@@ -28,19 +28,19 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 @router.post("/api-keys", status_code=201, response_model=ApiKeyCreated, dependencies=[requires("admin", "auth")])
 def create_api_key(body: ApiKeyCreate, state: State, caller: Caller) -> ApiKeyCreated:
     expires_at = utcnow() + timedelta(days=body.expires_in_days) if body.expires_in_days else None
-    row, key = state.auth.keys.create(body.name, body.permissions, body.tier, expires_at, created_by=caller.id)
+    row, key = state.get_auth().keys.create(body.name, body.permissions, body.tier, expires_at, created_by=caller.id)
     return ApiKeyCreated.from_new_key(row, key)
 
 
 @router.get("/api-keys", response_model=ApiKeyList, dependencies=[requires("admin", "auth")])
 def list_api_keys(state: State, include_revoked: bool = Query(False)) -> ApiKeyList:
-    rows = state.auth.store.list_keys(include_revoked=include_revoked)
+    rows = state.get_auth().store.list_keys(include_revoked=include_revoked)
     return ApiKeyList(api_keys=[ApiKeyView.from_key(r) for r in rows], total=len(rows))
 
 
 @router.delete("/api-keys/{key_id}", response_model=ApiKeyView, dependencies=[requires("admin", "auth")])
 def revoke_api_key(key_id: str, state: State) -> ApiKeyView:
-    return ApiKeyView.from_key(state.auth.store.revoke_key(key_id))
+    return ApiKeyView.from_key(state.get_auth().store.revoke_key(key_id))
 
 
 LOGIN_BODY = {
@@ -68,10 +68,10 @@ async def login(request: Request, state: State) -> TokenResponse:
     """Exchange a username and password (JSON, or an OAuth2 password-grant form) for an access token."""
     body = await _login_body(request)
     address = request.client.host if request.client else "unknown"
-    request.state.rate_limit = state.limiter.hit_login(address)
-    user = state.auth.users.authenticate(body.username, body.password)
+    request.state.rate_limit = state.get_limiter().hit_login(address)
+    user = state.get_auth().users.authenticate(body.username, body.password)
     scopes = body.scope.split() if body.scope else None
-    token, ttl, granted = state.auth.users.issue_token(user, scopes)
+    token, ttl, granted = state.get_auth().users.issue_token(user, scopes)
     return TokenResponse(access_token=token, expires_in=ttl, scope=" ".join(granted))
 
 
@@ -105,7 +105,7 @@ async def _login_body(request: Request) -> LoginRequest:
 
 @router.post("/users", status_code=201, response_model=UserView, dependencies=[requires("admin", "auth")])
 def create_user(body: UserCreate, state: State) -> UserView:
-    return UserView.from_user(state.auth.users.create(body.username, body.password, body.permissions, body.tier))
+    return UserView.from_user(state.get_auth().users.create(body.username, body.password, body.permissions, body.tier))
 
 
 @router.get("/me", response_model=WhoAmI, dependencies=[requires(None, "auth")])

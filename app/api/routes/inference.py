@@ -23,7 +23,7 @@ from app.inference import TASK_TYPES, prepare
 router = APIRouter(prefix="/inference", tags=["inference"])
 
 
-async def _submit(request: Request, state, caller, modality: str, body: Any):
+async def _submit(request: Request, state: State, caller: Caller, modality: str, body: Any):
     data = body.model_dump(by_alias=False)
     spec, payload = prepare(modality, data)
     task = await asyncio.to_thread(state.tasks.create, TASK_TYPES[modality], spec.name, data, owner=caller.id)
@@ -32,7 +32,9 @@ async def _submit(request: Request, state, caller, modality: str, body: Any):
         state.spawn(_quiet(run_task(state, task.id, modality, spec.name, payload, base_url)))
         return _json(TaskResponse.from_task(task), status_code=202)
     done = await run_task(state, task.id, modality, spec.name, payload, base_url)
-    return _json(TaskResponse.from_task(done or await asyncio.to_thread(state.tasks.get, task.id)))
+    if done is None:  # cancelled meanwhile: the row as it is now
+        done = await asyncio.to_thread(state.tasks.get, task.id)
+    return _json(TaskResponse.from_task(done))
 
 
 def _json(body: TaskResponse, status_code: int = 200) -> Response:

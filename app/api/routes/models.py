@@ -58,16 +58,16 @@ def list_models(
     "/download", status_code=202, response_model=DownloadStatus, dependencies=[requires("models.write", "models")]
 )
 def start_download(body: DownloadRequest, state: State) -> DownloadStatus:
-    row = state.downloads.start(body.model_name, body.source, body.location, body.priority, body.auto_assign)
-    return DownloadStatus.from_download(row, state.downloads.estimated_speed(row.source))
+    row = state.get_downloads().start(body.model_name, body.source, body.location, body.priority, body.auto_assign)
+    return DownloadStatus.from_download(row, state.get_downloads().estimated_speed(row.source))
 
 
 @router.get(
     "/download/{download_id}/status", response_model=DownloadStatus, dependencies=[requires("models.read", "models")]
 )
 def download_status(download_id: str, state: State) -> DownloadStatus:
-    row = state.downloads.get(download_id)
-    return DownloadStatus.from_download(row, state.downloads.estimated_speed(row.source))
+    row = state.get_downloads().get(download_id)
+    return DownloadStatus.from_download(row, state.get_downloads().estimated_speed(row.source))
 
 
 @router.get("/{model_name}", response_model=ModelView, dependencies=[requires("models.read", "models")])

@@ -20,8 +20,9 @@ from app.api.deps import Caller, State, requires
 from app.api.dispatch import abandon, run_task
 from app.api.schemas.base import RequestBody
 from app.catalog.spec import MAX_PROMPT_CHARS, PROMPT_PATTERN
-from app.errors import ValidationError, VidBenchError
+from app.errors import TaskCancelledError, ValidationError, VidBenchError
 from app.inference import TASK_TYPES, prepare
+from app.storage.tables import TaskRow
 
 router = APIRouter(prefix="/v1", tags=["openai"])
 
@@ -90,6 +91,14 @@ def render_chat(messages: list[ChatMessage]) -> str:
     return "\n".join(lines) + "\nassistant:"
 
 
+def _result(state: State, task_id: str, done: TaskRow | None) -> dict[str, Any]:
+    """The result of the task run_task waited for; one cancelled meanwhile (run_task's None) has none."""
+    result = (done or state.tasks.get(task_id)).result
+    if result is None:
+        raise TaskCancelledError(f"Task {task_id} was cancelled", {"task_id": task_id})
+    return result
+
+
 async def _text(state: State, caller, request: _Sampling, prompt: str, chat: bool):
     spec, payload = prepare("text", request.body(prompt))
     task = state.tasks.create(TASK_TYPES["text"], spec.name, request.model_dump(), owner=caller.id)
@@ -99,7 +108,7 @@ async def _text(state: State, caller, request: _Sampling, prompt: str, chat: boo
             _stream(state, task.id, spec.name, payload, ident, created, chat), media_type="text/event-stream"
         )
     done = await run_task(state, task.id, "text", spec.name, payload, "")
-    result = (done or state.tasks.get(task.id)).result
+    result = _result(state, task.id, done)
     usage = {
         "prompt_tokens": result["prompt_tokens"],
         "completion_tokens": result["tokens_generated"],
@@ -207,7 +216,7 @@ async def images(body: ImageRequest, request: Request, state: State, caller: Cal
     )
     task = state.tasks.create(TASK_TYPES["image"], spec.name, body.model_dump(), owner=caller.id)
     done = await run_task(state, task.id, "image", spec.name, payload, str(request.base_url))
-    images = (done or state.tasks.get(task.id)).result["images"]
+    images = _result(state, task.id, done)["images"]
     if body.response_format == "b64_json":
         data = [
             {"b64_json": base64.b64encode(Path(state.tasks.artifact(i["artifact_id"]).path).read_bytes()).decode()}
@@ -230,5 +239,5 @@ async def speech(body: SpeechRequest, state: State, caller: Caller) -> Response:
     )
     task = state.tasks.create(TASK_TYPES["speech"], spec.name, body.model_dump(), owner=caller.id)
     done = await run_task(state, task.id, "speech", spec.name, payload, "")
-    artifact_id = (done or state.tasks.get(task.id)).result["audio_url"].rsplit("/", 1)[-1]
+    artifact_id = _result(state, task.id, done)["audio_url"].rsplit("/", 1)[-1]
     return Response(Path(state.tasks.artifact(artifact_id).path).read_bytes(), media_type="audio/wav")

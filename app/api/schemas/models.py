@@ -75,7 +75,7 @@ class ModelView(BaseModel):
         files = local_files(spec, models_dir)
         report = model_report(summary)
         parameters = {name: limits.model_dump(exclude_none=True) for name, limits in spec.parameters.items()}
-        supported = {
+        supported: dict[str, Any] = {
             name: limits.choices
             if limits.choices is not None
             else {"min": limits.min, "max": limits.max, "default": limits.default}
@@ -229,6 +229,7 @@ class DownloadStatus(BaseModel):
         elapsed = ((download.completed_at or download.updated_at) - began).total_seconds()
         moving = download.status != "queued"
         speed = download.downloaded_bytes / elapsed if moving and elapsed > 0 and download.downloaded_bytes else None
+        progress: float | None
         if download.status == "completed":
             progress = 100.0
         elif download.downloaded_bytes == 0:
