@@ -15,9 +15,11 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -67,7 +69,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--videos", type=int, default=8)
     parser.add_argument("--quick", action="store_true", help="2 videos, one seed: checks the script runs")
+    parser.add_argument("--json", help="also write the figures to this JSON file")
     args = parser.parse_args()
+    figures: dict = {"frames_per_s": {}, "end_point_error_px": {}, "agreement_with_farneback": {}}
     if args.quick:
         args.videos = 2
     os.environ.setdefault("VDB_DATA_DIR", tempfile.mkdtemp(prefix="vdb-flow-"))
@@ -90,6 +94,7 @@ def main() -> None:
     for method in methods:
         best = min(_timed(lambda m=method: temporal.compute_flows(frames, m)) for _ in range(3))
         speed[method] = 16 / best
+        figures["frames_per_s"][method] = speed[method]
     for method in methods:
         print(f"   {method:11s} {speed[method]:8.1f} frames/s   {speed[method] / speed['farneback']:5.2f}x farneback")
 
@@ -109,6 +114,7 @@ def main() -> None:
                     flow = temporal.compute_flows(np.stack([image, target]), method)[0].forward
                     per_motion[motion].append(float(np.linalg.norm(flow - truth, axis=-1)[12:-12, 12:-12].mean()))
         means = [float(np.mean(v)) for v in per_motion.values()]
+        figures["end_point_error_px"][method] = dict(zip(MOTIONS, means, strict=True))
         print(f"   {method:11s} " + " ".join(f"{v:11.3f}" for v in means) + f" {np.mean(means):8.3f}")
 
     from app.catalog import get_catalog
@@ -135,11 +141,18 @@ def main() -> None:
             [s["dynamic_degree"] == r["dynamic_degree"] for s, r in zip(scores[method], reference, strict=True)]
         )
         rho = spearman([a for a, _ in pairs], [b for _, b in pairs])
+        figures["agreement_with_farneback"][method] = {
+            "mean_abs_warping_error_difference": None if diff is None else float(diff),
+            "spearman": rho,
+            "same_dynamic_degree": float(same_dd),
+        }
         print(
             f"   {method:11s} warping error: mean {np.mean([a for a, _ in pairs]):.5f} vs "
             f"{np.mean([b for _, b in pairs]):.5f}, mean |diff| {diff:.5f}, Spearman "
             f"{'n/a' if rho is None else f'{rho:.2f}'};  same dynamic degree in {same_dd:.0%} of videos"
         )
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures, indent=2))
 
 
 def _timed(fn) -> float:

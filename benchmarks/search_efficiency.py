@@ -12,7 +12,9 @@ within --tolerance of the optimum (median and per seed), or "-" if the budget ra
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
+from pathlib import Path
 
 import optuna
 
@@ -43,7 +45,9 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--budget", type=int, default=200)
     parser.add_argument("--tolerance", type=float, nargs="+", default=[0.2, 0.05])
+    parser.add_argument("--json", help="also write the figures to this JSON file")
     args = parser.parse_args()
+    figures: dict = {}
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     for tolerance in args.tolerance:
         rows = {"tpe": [], "random": []}
@@ -53,6 +57,7 @@ def main() -> None:
                 evaluations_to_reach(optuna.samplers.RandomSampler(seed=seed), args.budget, tolerance)
             )
         print(f"evaluations until within {tolerance} of the optimum (budget {args.budget}, {args.seeds} seeds)")
+        figures[str(tolerance)] = {"evaluations": rows, "median_random_over_tpe": None}
         for name, counts in rows.items():
             reached = [c for c in counts if c is not None]
             median = statistics.median(reached) if len(reached) == len(counts) else None
@@ -65,6 +70,9 @@ def main() -> None:
         if paired:
             ratio = statistics.median(r / t for t, r in paired)
             print(f"  median random/TPE evaluations over seeds where both reached it: {ratio:.2f}x")
+            figures[str(tolerance)]["median_random_over_tpe"] = ratio
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures, indent=2))
 
 
 if __name__ == "__main__":

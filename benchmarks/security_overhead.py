@@ -16,10 +16,12 @@ per-request time and its ratio to `open` are printed.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import tempfile
 import time
+from pathlib import Path
 
 
 def main() -> None:
@@ -27,6 +29,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--redis", default="redis://localhost:6379")
+    parser.add_argument("--json", help="also write the figures to this JSON file")
     args = parser.parse_args()
     os.environ["VDB_DATA_DIR"] = tempfile.mkdtemp(prefix="vdb-secbench-")
 
@@ -79,6 +82,12 @@ def main() -> None:
     for name, times in per_request.items():
         median = statistics.median(times)
         print(f"{name:<12} {median:>18.2f} {median / floor:>8.2f} {median - floor:>9.2f}")
+    if args.json:
+        figures = {
+            name: {"median_ms": statistics.median(t), "x_open": statistics.median(t) / floor}
+            for name, t in per_request.items()
+        }
+        Path(args.json).write_text(json.dumps(figures, indent=2))
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 Markers are applied here, from the fixtures a test uses: ``ray_session`` (directly or through
 ``gateway``/``client``) makes a test ``ray`` and ``slow``; ``gateway``/``client`` also ``serve``.
 ``pytest -m "not slow"`` is then the in-process tier, and a test that starts Ray without its
-marker fails, so the fast tier stays fast.
+marker fails, so the fast tier stays fast. Tests marked ``nightly`` are deselected unless ``--nightly``
+is given (``bash scripts/test.sh --all``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,70 @@ pytest_plugins = ("tests.app.analytics.seed",)  # the `seeded` analytics databas
 SERVE_FIXTURES = {"gateway", "client"}
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--nightly",
+        action="store_true",
+        help="also run the tests marked nightly (too slow for every run; bash scripts/test.sh --all)",
+    )
+
+
+# Modules whose every test is slow and whose collection alone costs seconds (schemathesis builds each operation's
+# tests, coverage phase included, as the module is collected): when the run deselects slow tests they are not
+# collected at all, which keeps that cost out of the in-process tier.
+SLOW_TO_COLLECT = {  # module -> the marks every one of its tests carries
+    "tests/app/api/test_schemathesis.py": {"slow"},
+    "tests/deployments/test_schemathesis.py": {"slow", "ray", "serve"},
+}
+
+
+def _only_the_in_process_tier(config) -> bool:
+    """Whether -m deselects every slow test (so nothing here starts Ray or Serve)."""
+    from _pytest.mark.expression import Expression
+
+    markexpr = config.option.markexpr
+    return bool(markexpr) and not Expression.compile(markexpr).evaluate(lambda name, **_: name == "slow")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config):
+    """The in-process tier (``-m "not slow"``) runs on two pytest-xdist workers: its tests share nothing (each has
+    its own data directory, database schema, keys and ports), and on this project's 2-core machine that takes it
+    from about 60 s to about 45 s. ``-n 0`` runs it in one process; ``-n N`` picks the number. Tiers with Ray stay
+    in one process: they share one session Ray and the clusters of tests/cluster."""
+    if (
+        config.pluginmanager.hasplugin("xdist")
+        and getattr(config.option, "numprocesses", 0) is None  # no -n given
+        and "PYTEST_XDIST_WORKER" not in os.environ
+        and not config.option.collectonly
+        and not config.option.usepdb
+        and (os.cpu_count() or 1) >= 2
+        and _only_the_in_process_tier(config)
+    ):
+        config.option.numprocesses = 2
+
+
+def pytest_ignore_collect(collection_path, config):
+    from _pytest.mark.expression import Expression
+
+    relative = (
+        collection_path.relative_to(config.rootpath).as_posix()
+        if collection_path.is_relative_to(config.rootpath)
+        else ""
+    )
+    if relative in SLOW_TO_COLLECT and config.option.markexpr:
+        marks = SLOW_TO_COLLECT[relative]
+        if not Expression.compile(config.option.markexpr).evaluate(lambda name, **_: name in marks):
+            return True
+    return None
+
+
 def pytest_collection_modifyitems(config, items):
+    if not config.getoption("--nightly"):
+        nightly = [item for item in items if item.get_closest_marker("nightly")]
+        if nightly:
+            config.hook.pytest_deselected(items=nightly)
+            items[:] = [item for item in items if not item.get_closest_marker("nightly")]
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))  # the whole closure: gateway brings ray_session
         if fixtures & SERVE_FIXTURES:
@@ -34,6 +98,14 @@ def pytest_collection_modifyitems(config, items):
     # Clusters of their own run first, before the session's in-process Ray exists: a second local Ray started by
     # `vid-bench serve` cannot start its dashboard agent while another one holds the agent's fixed port.
     items.sort(key=lambda item: 0 if item.get_closest_marker("cluster") else 1)
+
+
+def pytest_runtest_teardown(item, nextitem):
+    """The cluster tests run first; once the last of them is done, the clusters they share are stopped."""
+    if item.get_closest_marker("cluster") and (nextitem is None or not nextitem.get_closest_marker("cluster")):
+        shared = sys.modules.get("tests.cluster.conftest")
+        if shared is not None:
+            shared.stop_shared_clusters()
 
 
 def _ray_running() -> bool:
@@ -116,6 +188,16 @@ def ray_session(settings):
     ray.shutdown()
 
 
+@pytest.fixture(scope="session")
+def two_nodes():
+    """A two-node Ray cluster in separate processes, shared by the cluster tests of every module (stopped once the
+    last of them is done); see tests/cluster/conftest.py."""
+    from tests.cluster.conftest import two_node_cluster
+
+    with two_node_cluster() as cluster:
+        yield cluster
+
+
 def postgres_url() -> str | None:
     url = os.environ.get("VDB_TEST_POSTGRES_URL", "postgresql://postgres@localhost:5432/test")
     try:
@@ -141,6 +223,64 @@ def private_postgres_schema(url: str):
         with admin.begin() as connection:
             connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
+
+
+_REUSABLE_SCHEMAS: dict[str, str] = {}  # server URL -> this session's reusable schema
+
+
+@contextmanager
+def emptied_postgres_schema(url: str):
+    """A schema on the server at ``url`` (yields its name) with every table empty, for tests that need a clean
+    database but not a new schema: one schema per session is created once and its tables are truncated before each
+    use (creating a schema and its tables costs ~150 ms a test; emptying them, a few ms). Tests that change the
+    schema itself (columns, tables) use :func:`private_postgres_schema` instead."""
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        schema = _REUSABLE_SCHEMAS.get(url)
+        with admin.begin() as connection:
+            if schema is None:
+                schema = _REUSABLE_SCHEMAS[url] = f"t_reused_{uuid.uuid4().hex[:10]}"
+                connection.execute(text(f"CREATE SCHEMA {schema}"))
+            tables = connection.execute(
+                text("SELECT tablename FROM pg_tables WHERE schemaname = :schema"), {"schema": schema}
+            ).scalars()
+            names = ", ".join(f'{schema}."{name}"' for name in tables)
+            if names:
+                connection.execute(text("SET LOCAL lock_timeout = '10s'"))  # a leaked session fails, never hangs
+                connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    finally:
+        admin.dispose()
+    yield schema
+
+
+def _drop_reusable_schemas() -> None:
+    from sqlalchemy import create_engine, text
+
+    for url, schema in _REUSABLE_SCHEMAS.items():
+        admin = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+        try:
+            with admin.begin() as connection:
+                connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        finally:
+            admin.dispose()
+    _REUSABLE_SCHEMAS.clear()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    _drop_reusable_schemas()
+    workeroutput = getattr(session.config, "workeroutput", None)  # an xdist worker: report to the controller
+    if workeroutput is not None:
+        workeroutput["backends_ran"] = json.dumps(BACKENDS_RAN)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """The controller's "storage backends" summary gathers what each xdist worker ran."""
+    for name, state in json.loads(getattr(node, "workeroutput", {}).get("backends_ran", "{}")).items():
+        if not BACKENDS_RAN.get(name, "").startswith("ran"):
+            BACKENDS_RAN[name] = state
 
 
 @pytest.fixture

@@ -1,10 +1,20 @@
 """`vid-bench auth`: keys and users on the local data directory, and through a gateway with --url."""
 
+import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
 
 runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def wide_console(monkeypatch):
+    """Tables wide enough for a whole key id, whatever terminal (or none) the run has: COLUMNS alone is not
+    read by a console made before the run (under pytest-xdist, for one)."""
+    from cli.common import console
+
+    monkeypatch.setattr(console, "_width", 250)
 
 
 def test_auth_keys_locally(monkeypatch, tmp_path):

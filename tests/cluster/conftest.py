@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -168,3 +169,43 @@ def cluster_root():
     root = Path(tempfile.mkdtemp(prefix="vdb-cluster-"))
     yield root
     shutil.rmtree(root, ignore_errors=True)
+
+
+_SHARED: list[RayCluster] = []  # session-wide clusters, stopped once the cluster tests are done
+
+
+def stop_shared_clusters() -> None:
+    """Stop the session-wide clusters (called after the last cluster test: they run first, and would otherwise
+    hold their processes for the rest of the session)."""
+    while _SHARED:
+        _SHARED.pop().stop()
+
+
+@contextmanager
+def two_node_cluster():
+    """The session's one two-node cluster (the ``two_nodes`` fixture of tests/conftest.py), for every test that
+    needs two nodes (starting one takes a test's best part). The head offers no CPU (as in cluster.yaml) and an
+    ``ingress_node`` resource, the worker 2 CPUs and ``model_node``; every node shares one PostgreSQL schema
+    (``env["VDB_DATABASE_URL"]``) and the Redis rate-limit store. Each test's benchmarks have ids of their own; a
+    test that needs other settings gives them to its own driver or job."""
+    from tests.conftest import postgres_url, private_postgres_schema, redis_url
+
+    url = postgres_url()
+    if url is None or redis_url() is None:
+        pytest.skip("PostgreSQL on localhost:5432 and Redis on localhost:6379 are needed for a two-node cluster")
+    root = Path(tempfile.mkdtemp(prefix="vdb-two-nodes-"))
+    with private_postgres_schema(url) as schema:
+        database = f"{url.replace('postgresql://', 'postgresql+psycopg://')}?options=-csearch_path%3D{schema}"
+        cluster = RayCluster(
+            root, cluster_env(root, VDB_DATABASE_URL=database, VDB_RATE_LIMIT_STORAGE="redis://localhost:6379/0")
+        )
+        _SHARED.append(cluster)
+        try:
+            cluster.start_head(num_cpus=0, resources='{"ingress_node": 1}')
+            cluster.add_node("worker", num_cpus=2, resources='{"model_node": 1}')
+            yield cluster
+        finally:  # also when a node failed to come up: whatever started is stopped
+            cluster.stop()
+            if cluster in _SHARED:
+                _SHARED.remove(cluster)
+            shutil.rmtree(root, ignore_errors=True)

@@ -152,30 +152,32 @@ def test_distributed_submit_runs_a_batch_job_and_reports_it(head, cluster_root):
     assert "RAY_AUTH_TOKEN" not in logs and head.env["RAY_AUTH_TOKEN"] not in logs + submitted.stdout
 
 
-def test_two_nodes_on_node_local_sqlite_are_refused_at_start(cluster_root):
-    cluster = RayCluster(cluster_root, cluster_env(cluster_root))  # each node: SQLite in its own data directory
-    try:
-        cluster.start_head(num_cpus=1)
-        cluster.add_node("worker", num_cpus=1)
-        refused = _run(
-            [RAY, "job", "submit", "--address", cluster.dashboard_url, "--", *BENCHMARK],
-            cluster.client_env(),
-            timeout=300,
-        )
-        output = refused.stdout + refused.stderr
-        assert "CLUSTER_MISCONFIGURED" in output and "node-local SQLite file" in output, output[-3000:]
-        assert "set VDB_DATABASE_URL to a PostgreSQL URL" in output
-        gateway = _run(
-            [VID_BENCH, "serve", "--detach", "--port", str(_free_ports(1)[0])],
-            cluster.client_env(RAY_ADDRESS=cluster.gcs_address, VDB_DATA_DIR=str(cluster_root / "data-driver")),
-            timeout=180,
-        )
-        assert gateway.returncode == 2 and "CLUSTER_MISCONFIGURED" in gateway.stderr, gateway.stderr[-2000:]
-        assert not list(cluster_root.glob("data-*/vid-bench.sqlite3")) or all(
-            _count_benchmarks(f"sqlite:///{p}") == 0 for p in cluster_root.glob("data-*/vid-bench.sqlite3")
-        )
-    finally:
-        cluster.stop()
+def test_two_nodes_on_node_local_sqlite_are_refused_at_start(two_nodes, cluster_root):
+    """A job, and a gateway, whose database is a node-local SQLite file are refused on a two-node cluster before they
+    store anything. (The shared cluster's nodes use PostgreSQL; the job and the driver are given SQLite, which is
+    what the check reads: the settings of the process that starts the work.)"""
+    local = cluster_root / "node-local.sqlite3"
+    refused = _run(
+        [RAY, "job", "submit", "--address", two_nodes.dashboard_url, "--runtime-env-json",
+         json.dumps({"env_vars": {"VDB_DATABASE_URL": f"sqlite:///{local}"}}), "--", *BENCHMARK],
+        two_nodes.client_env(),
+        timeout=300,
+    )  # fmt: skip
+    output = refused.stdout + refused.stderr
+    assert "CLUSTER_MISCONFIGURED" in output and "node-local SQLite file" in output, output[-3000:]
+    assert "set VDB_DATABASE_URL to a PostgreSQL URL" in output
+    gateway = _run(
+        [VID_BENCH, "serve", "--detach", "--port", str(_free_ports(1)[0])],
+        two_nodes.client_env(
+            RAY_ADDRESS=two_nodes.gcs_address,
+            VDB_DATA_DIR=str(cluster_root / "data-driver"),
+            VDB_DATABASE_URL=f"sqlite:///{cluster_root / 'driver.sqlite3'}",
+        ),
+        timeout=180,
+    )
+    assert gateway.returncode == 2 and "CLUSTER_MISCONFIGURED" in gateway.stderr, gateway.stderr[-2000:]
+    for database in (local, cluster_root / "driver.sqlite3"):  # nothing was stored
+        assert not database.exists() or _count_benchmarks(f"sqlite:///{database}") == 0
 
 
 def _count_benchmarks(url: str) -> int:
@@ -191,119 +193,107 @@ def _count_benchmarks(url: str) -> int:
         engine.dispose()
 
 
-def test_two_nodes_share_postgres_an_actor_elsewhere_and_a_gateway_split_across_nodes(
-    cluster_root, postgres_schema_url
-):
+def test_two_nodes_share_postgres_an_actor_elsewhere_and_a_gateway_split_across_nodes(two_nodes, cluster_root):
     """The head offers no CPU (as in cluster.yaml), so the benchmark actor runs on the worker node while the driver
     on the head writes to the PostgreSQL every node shares. Then the gateway is deployed with its ingress pinned to
     the head and the model replica to the worker (custom resources): an inference request completes, and the job's
     results are read through the gateway's REST API."""
-    cluster = RayCluster(
-        cluster_root,
-        cluster_env(
-            cluster_root, VDB_DATABASE_URL=postgres_schema_url, VDB_RATE_LIMIT_STORAGE="redis://localhost:6379/0"
-        ),
+    database = two_nodes.env["VDB_DATABASE_URL"]
+    submitted = _run(
+        [RAY, "job", "submit", "--address", two_nodes.dashboard_url, "--", *BENCHMARK, "--videos-per-prompt", "2"],
+        two_nodes.client_env(),
+        timeout=600,
     )
-    try:
-        cluster.start_head(num_cpus=0, resources='{"ingress_node": 1}')
-        cluster.add_node("worker", num_cpus=2, resources='{"model_node": 1}')
-        submitted = _run(
-            [RAY, "job", "submit", "--address", cluster.dashboard_url, "--", *BENCHMARK, "--videos-per-prompt", "2"],
-            cluster.client_env(),
-            timeout=600,
-        )
-        assert submitted.returncode == 0, submitted.stdout[-3000:] + submitted.stderr[-3000:]
-        result = _json_from(submitted.stdout)
-        stored, keys = _results(postgres_schema_url, result["benchmark_id"])
-        assert stored["status"] == "completed"
-        assert sorted(keys) == [(0, 0), (0, 1), (1, 0), (1, 1)]  # every item, exactly once
-        nodes = json.loads(
-            _run(
-                [RAY, "list", "nodes", "--address", cluster.dashboard_url, "--format", "json"], cluster.client_env()
-            ).stdout
-        )
-        actors = json.loads(
-            _run(
-                [
-                    RAY,
-                    "list",
-                    "actors",
-                    "--address",
-                    cluster.dashboard_url,
-                    "--detail",
-                    "--format",
-                    "json",
-                    "--filter",
-                    "class_name=ActorWorker",
-                ],
-                cluster.client_env(),
-            ).stdout
-        )
-        head_id = next(n["node_id"] for n in nodes if n["is_head_node"])
-        assert actors and all(a["node_id"] != head_id for a in actors)  # generated on the other node
+    assert submitted.returncode == 0, submitted.stdout[-3000:] + submitted.stderr[-3000:]
+    result = _json_from(submitted.stdout)
+    stored, keys = _results(database, result["benchmark_id"])
+    assert stored["status"] == "completed"
+    assert sorted(keys) == [(0, 0), (0, 1), (1, 0), (1, 1)]  # every item, exactly once
+    nodes = json.loads(
+        _run(
+            [RAY, "list", "nodes", "--address", two_nodes.dashboard_url, "--format", "json"], two_nodes.client_env()
+        ).stdout
+    )
+    actors = json.loads(
+        _run(
+            [
+                RAY,
+                "list",
+                "actors",
+                "--address",
+                two_nodes.dashboard_url,
+                "--detail",
+                "--format",
+                "json",
+                "--filter",
+                "class_name=ActorWorker",
+            ],
+            two_nodes.client_env(),
+        ).stdout
+    )
+    head_id = next(n["node_id"] for n in nodes if n["is_head_node"])
+    assert actors and all(a["node_id"] != head_id for a in actors)  # generated on the other node
 
-        config = cluster_root / "split.yaml"
-        config.write_text(
-            json.dumps(
-                {
-                    "proxy_location": "HeadOnly",
-                    "applications": [
-                        {
-                            "name": "vid-bench",
-                            "route_prefix": "/",
-                            "import_path": "deployments.app:build_app",
-                            "args": {
-                                "ingress_num_cpus": 0,
-                                "ingress_resources": {"ingress_node": 0.01},
-                                "models": [{"name": "tiny-t2i", "num_cpus": 0.25, "resources": {"model_node": 0.01}}],
-                            },
-                        }
-                    ],
-                }
-            )
-        )
-        port = _free_ports(1)[0]
-        driver_env = cluster.client_env(RAY_ADDRESS=cluster.gcs_address, VDB_DATA_DIR=str(cluster_root / "driver"))
-        deployed = _run(
-            [VID_BENCH, "serve", "--detach", "--config", str(config), "--host", "127.0.0.1", "--port", str(port)],
-            driver_env,
-            timeout=300,
-        )
-        assert deployed.returncode == 0, deployed.stdout[-2000:] + deployed.stderr[-2000:]
-        key = (cluster_root / "driver" / "admin.key").read_text().strip()
-        import httpx
-
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"X-API-Key": key}, timeout=120) as client:
-            image = client.post(
-                "/api/v1/inference/image-generation",
-                json={"model": "tiny-t2i", "prompt": "A cat", "steps": 2, "seed": 5},
-            )
-            assert image.status_code == 200 and image.json()["status"] == "completed", image.text
-            results = client.get(f"/api/v1/benchmarks/{result['benchmark_id']}/results")
-            assert results.status_code == 200 and results.json()["status"] == "completed", results.text
-        replicas = json.loads(
-            _run(
-                [
-                    RAY,
-                    "list",
-                    "actors",
-                    "--address",
-                    cluster.dashboard_url,
-                    "--detail",
-                    "--format",
-                    "json",
-                    "--filter",
-                    "state=ALIVE",
+    config = cluster_root / "split.yaml"
+    config.write_text(
+        json.dumps(
+            {
+                "proxy_location": "HeadOnly",
+                "applications": [
+                    {
+                        "name": "vid-bench",
+                        "route_prefix": "/",
+                        "import_path": "deployments.app:build_app",
+                        "args": {
+                            "ingress_num_cpus": 0,
+                            "ingress_resources": {"ingress_node": 0.01},
+                            "models": [{"name": "tiny-t2i", "num_cpus": 0.25, "resources": {"model_node": 0.01}}],
+                        },
+                    }
                 ],
-                cluster.client_env(),
-            ).stdout
+            }
         )
-        where = {
-            a["class_name"].split(":")[-1]: a["node_id"]
-            for a in replicas
-            if "Gateway" in a["class_name"] or "image-tiny-t2i" in a["class_name"]
-        }
-        assert where and any("Gateway" in c for c in where), where
-        assert all((node == head_id) == ("Gateway" in cls) for cls, node in where.items()), where
-    finally:
-        cluster.stop()
+    )
+    port = _free_ports(1)[0]
+    driver_env = two_nodes.client_env(RAY_ADDRESS=two_nodes.gcs_address, VDB_DATA_DIR=str(cluster_root / "driver"))
+    deployed = _run(
+        [VID_BENCH, "serve", "--detach", "--config", str(config), "--host", "127.0.0.1", "--port", str(port)],
+        driver_env,
+        timeout=300,
+    )
+    assert deployed.returncode == 0, deployed.stdout[-2000:] + deployed.stderr[-2000:]
+    key = (cluster_root / "driver" / "admin.key").read_text().strip()
+    import httpx
+
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"X-API-Key": key}, timeout=120) as client:
+        image = client.post(
+            "/api/v1/inference/image-generation",
+            json={"model": "tiny-t2i", "prompt": "A cat", "steps": 2, "seed": 5},
+        )
+        assert image.status_code == 200 and image.json()["status"] == "completed", image.text
+        results = client.get(f"/api/v1/benchmarks/{result['benchmark_id']}/results")
+        assert results.status_code == 200 and results.json()["status"] == "completed", results.text
+    replicas = json.loads(
+        _run(
+            [
+                RAY,
+                "list",
+                "actors",
+                "--address",
+                two_nodes.dashboard_url,
+                "--detail",
+                "--format",
+                "json",
+                "--filter",
+                "state=ALIVE",
+            ],
+            two_nodes.client_env(),
+        ).stdout
+    )
+    where = {
+        a["class_name"].split(":")[-1]: a["node_id"]
+        for a in replicas
+        if "Gateway" in a["class_name"] or "image-tiny-t2i" in a["class_name"]
+    }
+    assert where and any("Gateway" in c for c in where), where
+    assert all((node == head_id) == ("Gateway" in cls) for cls, node in where.items()), where

@@ -18,6 +18,8 @@ import httpx
 import pytest
 import requests
 
+from tests.helpers import wait_until
+
 NUMBER = (int, float)
 
 
@@ -400,7 +402,15 @@ def test_benchmark_rest_client_as_written(gateway, admin_key, base, capsys):
         model_name="tiny-t2v", prompts=["A cat playing piano", "Ocean waves"], num_frames=16, fps=8
     )
     _typed(again, {"estimated_duration": NUMBER})
-    client.wait_for_completion(again["benchmark_id"])
+    # the client as written polls every 10 s: wait for the end by polling faster, then let it read the results
+    wait_until(
+        lambda: requests.get(f"{client.base_url}/benchmarks/{again['benchmark_id']}", headers=client.headers).json(),
+        until=lambda status: status["status"] in ("completed", "failed"),
+        timeout=600,
+        interval=0.2,
+        what="the second benchmark to end",
+    )
+    assert client.wait_for_completion(again["benchmark_id"])["status"] == "completed"
 
     listed = requests.get(
         f"{client.base_url}/benchmarks",

@@ -1,11 +1,15 @@
-"""Schemathesis (4.x) against the real gateway: every operation of its OpenAPI schema, authenticated,
+"""Schemathesis (4.x) against the real gateway, as a smoke run: every operation of its OpenAPI schema, authenticated,
 with the standard checks (no 5xx, documented statuses, content types, headers and response schemas,
 negative data rejected, auth not ignored) but the positive-data one (see NOT_STATABLE).
 
 The schema is built from ``make_app()`` at collection time (the gateway is not up yet then); the first
 test proves the running gateway serves exactly this schema. Both generation modes run (negative data must be
 refused with a 4xx); the stateful phase follows the schema's links (create a task,
-then read and cancel it; create a key, then revoke it) over ``VDB_FUZZ_STATEFUL_EXAMPLES`` scenarios.
+then read and cancel it; create a key, then revoke it) over ``VDB_FUZZ_SERVE_STATEFUL_EXAMPLES`` scenarios.
+
+The deep run (12 examples per operation, 5 workflows) is in-process over the fake backend
+(tests/app/api/test_schemathesis.py), where it takes a minute; here a few examples per operation prove that the
+same contracts hold through Serve's proxy, the ingress and the real model replicas.
 """
 
 import copy
@@ -20,9 +24,9 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from app.api import make_app
 
-EXAMPLES_PER_OPERATION = int(os.environ.get("VDB_FUZZ_EXAMPLES", "12"))  # more for a deeper run
+EXAMPLES_PER_OPERATION = int(os.environ.get("VDB_FUZZ_SERVE_EXAMPLES", "3"))  # more for a deeper run
 RANDOM = os.environ.get("VDB_FUZZ_RANDOM") == "1"  # CI replays the same examples; set 1 to explore new ones
-STATEFUL_EXAMPLES = int(os.environ.get("VDB_FUZZ_STATEFUL_EXAMPLES", "5"))
+STATEFUL_EXAMPLES = int(os.environ.get("VDB_FUZZ_SERVE_STATEFUL_EXAMPLES", "2"))
 OPENAPI = make_app().openapi()
 schema = schemathesis.openapi.from_dict(copy.deepcopy(OPENAPI))  # schemathesis adds inferred links to it
 # NUL is refused in every string (README, Reliability), which JSON Schema cannot state for free-form values

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from tests.cluster.conftest import RayCluster, cluster_env, cluster_root  # noqa: F401 (a fixture)
 from tests.cluster.test_real_cluster import _results
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "cluster.ipynb"
@@ -26,21 +26,16 @@ def _texts(cell) -> str:
     return "\n".join(parts)
 
 
-def test_cluster_notebook_runs_a_benchmark_and_reads_it_back(
-        cluster_root, postgres_schema_url, tmp_path):
-    """The head offers no CPU (as in cluster.yaml), so the benchmark runs on the worker; the kernel is a separate
-    process whose environment is what a user sets: the GCS address, the shared database, the token."""
-    cluster = RayCluster(cluster_root, cluster_env(cluster_root, VDB_DATABASE_URL=postgres_schema_url))
-    try:
-        cluster.start_head(num_cpus=0)
-        cluster.add_node("worker", num_cpus=2)
-        kernel_env = {**cluster.env, "RAY_ADDRESS": cluster.gcs_address,
-                      "VDB_DATA_DIR": str(cluster_root / "data-notebook")}
-        nb = nbformat.read(NOTEBOOK, as_version=4)
-        NotebookClient(nb, timeout=600, kernel_name="python3",
-                       resources={"metadata": {"path": str(tmp_path)}}).execute(env=kernel_env)
-    finally:
-        cluster.stop()
+def test_cluster_notebook_runs_a_benchmark_and_reads_it_back(two_nodes, tmp_path):
+    """On the shared two-node cluster (tests/cluster/conftest.py): the head offers no CPU (as in cluster.yaml), so the
+    benchmark runs on the worker; the kernel is a separate process whose environment is what a user sets: the GCS
+    address, the shared database, the token."""
+    database = two_nodes.env["VDB_DATABASE_URL"]
+    kernel_env = {**two_nodes.env, "RAY_ADDRESS": two_nodes.gcs_address, "VDB_DATA_DIR": str(tmp_path / "data")}
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute(
+        env=kernel_env
+    )
 
     code = [cell for cell in nb.cells if cell.cell_type == "code"]
     assert not [o for cell in code for o in cell.get("outputs", []) if o.output_type == "error"]
@@ -48,11 +43,12 @@ def test_cluster_notebook_runs_a_benchmark_and_reads_it_back(
     assert "2 node(s)" in shown[1]
     benchmark_id = shown[2].split("benchmark ", 1)[1].split(":", 1)[0]
     assert f"benchmark {benchmark_id}: completed, success rate 1.0" in shown[2]
-    assert "1 completed benchmark(s) in the database" in shown[3] and benchmark_id in shown[3]
+    listed = re.search(r"(\d+) completed benchmark\(s\) in the database", shown[3])  # other tests' too
+    assert listed and int(listed.group(1)) >= 1 and benchmark_id in shown[3]
     assert "A cat playing piano" in shown[4] and "Ocean waves at sunset" in shown[4]
     assert any("image/png" in o.get("data", {}) for o in code[5].get("outputs", []))
     assert (tmp_path / "results" / "cluster" / "quality_vs_latency.png").stat().st_size > 1000
-    assert cluster.env["RAY_AUTH_TOKEN"] not in "\n".join(shown)
+    assert two_nodes.env["RAY_AUTH_TOKEN"] not in "\n".join(shown)
     assert "token:    RAY_AUTH_TOKEN" in shown[0]
-    stored, keys = _results(postgres_schema_url, benchmark_id)  # the kernel's writes, read by another process
+    stored, keys = _results(database, benchmark_id)  # the kernel's writes, read by another process
     assert stored["status"] == "completed" and sorted(keys) == [(0, 0), (1, 0)]

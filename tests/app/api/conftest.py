@@ -14,7 +14,7 @@ from app.config import Settings
 from app.security.bootstrap import ensure_admin_key
 from tests.app.api.fake_backend import FakeBackend
 from tests.app.api.support import InProcessGateway
-from tests.conftest import postgres_url, private_postgres_schema
+from tests.conftest import emptied_postgres_schema, postgres_url
 
 
 @pytest.fixture(scope="session")
@@ -60,14 +60,14 @@ def gw(start_gateway) -> InProcessGateway:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request):
-    """None (the data directory's SQLite) or a private schema on the machine's PostgreSQL, dropped after."""
+    """None (the data directory's SQLite) or an emptied schema on the machine's PostgreSQL."""
     if request.param == "sqlite":
         yield None
         return
     url = postgres_url()
     if url is None:
         pytest.skip("PostgreSQL is not running on localhost:5432")
-    with private_postgres_schema(url) as schema:
+    with emptied_postgres_schema(url) as schema:
         yield f"{url}?options=-csearch_path%3D{schema}"
 
 

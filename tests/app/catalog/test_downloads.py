@@ -39,7 +39,7 @@ def http_server():
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
 
@@ -199,7 +199,7 @@ def test_queued_downloads_start_in_priority_order(tmp_path):
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Held)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_port}/w.bin"
     store = DownloadRepository(Database(f"sqlite:///{tmp_path / 'db.sqlite3'}"))
     manager = DownloadManager(store, tmp_path / "models", slots=1)

@@ -1,6 +1,5 @@
 """The database and its repositories against SQLite and PostgreSQL (when the server on localhost is up)."""
 
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import pyarrow.parquet as pq
@@ -15,7 +14,7 @@ from app.storage.downloads import DownloadRepository
 from app.storage.export import export_parquet, parquet_schema
 from app.storage.repository import BenchmarkRepository
 from app.storage.searches import SearchRepository
-from tests.conftest import BACKENDS_RAN, postgres_url
+from tests.conftest import BACKENDS_RAN, emptied_postgres_schema, postgres_url
 
 
 def _backends():
@@ -36,18 +35,10 @@ def db(request, tmp_path):
         BACKENDS_RAN["postgresql"] = "SKIPPED: no server on localhost:5432"
         pytest.skip("PostgreSQL is not running on localhost:5432")
     BACKENDS_RAN["postgresql"] = f"ran against {url}"
-    schema = f"t_{uuid.uuid4().hex[:10]}"  # a private schema per test: no interference, dropped after
-    from sqlalchemy import create_engine
-
-    admin = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    database = Database(f"{url}?options=-csearch_path%3D{schema}")
-    yield database
-    database.dispose()
-    with admin.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+    with emptied_postgres_schema(url) as schema:  # every table empty; the schema is the session's, reused
+        database = Database(f"{url}?options=-csearch_path%3D{schema}")
+        yield database
+        database.dispose()
 
 
 @pytest.fixture
