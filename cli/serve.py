@@ -60,13 +60,13 @@ def serve(
 
     key_file, created = ensure_admin_key(settings)
     ensure_ray(settings, dashboard=True)
+    # Built (and so checked against the cluster: node-local SQLite on several nodes is refused) before Serve starts:
+    # a refused gateway leaves nothing running.
+    applications = [(build_app(a.get("args", {})), a) for a in data["applications"]]
     ray_serve.start(http_options=http)
-    for application in data["applications"]:
-        ray_serve.run(
-            build_app(application.get("args", {})),
-            name=application["name"],
-            route_prefix=application.get("route_prefix", "/"),
-        )
+    _refuse_other_http_options(http)
+    for built, application in applications:
+        ray_serve.run(built, name=application["name"], route_prefix=application.get("route_prefix", "/"))
     url = f"http://{http.get('host', '127.0.0.1')}:{http.get('port', 8000)}"
     print(
         _(
@@ -109,3 +109,20 @@ def serve(
         threading.Event().wait()
     except KeyboardInterrupt:
         ray_serve.shutdown()
+
+
+def _refuse_other_http_options(asked: dict) -> None:
+    """Serve keeps the HTTP options it was first started with on a cluster (it only logs that new ones are
+    ignored): a gateway asked for on another host or port would not be where this command says it is."""
+    from ray.serve.context import _get_global_client  # Serve's own record of the running proxy's options
+
+    from app.errors import ClusterConfigurationError
+
+    running = _get_global_client().http_config
+    differ = {key: (value, getattr(running, key)) for key, value in asked.items() if getattr(running, key) != value}
+    if differ:
+        raise ClusterConfigurationError(
+            f"Ray Serve already runs on this cluster at {running.host}:{running.port}, and its HTTP options cannot "
+            "change while it runs: serve on that address (--host/--port), or shut Serve down first (serve shutdown)",
+            {name: {"asked": a, "running": r} for name, (a, r) in differ.items()},
+        )

@@ -139,8 +139,8 @@ class RayCluster:
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
         for process in self.processes:
-            try:
-                process.wait(timeout=30)
+            try:  # `ray start --block` often needs far longer than this to wind down; nothing here is kept
+                process.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait(timeout=10)

@@ -297,3 +297,12 @@ def test_two_nodes_share_postgres_an_actor_elsewhere_and_a_gateway_split_across_
     }
     assert where and any("Gateway" in c for c in where), where
     assert all((node == head_id) == ("Gateway" in cls) for cls, node in where.items()), where
+    # Serve now runs on this cluster at that port, and keeps its HTTP options while it runs: a second gateway asked
+    # for on another port is refused, rather than told it listens where nothing does.
+    elsewhere = _run(
+        [VID_BENCH, "serve", "--detach", "--config", str(config), "--host", "127.0.0.1", "--port", str(port + 1)],
+        driver_env,
+        timeout=180,
+    )
+    assert elsewhere.returncode == 2 and "CLUSTER_MISCONFIGURED" in elsewhere.stderr, elsewhere.stderr[-2000:]
+    assert f"already runs on this cluster at 127.0.0.1:{port}" in elsewhere.stderr

@@ -239,6 +239,7 @@ def test_no_websocket_message_drops_the_socket(fuzzed):
 
 
 @pytest.mark.slow
+@pytest.mark.nightly  # about a minute: the fast examples above run in every tier
 def test_many_more_examples(fuzzed):
     _bodies(*fuzzed, SLOW_EXAMPLES)
     _paths_and_queries(*fuzzed, SLOW_EXAMPLES)
