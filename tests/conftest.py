@@ -108,6 +108,16 @@ def pytest_runtest_teardown(item, nextitem):
             shared.stop_shared_clusters()
 
 
+@pytest.fixture(autouse=True)
+def _process_locale_undone():
+    """set_locale is process-wide (the SDK's and the CLI's): a test that sets it leaves the next one in English,
+    whatever the order."""
+    yield
+    i18n = sys.modules.get("app.i18n")
+    if i18n is not None:
+        i18n._process_locale = None
+
+
 def _ray_running() -> bool:
     ray = sys.modules.get("ray")
     return ray is not None and ray.is_initialized()

@@ -425,7 +425,7 @@ class BenchmarkRunner:
             job.pool_key = pool_key(spec_json, settings)
         job.launched_at = time.monotonic()
         # A pooled worker outlives this runner (a REST benchmark's owner exits after one benchmark): detached.
-        lifetime = (
+        outliving = (
             {"lifetime": "detached", "scheduling_strategy": OUTSIDE_PLACEMENT_GROUPS}
             if job.pool_key is not None
             else {}
@@ -435,7 +435,7 @@ class BenchmarkRunner:
             num_gpus=job.resources["num_gpus"],
             max_restarts=self.settings.actor_max_restarts,
             max_task_retries=0,
-            **lifetime,
+            **outliving,
         ).remote(spec_json, settings)
         job.info_ref = job.actor.info.remote()
         job.ready_ref = job.actor.warm_up.remote()  # actor calls run in order: info, then warm-up

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from app import i18n
 from vid_diffusion_bench import internationalization
 from vid_diffusion_bench.exceptions import ValidationError
 
@@ -76,11 +75,6 @@ def substituted(code: str, device: str) -> str:
     )
 
 
-@pytest.fixture
-def restore_locale(monkeypatch):
-    monkeypatch.setattr(i18n, "_process_locale", None)  # set_locale is process-wide: undone after the test
-
-
 def test_the_embedded_example_is_the_references():
     if not REFERENCE.is_file():
         pytest.skip(f"the reference is not beside this checkout ({REFERENCE})")
@@ -91,7 +85,7 @@ def test_the_embedded_example_is_the_references():
     assert squeeze(block) == squeeze(WORKFLOW)
 
 
-def test_set_locale_translate_get_locale(restore_locale):
+def test_set_locale_translate_get_locale():
     assert internationalization.set_locale("zh_CN") == "zh-CN" and internationalization.get_locale() == "zh-CN"
     assert internationalization.translate("benchmark.overall_score") == "总分"
     assert internationalization.translate("benchmark.overall_score", "fr") == "Score global"
@@ -108,7 +102,7 @@ def test_reference_keys_are_offered_in_every_locale():
         assert all(text != key for text in texts.values()), texts
 
 
-def test_complete_benchmark_workflow_prints_spanish(ray_session, restore_locale, capsys):
+def test_complete_benchmark_workflow_prints_spanish(ray_session, capsys):
     import torch
 
     code = substituted(WORKFLOW, "cuda" if torch.cuda.is_available() else "cpu")
@@ -120,7 +114,7 @@ def test_complete_benchmark_workflow_prints_spanish(ray_session, restore_locale,
     assert pareto and set(re.findall(r"'([^']+)'", pareto)) <= {"tiny-t2v", "tiny-i2v"}
 
 
-def test_the_http_client_asks_for_the_sdk_locale(restore_locale):
+def test_the_http_client_asks_for_the_sdk_locale():
     import httpx
 
     from vid_diffusion_bench.client import VidBenchClient
@@ -146,7 +140,7 @@ def test_the_http_client_asks_for_the_sdk_locale(restore_locale):
     assert asked == ["es", "ja"]
 
 
-def test_advanced_configuration_options(restore_locale):
+def test_advanced_configuration_options():
     """The reference's "Advanced Configuration": set_locale("es") and enable_monitoring (a resource timeline)."""
     from vid_diffusion_bench import BenchmarkSuite
 
